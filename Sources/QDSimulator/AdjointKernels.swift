@@ -1,0 +1,74 @@
+/// Kernels of the adjoint backward sweep.
+///
+/// Going backward through gate U, the sweep holds φ (the state after U) and λ (the adjoint
+/// state after U). It sets φ ← U†φ and λ ← U†λ, and for every parameter θ of U accumulates
+/// ∂E/∂θ = 2·Re⟨λ|∂U/∂θ|φ⟩ (φ before U, λ after U). Writing T[a,b] = Σ conj(λ_a)·φ_b over the
+/// gate's pairs, ⟨λ|D|φ⟩ = Σ_ab D[a,b]·T[a,b], so one pass serves every parameter of the gate.
+
+/// One fused pass for a one-qubit gate: φ ← M†φ, then T += conj(λ)⊗φ, then λ ← M†λ.
+/// Returns T.
+func adjointStepDense1(_ phi: StatePointers, _ lam: StatePointers, _ inverse: Matrix2,
+                       _ layout: RunLayout, _ pattern: BitPattern, partner: Int) -> Transition2 {
+    let m = inverse
+    var t00r = 0.0, t00i = 0.0, t01r = 0.0, t01i = 0.0, t10r = 0.0, t10i = 0.0, t11r = 0.0, t11i = 0.0
+    forEachRun(layout, pattern) { start, count in
+        let pr0 = phi.re + start, pi0 = phi.im + start, pr1 = pr0 + partner, pi1 = pi0 + partner
+        let lr0 = lam.re + start, li0 = lam.im + start, lr1 = lr0 + partner, li1 = li0 + partner
+        for j in 0..<count {
+            var ar = pr0[j], ai = pi0[j], br = pr1[j], bi = pi1[j]
+            let ur = m.r00 * ar - m.i00 * ai + m.r01 * br - m.i01 * bi
+            let ui = m.r00 * ai + m.i00 * ar + m.r01 * bi + m.i01 * br
+            let vr = m.r10 * ar - m.i10 * ai + m.r11 * br - m.i11 * bi
+            let vi = m.r10 * ai + m.i10 * ar + m.r11 * bi + m.i11 * br
+            pr0[j] = ur; pi0[j] = ui; pr1[j] = vr; pi1[j] = vi
+            ar = lr0[j]; ai = li0[j]; br = lr1[j]; bi = li1[j]
+            t00r += ar * ur + ai * ui; t00i += ar * ui - ai * ur
+            t01r += ar * vr + ai * vi; t01i += ar * vi - ai * vr
+            t10r += br * ur + bi * ui; t10i += br * ui - bi * ur
+            t11r += br * vr + bi * vi; t11i += br * vi - bi * vr
+            lr0[j] = m.r00 * ar - m.i00 * ai + m.r01 * br - m.i01 * bi
+            li0[j] = m.r00 * ai + m.i00 * ar + m.r01 * bi + m.i01 * br
+            lr1[j] = m.r10 * ar - m.i10 * ai + m.r11 * br - m.i11 * bi
+            li1[j] = m.r10 * ai + m.i10 * ar + m.r11 * bi + m.i11 * br
+        }
+    }
+    return Transition2(values: (t00r, t00i, t01r, t01i, t10r, t10i, t11r, t11i))
+}
+
+/// Per-column T for a one-qubit gate: `out[k·B + c]` accumulates entry k (of the 8 in
+/// ``adjointStepDense1(_:_:_:_:_:partner:)``'s order) for column c.
+func transitionDense1PerColumn(_ phi: StatePointers, _ lam: StatePointers, _ layout: RunLayout, _ pattern: BitPattern,
+                               partner: Int, out: UnsafeMutablePointer<Double>) {
+    let b = layout.batch
+    forEachColumnRun(layout, pattern) { start, c0, width in
+        for j in 0..<width {
+            let c = c0 + j, f = start + j
+            let ur = phi.re[f], ui = phi.im[f], vr = phi.re[f + partner], vi = phi.im[f + partner]
+            let ar = lam.re[f], ai = lam.im[f], br = lam.re[f + partner], bi = lam.im[f + partner]
+            out[c] += ar * ur + ai * ui; out[b + c] += ar * ui - ai * ur
+            out[2 * b + c] += ar * vr + ai * vi; out[3 * b + c] += ar * vi - ai * vr
+            out[4 * b + c] += br * ur + bi * ui; out[5 * b + c] += br * ui - bi * ur
+            out[6 * b + c] += br * vr + bi * vi; out[7 * b + c] += br * vi - bi * vr
+        }
+    }
+}
+
+/// T[a,b] = Σ conj(λ_a)·φ_b of a one-qubit gate, as (T00, T01, T10, T11) with real and imaginary parts.
+struct Transition2 {
+    var values: (Double, Double, Double, Double, Double, Double, Double, Double)
+
+    static let zero = Transition2(values: (0, 0, 0, 0, 0, 0, 0, 0))
+
+    static func + (a: Transition2, b: Transition2) -> Transition2 {
+        let (x, y) = (a.values, b.values)
+        return Transition2(values: (x.0 + y.0, x.1 + y.1, x.2 + y.2, x.3 + y.3, x.4 + y.4, x.5 + y.5, x.6 + y.6, x.7 + y.7))
+    }
+
+    /// Re⟨λ|D|φ⟩ = Re Σ_ab D[a,b]·T[a,b].
+    func contract(_ d: ComplexMatrix) -> Double {
+        let t = values
+        let e = d.entries
+        return e[0].re * t.0 - e[0].im * t.1 + e[1].re * t.2 - e[1].im * t.3
+            + e[2].re * t.4 - e[2].im * t.5 + e[3].re * t.6 - e[3].im * t.7
+    }
+}

@@ -1,0 +1,63 @@
+/// Per-item input vectors for a batch: B rows of F features, row-major. They feed the circuit's
+/// state preparation and its `.input(k)` parameter slots.
+public struct Inputs: Equatable, Sendable {
+    /// Number of batch items B.
+    public let batch: Int
+    /// Features per item F.
+    public let features: Int
+    /// B·F values, item-major.
+    public let values: [Double]
+
+    /// A batch from a flat row-major array; throws unless `values.count == batch·features`.
+    public init(batch: Int, features: Int, values: [Double]) throws {
+        guard batch >= 1, features >= 0, values.count == batch * features else {
+            throw SimulatorError.invalidInput("inputs: \(values.count) values do not form \(batch) item(s) × \(features) feature(s); batch must be ≥ 1")
+        }
+        self.batch = batch
+        self.features = features
+        self.values = values
+    }
+
+    /// A batch from rows, which must all have the same length.
+    public init(rows: [[Double]]) throws {
+        let f = rows.first?.count ?? 0
+        guard rows.allSatisfy({ $0.count == f }) else {
+            throw SimulatorError.invalidInput("inputs: every item needs \(f) features; got rows of lengths \(rows.map(\.count))")
+        }
+        try self.init(batch: rows.count, features: f, values: rows.flatMap { $0 })
+    }
+
+    /// `batch` items with no features, for circuits without inputs.
+    public static func empty(batch: Int = 1) -> Inputs { Inputs(emptyBatch: max(batch, 1)) }
+
+    private init(emptyBatch: Int) { batch = emptyBatch; features = 0; values = [] }
+
+    /// Row `b`.
+    public func row(_ b: Int) -> ArraySlice<Double> { values[(b * features)..<((b + 1) * features)] }
+}
+
+/// Expectation values, one row of O outputs per batch item.
+public struct Expectations: Equatable, Sendable {
+    /// Number of batch items B.
+    public let batch: Int
+    /// Number of observables O.
+    public let outputs: Int
+    /// B·O values: ⟨O_o⟩ of item b at `b·O + o`.
+    public let values: [Double]
+
+    /// ⟨O_output⟩ of `item`.
+    public subscript(item: Int, output: Int) -> Double { values[item * outputs + output] }
+}
+
+/// The vector-Jacobian product of a batch of expectations: given g = ∂L/∂E (B × O), the
+/// gradient of L with respect to everything the expectations depend on.
+public struct Gradients: Sendable {
+    /// ∂L/∂θ for the circuit's trainable slots.
+    public let trainable: [Double]
+    /// ∂L/∂p for the observable parameters (trainable Hermitians).
+    public let observable: [Double]
+    /// ∂L/∂x (B × F, row-major) for the input features, through amplitude embedding and input angles.
+    public let inputs: [Double]
+    /// ∂L/∂Re ψ and ∂L/∂Im ψ of the prepared state (after any embedding), as a batch of "states".
+    public let state: StateBatch
+}

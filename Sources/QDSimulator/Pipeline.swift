@@ -1,0 +1,270 @@
+/// A validated run: the compiled circuit, the measured observables and the inputs, for one
+/// batch. ``Simulator`` builds it after checking every argument, so nothing here can fail.
+struct RunPlan {
+    let qubits: Int
+    let batch: Int
+    let preparation: StatePreparation?
+    let ops: [CompiledOp]
+    let observables: [Observable]
+    /// Per observable, its Hermitian matrix (nil for Pauli sums).
+    let matrices: [ComplexMatrix?]
+    let trainableCount: Int
+    let observableParameterCount: Int
+    let inputs: [Double]
+    let features: Int
+    /// dL/dE, B × O row-major, when a backward sweep is wanted.
+    let upstream: [Double]?
+
+    var outputs: Int { observables.count }
+    var dimension: Int { 1 << qubits }
+}
+
+/// What one pipeline pass over a column range produced; partial results of column ranges add up.
+struct RunResult {
+    /// ⟨O_o⟩ of column c at `c·O + o`.
+    var expectations: [Double]
+    /// Σ_c,o g_co ∂E_co/∂θ.
+    var trainableGradient: [Double]
+    /// Σ_c,o g_co ∂E_co/∂p for the observable parameters.
+    var observableGradient: [Double]
+    /// Σ_o g_co ∂E_co/∂x_cf at `c·F + f`.
+    var inputGradient: [Double]
+
+    init(_ plan: RunPlan) {
+        expectations = Array(repeating: 0, count: plan.batch * plan.outputs)
+        trainableGradient = Array(repeating: 0, count: plan.trainableCount)
+        observableGradient = Array(repeating: 0, count: plan.observableParameterCount)
+        inputGradient = Array(repeating: 0, count: plan.upstream == nil ? 0 : plan.batch * plan.features)
+    }
+
+    mutating func add(_ other: RunResult) {
+        for k in expectations.indices { expectations[k] += other.expectations[k] }
+        for k in trainableGradient.indices { trainableGradient[k] += other.trainableGradient[k] }
+        for k in observableGradient.indices { observableGradient[k] += other.observableGradient[k] }
+        for k in inputGradient.indices { inputGradient[k] += other.inputGradient[k] }
+    }
+}
+
+/// Runs a ``RunPlan`` on one column range: prepare, forward, measure, and (with an upstream
+/// gradient) seed λ = Σ_o g_o·O_o·φ and sweep backward. `parts` threads split every kernel's
+/// outer loop; callers split columns across threads by running several pipelines.
+struct Pipeline {
+    let plan: RunPlan
+    let phi: StatePointers
+    let lam: StatePointers
+    let layout: RunLayout
+    let parts: Int
+
+    func run(prepared: Bool) -> RunResult {
+        var result = RunResult(plan)
+        if !prepared { prepare() }
+        forward()
+        let densities = measure(into: &result)
+        if plan.upstream != nil {
+            seedAdjoint(densities, into: &result)
+            backward(into: &result)
+            inputGradient(into: &result)
+        }
+        return result
+    }
+
+    // MARK: preparation
+
+    private func prepare() {
+        let b = plan.batch, f = plan.features
+        for c in layout.columns {
+            switch plan.preparation {
+            case nil:
+                phi.re[c] = 1
+            case .amplitude(let feats, let wires, let pad)?:
+                let offsets = blockOffsets(qubits: plan.qubits, wires: wires, batch: b)
+                let v = amplitudeVector(column: c, feats, offsets.count, pad)
+                let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                for (j, o) in offsets.enumerated() { phi.re[o + c] = v[j] / norm }
+            case .basis(let feats, let wires)?:
+                var a = 0
+                for (j, w) in wires.enumerated() where plan.inputs[c * f + feats.lowerBound + j] == 1 {
+                    a |= 1 << (plan.qubits - 1 - w)
+                }
+                phi.re[a * b + c] = 1
+            }
+        }
+    }
+
+    private func amplitudeVector(column c: Int, _ feats: Range<Int>, _ length: Int, _ pad: Double) -> [Double] {
+        var v = [Double](repeating: pad, count: length)
+        for (j, k) in feats.enumerated() { v[j] = plan.inputs[c * plan.features + k] }
+        return v
+    }
+
+    // MARK: forward
+
+    private func forward() {
+        for op in plan.ops { apply(op, to: phi, inverse: false) }
+    }
+
+    private func apply(_ op: CompiledOp, to s: StatePointers, inverse: Bool) {
+        let (layout, pattern, partner) = (self.layout, op.pattern, op.partner)
+        switch op.kind {
+        case .dense1(let m, let inv):
+            let mm = inverse ? inv : m
+            parallelFor(parts) { applyDense1(s, mm, layout.part($0, of: parts), pattern, partner: partner) }
+        case .diagonal1(let m, let inv):
+            let mm = inverse ? inv : m
+            parallelFor(parts) { applyDiagonal1(s, mm, layout.part($0, of: parts), pattern, partner: partner) }
+        case .swapPartners:
+            parallelFor(parts) { applySwapPartners(s, layout.part($0, of: parts), pattern, partner: partner) }
+        case .denseK(let m, let inv, let offsets):
+            let mm = inverse ? inv : m
+            parallelFor(parts) { applyDenseK(s, mm, layout.part($0, of: parts), pattern, offsets: offsets) }
+        case .perColumn1(let m, let inv):
+            let mm = inverse ? inv : m
+            parallelFor(parts) { applyDense1PerColumn(s, mm, layout.part($0, of: parts), pattern, partner: partner) }
+        }
+    }
+
+    // MARK: measurement
+
+    /// Fills the expectations of this pipeline's columns; returns the reduced density matrices of
+    /// matrix observables (per observable, `2d²·B` doubles, see ``reducedDensity``).
+    private func measure(into result: inout RunResult) -> [[Double]?] {
+        let b = plan.batch, o = plan.outputs
+        var densities: [[Double]?] = []
+        for (k, obs) in plan.observables.enumerated() {
+            var values = [Double](repeating: 0, count: b)
+            var rho: [Double]?
+            switch obs {
+            case .pauli(let terms):
+                for t in terms {
+                    let p = t.pattern(qubits: plan.qubits)
+                    let part = reduceParts(parts, size: b) { pt, buf in
+                        pauliExpectation(phi, p, coefficient: t.coefficient, layout.part(pt, of: parts), out: buf)
+                    }
+                    for c in layout.columns { values[c] += part[c] }
+                }
+            default:
+                let m = plan.matrices[k]!
+                let wires = obs.wires
+                let d = m.dimension
+                let pattern = BitPattern(qubits: plan.qubits, targets: wires, controls: [])
+                let offsets = blockOffsets(qubits: plan.qubits, wires: wires, batch: b)
+                let r = reduceParts(parts, size: 2 * d * d * b) { pt, buf in
+                    reducedDensity(phi, layout.part(pt, of: parts), pattern, offsets: offsets, out: buf)
+                }
+                for c in layout.columns {
+                    // E = Re Σ_xy H[x,y]·ρ[y,x]; only x ≤ y is stored, ρ[y,x] = conj(ρ[x,y]).
+                    var e = 0.0
+                    for x in 0..<d { for y in 0..<d {
+                        let (lo, hi) = (min(x, y), max(x, y))
+                        let rr = r[2 * (lo * d + hi) * b + c], ri = r[(2 * (lo * d + hi) + 1) * b + c]
+                        let rhoYX = x <= y ? Complex(rr, -ri) : Complex(rr, ri)
+                        e += (m[x, y] * rhoYX).re
+                    } }
+                    values[c] = e
+                }
+                rho = r
+            }
+            for c in layout.columns { result.expectations[c * o + k] = values[c] }
+            densities.append(rho)
+        }
+        return densities
+    }
+
+    // MARK: adjoint
+
+    private func seedAdjoint(_ densities: [[Double]?], into result: inout RunResult) {
+        let b = plan.batch, o = plan.outputs, upstream = plan.upstream!
+        for (k, obs) in plan.observables.enumerated() {
+            var w = [Double](repeating: 0, count: b)
+            for c in layout.columns { w[c] = upstream[c * o + k] }
+            w.withUnsafeBufferPointer { wp in
+                let weights = wp.baseAddress!
+                switch obs {
+                case .pauli(let terms):
+                    for t in terms {
+                        let p = t.pattern(qubits: plan.qubits)
+                        parallelFor(parts) { pauliAccumulate(lam, phi, p, coefficient: t.coefficient, weights: weights, layout.part($0, of: parts)) }
+                    }
+                default:
+                    let m = plan.matrices[k]!
+                    let pattern = BitPattern(qubits: plan.qubits, targets: obs.wires, controls: [])
+                    let offsets = blockOffsets(qubits: plan.qubits, wires: obs.wires, batch: b)
+                    parallelFor(parts) { matrixAccumulate(lam, phi, m, weights: weights, layout.part($0, of: parts), pattern, offsets: offsets) }
+                }
+            }
+            if case .trainableHermitian(let wires, let offset) = obs, let r = densities[k] {
+                // E = Re Σ_ab A[a,b]·ρ[b,a]: ∂E/∂Re A[a,b] = Re ρ[b,a], ∂E/∂Im A[a,b] = −Im ρ[b,a].
+                let d = 1 << wires.count
+                for a in 0..<d { for bb in 0..<d {
+                    let (lo, hi) = (min(a, bb), max(a, bb))
+                    var sr = 0.0, si = 0.0
+                    for c in layout.columns {
+                        sr += w[c] * r[2 * (lo * d + hi) * b + c]
+                        si += w[c] * r[(2 * (lo * d + hi) + 1) * b + c]
+                    }
+                    let imRhoBA = bb <= a ? si : -si
+                    result.observableGradient[offset + 2 * (a * d + bb)] += sr
+                    result.observableGradient[offset + 2 * (a * d + bb) + 1] -= imRhoBA
+                } }
+            }
+        }
+    }
+
+    private func backward(into result: inout RunResult) {
+        let layout = self.layout, parts = self.parts, phi = self.phi, lam = self.lam, b = plan.batch
+        for op in plan.ops.reversed() {
+            guard op.hasDerivatives else {
+                apply(op, to: phi, inverse: true)
+                apply(op, to: lam, inverse: true)
+                continue
+            }
+            switch op.kind {
+            case .dense1(_, let inv):
+                let pattern = op.pattern, partner = op.partner
+                let t = sumParts(parts, zero: Transition2.zero, +) {
+                    adjointStepDense1(phi, lam, inv, layout.part($0, of: parts), pattern, partner: partner)
+                }
+                for (slot, d) in op.sharedDerivatives { result.trainableGradient[slot] += 2 * t.contract(d) }
+            case .perColumn1(_, let inv):
+                apply(op, to: phi, inverse: true)
+                let pattern = op.pattern, partner = op.partner
+                let t = reduceParts(parts, size: 8 * b) { pt, buf in
+                    transitionDense1PerColumn(phi, lam, layout.part(pt, of: parts), pattern, partner: partner, out: buf)
+                }
+                for (parameter, matrices) in op.columnDerivatives {
+                    for c in layout.columns {
+                        let tc = Transition2(values: (t[c], t[b + c], t[2 * b + c], t[3 * b + c], t[4 * b + c], t[5 * b + c], t[6 * b + c], t[7 * b + c]))
+                        let g = 2 * tc.contract(matrices[c])
+                        switch parameter {
+                        case .input(let f): result.inputGradient[c * plan.features + f] += g
+                        case .trainable(let s): result.trainableGradient[s] += g
+                        case .constant: break
+                        }
+                    }
+                }
+                parallelFor(parts) { applyDense1PerColumn(lam, inv, layout.part($0, of: parts), pattern, partner: partner) }
+            default:
+                apply(op, to: phi, inverse: true)
+                apply(op, to: lam, inverse: true)
+            }
+        }
+    }
+
+    /// After the sweep λ = ∂E/∂ψ̄ at the prepared state; the chain rule through ψ = v/‖v‖ gives
+    /// ∂E/∂v = (g − ψ(ψ·g))/‖v‖ with g = 2·Re λ (real inputs).
+    private func inputGradient(into result: inout RunResult) {
+        guard case .amplitude(let feats, let wires, let pad)? = plan.preparation else { return }
+        let b = plan.batch
+        let offsets = blockOffsets(qubits: plan.qubits, wires: wires, batch: b)
+        for c in layout.columns {
+            let v = amplitudeVector(column: c, feats, offsets.count, pad)
+            let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            let g = offsets.map { 2 * lam.re[$0 + c] }
+            var dot = 0.0
+            for j in 0..<v.count { dot += v[j] / norm * g[j] }
+            for (j, k) in feats.enumerated() {
+                result.inputGradient[c * plan.features + k] += (g[j] - v[j] / norm * dot) / norm
+            }
+        }
+    }
+}
