@@ -124,12 +124,14 @@ func compile(_ circuit: Circuit, batch: Int, trainable: [Double], inputs: [Doubl
     return out
 }
 
-/// Flat offsets of the 2^k sub-indices of `wires` (first wire most significant) from a base amplitude.
+/// Flat offsets of the 2^k sub-indices of `wires` (first wire most significant) from a base amplitude,
+/// built by appending one less significant wire at a time (O(2^k)).
 func blockOffsets(qubits n: Int, wires: [Int], batch: Int) -> [Int] {
-    let k = wires.count
-    return (0..<(1 << k)).map { x in
-        var a = 0
-        for (j, w) in wires.enumerated() where (x >> (k - 1 - j)) & 1 == 1 { a |= 1 << (n - 1 - w) }
-        return a * batch
+    var offsets = [0]
+    offsets.reserveCapacity(1 << wires.count)
+    for w in wires {
+        let bit = (1 << (n - 1 - w)) * batch
+        offsets = offsets.flatMap { [$0, $0 + bit] }
     }
+    return offsets
 }

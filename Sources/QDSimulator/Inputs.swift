@@ -61,3 +61,13 @@ public struct Gradients: Sendable {
     /// ∂L/∂Re ψ and ∂L/∂Im ψ of the prepared state (after any embedding), as a batch of "states".
     public let state: StateBatch
 }
+
+/// The upstream gradient g = ∂L/∂E of a vector-Jacobian product.
+public enum Upstream: Sendable {
+    /// Fixed values, B × O row-major.
+    case values([Double])
+    /// A function of each item's expectations (item index, its O outputs) returning its O
+    /// upstream values; it lets a loss that is a sum over items (cross-entropy, MSE) run its
+    /// forward pass and its adjoint sweep in a single call.
+    case perItem(@Sendable (Int, ArraySlice<Double>) -> [Double])
+}

@@ -25,6 +25,34 @@ struct PauliPattern {
     return (d * layout.part / layout.parts)..<(d * (layout.part + 1) / layout.parts)
 }
 
+/// out[c] += coefficient · ⟨φ_c|Z_w|φ_c⟩ = coefficient · (Σ_{bit w = 0} |φ|² − Σ_{bit w = 1} |φ|²),
+/// streaming over the same runs as a one-qubit gate on w.
+func singleZExpectation(_ s: StatePointers, coefficient: Double, _ layout: RunLayout, _ pattern: BitPattern, partner: Int,
+                        out: UnsafeMutablePointer<Double>) {
+    let b = layout.batch
+    forEachRun(layout, pattern) { start, count in
+        let r0 = s.re + start, i0 = s.im + start, r1 = r0 + partner, i1 = i0 + partner
+        if b == 1 {
+            var sum = 0.0
+            for j in 0..<count { sum += r0[j] * r0[j] + i0[j] * i0[j] - r1[j] * r1[j] - i1[j] * i1[j] }
+            out[0] += coefficient * sum
+        } else if count >= b {
+            // whole amplitudes: flat index start + a·B + c is column c
+            for a in stride(from: 0, to: count, by: b) {
+                for c in 0..<b {
+                    let j = a + c
+                    out[c] += coefficient * (r0[j] * r0[j] + i0[j] * i0[j] - r1[j] * r1[j] - i1[j] * i1[j])
+                }
+            }
+        } else {
+            let c0 = start % b
+            for j in 0..<count {
+                out[c0 + j] += coefficient * (r0[j] * r0[j] + i0[j] * i0[j] - r1[j] * r1[j] - i1[j] * i1[j])
+            }
+        }
+    }
+}
+
 /// out[c] += coefficient · ⟨φ_c|P|φ_c⟩ for each column c of the layout.
 func pauliExpectation(_ s: StatePointers, _ p: PauliPattern, coefficient: Double, _ layout: RunLayout, out: UnsafeMutablePointer<Double>) {
     let b = layout.batch, c0 = layout.columns.lowerBound, w = layout.columns.count

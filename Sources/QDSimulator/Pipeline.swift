@@ -12,8 +12,8 @@ struct RunPlan {
     let observableParameterCount: Int
     let inputs: [Double]
     let features: Int
-    /// dL/dE, B × O row-major, when a backward sweep is wanted.
-    let upstream: [Double]?
+    /// dL/dE when a backward sweep is wanted.
+    let upstream: Upstream?
 
     var outputs: Int { observables.count }
     var dimension: Int { 1 << qubits }
@@ -37,11 +37,15 @@ struct RunResult {
         inputGradient = Array(repeating: 0, count: plan.upstream == nil ? 0 : plan.batch * plan.features)
     }
 
+    /// An item whose per-item upstream gradient was unusable, with the reason.
+    var upstreamError: String?
+
     mutating func add(_ other: RunResult) {
         for k in expectations.indices { expectations[k] += other.expectations[k] }
         for k in trainableGradient.indices { trainableGradient[k] += other.trainableGradient[k] }
         for k in observableGradient.indices { observableGradient[k] += other.observableGradient[k] }
         for k in inputGradient.indices { inputGradient[k] += other.inputGradient[k] }
+        upstreamError = upstreamError ?? other.upstreamError
     }
 }
 
@@ -60,8 +64,9 @@ struct Pipeline {
         if !prepared { prepare() }
         forward()
         let densities = measure(into: &result)
-        if plan.upstream != nil {
-            seedAdjoint(densities, into: &result)
+        if let upstream = plan.upstream {
+            guard let g = resolve(upstream, &result) else { return result }
+            seedAdjoint(densities, g, into: &result)
             backward(into: &result)
             inputGradient(into: &result)
         }
@@ -72,15 +77,14 @@ struct Pipeline {
 
     private func prepare() {
         let b = plan.batch, f = plan.features
+        let offsets = plan.preparation.map { blockOffsets(qubits: plan.qubits, wires: $0.wires, batch: b) } ?? []
         for c in layout.columns {
             switch plan.preparation {
             case nil:
                 phi.re[c] = 1
-            case .amplitude(let feats, let wires, let pad)?:
-                let offsets = blockOffsets(qubits: plan.qubits, wires: wires, batch: b)
-                let v = amplitudeVector(column: c, feats, offsets.count, pad)
-                let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
-                for (j, o) in offsets.enumerated() { phi.re[o + c] = v[j] / norm }
+            case .amplitude(let feats, _, let pad)?:
+                let norm = amplitudeNorm(column: c, feats, offsets.count, pad)
+                for (j, o) in offsets.enumerated() { phi.re[o + c] = amplitudeEntry(column: c, j, feats, pad) / norm }
             case .basis(let feats, let wires)?:
                 var a = 0
                 for (j, w) in wires.enumerated() where plan.inputs[c * f + feats.lowerBound + j] == 1 {
@@ -91,10 +95,16 @@ struct Pipeline {
         }
     }
 
-    private func amplitudeVector(column c: Int, _ feats: Range<Int>, _ length: Int, _ pad: Double) -> [Double] {
-        var v = [Double](repeating: pad, count: length)
-        for (j, k) in feats.enumerated() { v[j] = plan.inputs[c * plan.features + k] }
-        return v
+    /// Entry j of column c's padded amplitude vector v.
+    @inline(__always) private func amplitudeEntry(column c: Int, _ j: Int, _ feats: Range<Int>, _ pad: Double) -> Double {
+        j < feats.count ? plan.inputs[c * plan.features + feats.lowerBound + j] : pad
+    }
+
+    /// ‖v‖ of column c's padded amplitude vector.
+    private func amplitudeNorm(column c: Int, _ feats: Range<Int>, _ length: Int, _ pad: Double) -> Double {
+        var s = Double(length - feats.count) * pad * pad
+        for k in feats { let x = plan.inputs[c * plan.features + k]; s += x * x }
+        return s.squareRoot()
     }
 
     // MARK: forward
@@ -138,7 +148,14 @@ struct Pipeline {
                 for t in terms {
                     let p = t.pattern(qubits: plan.qubits)
                     let part = reduceParts(parts, size: b) { pt, buf in
-                        pauliExpectation(phi, p, coefficient: t.coefficient, layout.part(pt, of: parts), out: buf)
+                        if t.factors.count == 1, t.factors[0].pauli == .z {
+                            let w = t.factors[0].wire
+                            let pattern = BitPattern(qubits: plan.qubits, targets: [w], controls: [])
+                            singleZExpectation(phi, coefficient: t.coefficient, layout.part(pt, of: parts), pattern,
+                                               partner: (1 << (plan.qubits - 1 - w)) * b, out: buf)
+                        } else {
+                            pauliExpectation(phi, p, coefficient: t.coefficient, layout.part(pt, of: parts), out: buf)
+                        }
                     }
                     for c in layout.columns { values[c] += part[c] }
                 }
@@ -172,8 +189,28 @@ struct Pipeline {
 
     // MARK: adjoint
 
-    private func seedAdjoint(_ densities: [[Double]?], into result: inout RunResult) {
-        let b = plan.batch, o = plan.outputs, upstream = plan.upstream!
+    /// The upstream gradient of this pipeline's columns (B × O, zero elsewhere), or nil after
+    /// recording why a per-item closure's answer is unusable.
+    private func resolve(_ upstream: Upstream, _ result: inout RunResult) -> [Double]? {
+        let o = plan.outputs
+        switch upstream {
+        case .values(let g): return g
+        case .perItem(let f):
+            var g = [Double](repeating: 0, count: plan.batch * o)
+            for c in layout.columns {
+                let row = f(c, result.expectations[(c * o)..<((c + 1) * o)])
+                guard row.count == o, row.allSatisfy(\.isFinite) else {
+                    result.upstreamError = "the upstream gradient of item \(c) has \(row.count) value(s) \(row.prefix(4)); need \(o) finite values"
+                    return nil
+                }
+                for k in 0..<o { g[c * o + k] = row[k] }
+            }
+            return g
+        }
+    }
+
+    private func seedAdjoint(_ densities: [[Double]?], _ upstream: [Double], into result: inout RunResult) {
+        let b = plan.batch, o = plan.outputs
         for (k, obs) in plan.observables.enumerated() {
             var w = [Double](repeating: 0, count: b)
             for c in layout.columns { w[c] = upstream[c * o + k] }
@@ -257,13 +294,12 @@ struct Pipeline {
         let b = plan.batch
         let offsets = blockOffsets(qubits: plan.qubits, wires: wires, batch: b)
         for c in layout.columns {
-            let v = amplitudeVector(column: c, feats, offsets.count, pad)
-            let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            let g = offsets.map { 2 * lam.re[$0 + c] }
+            let norm = amplitudeNorm(column: c, feats, offsets.count, pad)
             var dot = 0.0
-            for j in 0..<v.count { dot += v[j] / norm * g[j] }
+            for (j, o) in offsets.enumerated() { dot += amplitudeEntry(column: c, j, feats, pad) / norm * 2 * lam.re[o + c] }
             for (j, k) in feats.enumerated() {
-                result.inputGradient[c * plan.features + k] += (g[j] - v[j] / norm * dot) / norm
+                let psi = amplitudeEntry(column: c, j, feats, pad) / norm
+                result.inputGradient[c * plan.features + k] += (2 * lam.re[offsets[j] + c] - psi * dot) / norm
             }
         }
     }

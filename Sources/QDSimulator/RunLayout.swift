@@ -53,7 +53,15 @@ func forEachRun(_ layout: RunLayout, _ pattern: BitPattern, _ body: (Int, Int) -
     let groups = layout.dimension >> (pattern.positions.count + low)
     let lo = groups * layout.part / layout.parts, hi = groups * (layout.part + 1) / layout.parts
     let b = layout.batch
-    if layout.coversAllColumns {
+    if layout.coversAllColumns && groups < layout.parts {
+        // Fewer groups than threads (a high target wire): split every run instead.
+        let length = groupSize * b
+        let from = length * layout.part / layout.parts, to = length * (layout.part + 1) / layout.parts
+        for t in 0..<groups where to > from {
+            let base = pattern.insertZeros(t << low) | pattern.setMask
+            body(base * b + from, to - from)
+        }
+    } else if layout.coversAllColumns {
         for t in lo..<hi {
             let base = pattern.insertZeros(t << low) | pattern.setMask
             body(base * b, groupSize * b)

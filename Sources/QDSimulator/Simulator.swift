@@ -30,10 +30,26 @@ public final class Simulator: @unchecked Sendable {
         var phi = try initial(circuit, inputs: inputs, initialState: initialState, copies: 1)
         let plan = try makePlan(circuit, observables: [], trainable: trainable, observableParameters: [], inputs: inputs,
                                 upstream: nil, initialState: initialState)
-        var lam = phi
-        _ = execute(plan, phi: &phi, lam: &lam, prepared: initialState != nil)
+        var none: StateBatch?
+        _ = execute(plan, phi: &phi, lam: &none, prepared: initialState != nil)
         counter.record(forward: plan.batch)
         return phi
+    }
+
+    /// Applies a circuit without state preparation to `state` in place (no copy of the state).
+    public func run(_ circuit: Circuit, on state: inout StateBatch, trainable: [Double] = [], inputs: Inputs? = nil) throws {
+        guard circuit.preparation == nil else {
+            throw SimulatorError.invalidCircuit("run(on:) applies gates to an existing state; this circuit prepares its own with \(circuit.preparation!.label)")
+        }
+        guard state.qubits == circuit.qubits else {
+            throw SimulatorError.invalidInput("the state has \(state.qubits) qubits; the circuit needs \(circuit.qubits)")
+        }
+        let x = inputs ?? .empty(batch: state.batch)
+        let plan = try makePlan(circuit, observables: [], trainable: trainable, observableParameters: [], inputs: x,
+                                upstream: nil, initialState: state)
+        var none: StateBatch?
+        _ = execute(plan, phi: &state, lam: &none, prepared: true)
+        counter.record(forward: plan.batch)
     }
 
     /// ⟨O_o⟩ for every batch item and observable.
@@ -43,8 +59,8 @@ public final class Simulator: @unchecked Sendable {
         var phi = try initial(circuit, inputs: inputs, initialState: initialState, copies: 1)
         let plan = try makePlan(circuit, observables: observables, trainable: trainable, observableParameters: observableParameters,
                                 inputs: inputs, upstream: nil, initialState: initialState)
-        var lam = phi
-        let r = execute(plan, phi: &phi, lam: &lam, prepared: initialState != nil)
+        var none: StateBatch?
+        let r = execute(plan, phi: &phi, lam: &none, prepared: initialState != nil)
         counter.record(forward: plan.batch)
         return Expectations(batch: plan.batch, outputs: plan.outputs, values: r.expectations)
     }
@@ -55,12 +71,23 @@ public final class Simulator: @unchecked Sendable {
     public func vectorJacobianProduct(_ circuit: Circuit, observables: [Observable], trainable: [Double] = [],
                                       observableParameters: [Double] = [], inputs: Inputs = .empty(),
                                       initialState: StateBatch? = nil, upstream: [Double]) throws -> (Expectations, Gradients) {
+        try vectorJacobianProduct(circuit, observables: observables, trainable: trainable, observableParameters: observableParameters,
+                                  inputs: inputs, initialState: initialState, upstream: .values(upstream))
+    }
+
+    /// The same, with the upstream gradient given as ``Upstream`` (fixed values, or a function of
+    /// each item's expectations).
+    public func vectorJacobianProduct(_ circuit: Circuit, observables: [Observable], trainable: [Double] = [],
+                                      observableParameters: [Double] = [], inputs: Inputs = .empty(),
+                                      initialState: StateBatch? = nil, upstream: Upstream) throws -> (Expectations, Gradients) {
         var phi = try initial(circuit, inputs: inputs, initialState: initialState, copies: 2)
         let plan = try makePlan(circuit, observables: observables, trainable: trainable, observableParameters: observableParameters,
                                 inputs: inputs, upstream: upstream, initialState: initialState)
-        var lam = phi
-        let r = execute(plan, phi: &phi, lam: &lam, prepared: initialState != nil)
+        var adjointState: StateBatch? = phi
+        let r = execute(plan, phi: &phi, lam: &adjointState, prepared: initialState != nil)
+        if let message = r.upstreamError { throw SimulatorError.invalidInput(message) }
         counter.record(forward: plan.batch, adjoint: plan.batch)
+        var lam = adjointState!
         lam.re = lam.re.map { 2 * $0 }
         lam.im = lam.im.map { 2 * $0 }
         let g = Gradients(trainable: r.trainableGradient, observable: r.observableGradient, inputs: r.inputGradient, state: lam)
@@ -93,7 +120,7 @@ public final class Simulator: @unchecked Sendable {
     }
 
     private func makePlan(_ circuit: Circuit, observables: [Observable], trainable: [Double], observableParameters: [Double],
-                          inputs: Inputs, upstream: [Double]?, initialState: StateBatch?) throws -> RunPlan {
+                          inputs: Inputs, upstream: Upstream?, initialState: StateBatch?) throws -> RunPlan {
         guard trainable.count == circuit.trainableCount else {
             throw SimulatorError.parameterCount("the circuit reads \(circuit.trainableCount) trainable parameter(s) (slots 0..<\(circuit.trainableCount)); got \(trainable.count)")
         }
@@ -122,7 +149,7 @@ public final class Simulator: @unchecked Sendable {
             throw SimulatorError.parameterCount("observable parameter \(bad) is \(observableParameters[bad]); parameters must be finite")
         }
         for o in observables { try o.validate(qubits: circuit.qubits, parameterCount: observableParameters.count) }
-        if let g = upstream {
+        if case .values(let g)? = upstream {
             guard g.count == batch * observables.count else {
                 throw SimulatorError.invalidInput("upstream gradient has \(g.count) values; need batch \(batch) × \(observables.count) observable(s) = \(batch * observables.count)")
             }
@@ -156,20 +183,21 @@ public final class Simulator: @unchecked Sendable {
 
     /// Runs the plan, choosing a threading strategy: column ranges for batches, split gate loops
     /// for single large states, serial for small work.
-    /// `lam` is a zeroed state of the same shape; after a backward sweep it holds λ = ∂E/∂ψ̄.
-    private func execute(_ plan: RunPlan, phi: inout StateBatch, lam: inout StateBatch, prepared: Bool) -> RunResult {
+    /// `lam` is nil for a forward run; for a backward sweep it is zeroed here and afterwards holds λ = ∂E/∂ψ̄.
+    private func execute(_ plan: RunPlan, phi: inout StateBatch, lam: inout StateBatch?, prepared: Bool) -> RunResult {
         let b = plan.batch, work = plan.dimension * b
         let chunks = threads > 1 && b >= 2 * threads && work * max(plan.ops.count, 1) >= 1 << 16 ? threads : 1
         let parts = chunks == 1 && threads > 1 && work >= 1 << 15 ? threads : 1
-        lam.re = [Double](repeating: 0, count: phi.re.count)
-        lam.im = lam.re
+        var lamRe = lam == nil ? [] : [Double](repeating: 0, count: phi.re.count)
+        var lamIm = lamRe
         var total = RunResult(plan)
         phi.re.withUnsafeMutableBufferPointer { pr in
         phi.im.withUnsafeMutableBufferPointer { pi in
-        lam.re.withUnsafeMutableBufferPointer { lr in
-        lam.im.withUnsafeMutableBufferPointer { li in
+        lamRe.withUnsafeMutableBufferPointer { lr in
+        lamIm.withUnsafeMutableBufferPointer { li in
             let phiP = StatePointers(re: pr.baseAddress!, im: pi.baseAddress!)
-            let lamP = StatePointers(re: lr.baseAddress!, im: li.baseAddress!)
+            // A forward run never touches λ; it gets φ's pointers so the pipeline needs no optional.
+            let lamP = lr.isEmpty ? phiP : StatePointers(re: lr.baseAddress!, im: li.baseAddress!)
             let results = UnsafeMutablePointer<RunResult>.allocate(capacity: chunks)
             defer { results.deinitialize(count: chunks); results.deallocate() }
             parallelFor(chunks) { k in
@@ -179,6 +207,7 @@ public final class Simulator: @unchecked Sendable {
             }
             for k in 0..<chunks { total.add(results[k]) }
         } } } }
+        if lam != nil { lam!.re = lamRe; lam!.im = lamIm }
         return total
     }
 }

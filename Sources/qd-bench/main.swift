@@ -1,1 +1,112 @@
+// qd-bench: named workloads, one JSON object per line, in the shape of ../shared/anchors.
+//
+//   qd-bench [--threads T] [--workloads W1,W2,W3,W3F,W4,W5,gate,membw] [--ns 4,8,10,12,16,20]
+//            [--batch 256] [--n-batch 10] [--target-s 1] [--min-reps 5] [--warmup 2]
+import Foundation
 import QDSimulator
+
+var options: [String: String] = [:]
+var argv = CommandLine.arguments.dropFirst()
+while let key = argv.popFirst() {
+    guard key.hasPrefix("--"), let value = argv.popFirst() else {
+        FileHandle.standardError.write(Data("usage: qd-bench [--threads T] [--workloads W1,W2,W3,W3F,W4,W5,gate,membw] [--ns 4,8,...] [--batch B] [--n-batch n] [--target-s S] [--min-reps R] [--warmup W]\n".utf8))
+        exit(2)
+    }
+    options[String(key.dropFirst(2))] = value
+}
+let threads = Int(options["threads"] ?? "1") ?? 1
+let workloads = (options["workloads"] ?? "W1,W2,W3,W3F,W4,W5,gate,membw").split(separator: ",").map(String.init)
+let ns = (options["ns"] ?? "4,8,10,12,16,20").split(separator: ",").compactMap { Int($0) }
+let batch = Int(options["batch"] ?? "256") ?? 256
+let nBatch = Int(options["n-batch"] ?? "10") ?? 10
+let timer = Timer(warmup: Int(options["warmup"] ?? "2") ?? 2, minReps: Int(options["min-reps"] ?? "5") ?? 5,
+                  targetSeconds: Double(options["target-s"] ?? "1") ?? 1)
+let sim = Simulator(threads: threads)
+var rng = SeededGenerator(seed: 1234)
+let base: [String: Any] = ["sim": "qd", "threads": threads]
+
+func record(_ workload: String, _ extra: [String: Any]) -> [String: Any] {
+    base.merging(extra) { $1 }.merging(["workload": workload]) { $1 }
+}
+
+do {
+    for w in workloads {
+        switch w {
+        case "W1", "W2":
+            for n in ns {
+                let c = try Workloads.circuit(qubits: n)
+                let theta = (0..<c.trainableCount).map { _ in Double.random(in: -.pi..<(.pi), using: &rng) }
+                let x = try Workloads.randomInputs(n, batch: 1, rng: &rng)
+                let obs = (0..<n).map { Observable.z($0) }
+                let ones = [Double](repeating: 1, count: n)
+                let times = try timer.measure {
+                    if w == "W1" { _ = try sim.expectations(c, observables: obs, trainable: theta, inputs: x) }
+                    else { _ = try sim.vectorJacobianProduct(c, observables: obs, trainable: theta, inputs: x, upstream: ones) }
+                }
+                emit(record(w, ["n": n, "gates": 3 * n * Workloads.layers,
+                                "method": w == "W1" ? "forward" : "adjoint (one forward + one reverse sweep)"]), times: times)
+            }
+        case "W3", "W3F", "W4":
+            let n = nBatch
+            let c = try Workloads.circuit(qubits: n)
+            let theta = (0..<c.trainableCount).map { _ in Double.random(in: -.pi..<(.pi), using: &rng) }
+            let x = try Workloads.randomInputs(n, batch: batch, rng: &rng)
+            let labels = (0..<batch).map { _ in Int.random(in: 0..<n, using: &rng) }
+            let obs = (0..<n).map { Observable.z($0) }
+            let upstream = Workloads.crossEntropyUpstream(labels: labels)
+            let times = try timer.measure {
+                if w == "W3F" { _ = try sim.expectations(c, observables: obs, trainable: theta, inputs: x) }
+                else { _ = try sim.vectorJacobianProduct(c, observables: obs, trainable: theta, inputs: x, upstream: upstream) }
+            }
+            emit(record(w, ["n": n, "batch": batch,
+                            "method": w == "W3F" ? "batched forward + loss" : "batched forward + adjoint (parameters, inputs through the normalisation)"]), times: times)
+        case "W5":
+            let n = 6, b = 1024
+            var c = try Circuit(qubits: n)
+            try c.amplitudeEmbedding(features: 0..<64, wires: Array(0..<n))
+            try c.stronglyEntanglingLayers(layers: 3, wires: Array(0..<n))
+            let theta = (0..<c.trainableCount).map { _ in Double.random(in: 0..<(2 * .pi), using: &rng) }
+            let q = (0..<48).map { _ in Double.random(in: 0..<(2 * .pi), using: &rng) }
+            let obs = (0..<n).map { Observable.trainableHermitian(wires: [$0], offset: 8 * $0) }
+            let x = try Workloads.randomInputs(n, batch: b, rng: &rng)
+            let up = (0..<(b * n)).map { _ in Double.random(in: -1..<1, using: &rng) }
+            let times = try timer.measure {
+                _ = try sim.vectorJacobianProduct(c, observables: obs, trainable: theta, observableParameters: q, inputs: x, upstream: up)
+            }
+            emit(record(w, ["n": n, "batch": b, "method": "forward + adjoint wrt angles, inputs and Hermitian parameters"]), times: times)
+        case "gate":
+            for n in [20, 24] {
+                for gate in ["RY", "RZ", "CNOT"] {
+                    var c = try Circuit(qubits: n)
+                    switch gate {
+                    case "RY": try c.ry(.constant(0.3), n / 2)
+                    case "RZ": try c.rz(.constant(0.3), n / 2)
+                    default: try c.cnot(n / 2, n / 2 + 1)
+                    }
+                    var s = try StateBatch(qubits: n)
+                    let times = try timer.measure { try sim.run(c, on: &s) }
+                    emit(record("gate", ["n": n, "gate": gate, "wire": n / 2]), times: times)
+                }
+            }
+        case "membw":
+            let count = 1 << 24  // 256 MiB of complex128, as the anchors' bench_membw.py
+            var re = [Double](repeating: 1, count: count), im = re
+            let times = timer.measure {
+                re.withUnsafeMutableBufferPointer { r in im.withUnsafeMutableBufferPointer { i in
+                    let chunks = threads
+                    DispatchQueue.concurrentPerform(iterations: chunks) { k in
+                        let lo = count * k / chunks, hi = count * (k + 1) / chunks
+                        for j in lo..<hi { let a = r[j], b = i[j]; r[j] = 0.6 * a - 0.8 * b; i[j] = 0.8 * a + 0.6 * b }
+                    }
+                } }
+            }
+            emit(record("membw", ["bytes": 16 * count, "method": "in-place complex scale of 2^24 amplitudes"]), times: times)
+        default:
+            FileHandle.standardError.write(Data("qd-bench: unknown workload '\(w)'; known: W1 W2 W3 W3F W4 W5 gate membw\n".utf8))
+            exit(2)
+        }
+    }
+} catch {
+    FileHandle.standardError.write(Data("qd-bench: \(error)\n".utf8))
+    exit(1)
+}

@@ -1,0 +1,41 @@
+import Foundation
+
+/// Wall-clock timing in the anchors' shape: `warmup` untimed calls, then repeats until both
+/// `minReps` calls and `targetSeconds` have passed (or `maxReps`).
+struct Timer {
+    var warmup = 2
+    var minReps = 5
+    var maxReps = 200
+    var targetSeconds = 1.0
+
+    func measure(_ body: () throws -> Void) rethrows -> [Double] {
+        for _ in 0..<warmup { try body() }
+        var times: [Double] = []
+        let start = DispatchTime.now().uptimeNanoseconds
+        while true {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            try body()
+            let t1 = DispatchTime.now().uptimeNanoseconds
+            times.append(Double(t1 - t0) / 1e9)
+            let elapsed = Double(t1 - start) / 1e9
+            if times.count >= maxReps || (times.count >= minReps && elapsed >= targetSeconds) { break }
+        }
+        return times
+    }
+}
+
+/// Prints one JSON object per line: the record's fields plus reps, min_s, median_s, max_s and the load.
+func emit(_ record: [String: Any], times: [Double]) {
+    var r = record
+    let sorted = times.sorted()
+    r["reps"] = times.count
+    r["min_s"] = sorted.first
+    r["median_s"] = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    r["max_s"] = sorted.last
+    var load = [0.0, 0.0, 0.0]
+    getloadavg(&load, 3)
+    r["loadavg1"] = load[0]
+    let data = try! JSONSerialization.data(withJSONObject: r, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+    fflush(stdout)
+}
