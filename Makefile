@@ -1,0 +1,36 @@
+# qd: the two commands are `make run` (the main job) and `make test` (the test suite).
+# Both install missing system packages first (scripts/deps.sh).
+
+# Release builds target Haswell-class x86-64 (AVX2 + FMA, every x86-64 CPU since 2013 and AMD Zen 1):
+# plain x86-64 turns SIMD FMA into library calls and runs about 20× slower. Other architectures
+# build with the compiler's defaults.
+ARCH := $(shell uname -m)
+ifeq ($(ARCH),x86_64)
+CPU_FLAGS := -Xswiftc -target-cpu -Xswiftc haswell
+endif
+RELEASE := -c release $(CPU_FLAGS)
+THREADS ?= 1 2
+
+.PHONY: deps build run test bench anchors clean
+
+deps:
+	@bash scripts/deps.sh
+
+build: deps
+	swift build $(RELEASE)
+
+run: build
+	swift run $(RELEASE) qd --help
+
+test: deps
+	swift test
+
+bench: build
+	@for t in $(THREADS); do .build/release/qd-bench --threads $$t; done
+
+anchors:
+	@test -x /tmp/qd-anchors-venv/bin/python || bash ../shared/anchors/setup.sh
+	bash ../shared/anchors/sim/run_all.sh out/anchors.jsonl "$(THREADS)"
+
+clean:
+	rm -rf .build out
