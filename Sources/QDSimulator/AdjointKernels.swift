@@ -6,15 +6,37 @@
 /// gate's pairs, ⟨λ|D|φ⟩ = Σ_ab D[a,b]·T[a,b], so one pass serves every parameter of the gate.
 
 /// One fused pass for a one-qubit gate: φ ← M†φ, then T += conj(λ)⊗φ, then λ ← M†λ.
-/// Returns T.
+/// Returns T. The reductions run in SIMD accumulators (the compiler will not reassociate them).
 func adjointStepDense1(_ phi: StatePointers, _ lam: StatePointers, _ inverse: Matrix2,
                        _ layout: RunLayout, _ pattern: BitPattern, partner: Int) -> Transition2 {
     let m = inverse
-    var t00r = 0.0, t00i = 0.0, t01r = 0.0, t01i = 0.0, t10r = 0.0, t10i = 0.0, t11r = 0.0, t11i = 0.0
-    forEachRun(layout, pattern) { start, count in
+    typealias V = SIMD4<Double>
+    var t00r = V(), t00i = V(), t01r = V(), t01i = V(), t10r = V(), t10i = V(), t11r = V(), t11i = V()
+    var s00r = 0.0, s00i = 0.0, s01r = 0.0, s01i = 0.0, s10r = 0.0, s10i = 0.0, s11r = 0.0, s11i = 0.0
+    var runs = RunIterator(layout, pattern)
+    while let (start, count) = runs.next() {
         let pr0 = phi.re + start, pi0 = phi.im + start, pr1 = pr0 + partner, pi1 = pi0 + partner
         let lr0 = lam.re + start, li0 = lam.im + start, lr1 = lr0 + partner, li1 = li0 + partner
-        for j in 0..<count {
+        var j = 0
+        while j + 4 <= count {
+            var ar = load4(pr0 + j), ai = load4(pi0 + j), br = load4(pr1 + j), bi = load4(pi1 + j)
+            let ur = m.r00 * ar - m.i00 * ai + m.r01 * br - m.i01 * bi
+            let ui = m.r00 * ai + m.i00 * ar + m.r01 * bi + m.i01 * br
+            let vr = m.r10 * ar - m.i10 * ai + m.r11 * br - m.i11 * bi
+            let vi = m.r10 * ai + m.i10 * ar + m.r11 * bi + m.i11 * br
+            store4(ur, pr0 + j); store4(ui, pi0 + j); store4(vr, pr1 + j); store4(vi, pi1 + j)
+            ar = load4(lr0 + j); ai = load4(li0 + j); br = load4(lr1 + j); bi = load4(li1 + j)
+            t00r += ar * ur + ai * ui; t00i += ar * ui - ai * ur
+            t01r += ar * vr + ai * vi; t01i += ar * vi - ai * vr
+            t10r += br * ur + bi * ui; t10i += br * ui - bi * ur
+            t11r += br * vr + bi * vi; t11i += br * vi - bi * vr
+            store4(m.r00 * ar - m.i00 * ai + m.r01 * br - m.i01 * bi, lr0 + j)
+            store4(m.r00 * ai + m.i00 * ar + m.r01 * bi + m.i01 * br, li0 + j)
+            store4(m.r10 * ar - m.i10 * ai + m.r11 * br - m.i11 * bi, lr1 + j)
+            store4(m.r10 * ai + m.i10 * ar + m.r11 * bi + m.i11 * br, li1 + j)
+            j += 4
+        }
+        while j < count {
             var ar = pr0[j], ai = pi0[j], br = pr1[j], bi = pi1[j]
             let ur = m.r00 * ar - m.i00 * ai + m.r01 * br - m.i01 * bi
             let ui = m.r00 * ai + m.i00 * ar + m.r01 * bi + m.i01 * br
@@ -22,17 +44,19 @@ func adjointStepDense1(_ phi: StatePointers, _ lam: StatePointers, _ inverse: Ma
             let vi = m.r10 * ai + m.i10 * ar + m.r11 * bi + m.i11 * br
             pr0[j] = ur; pi0[j] = ui; pr1[j] = vr; pi1[j] = vi
             ar = lr0[j]; ai = li0[j]; br = lr1[j]; bi = li1[j]
-            t00r += ar * ur + ai * ui; t00i += ar * ui - ai * ur
-            t01r += ar * vr + ai * vi; t01i += ar * vi - ai * vr
-            t10r += br * ur + bi * ui; t10i += br * ui - bi * ur
-            t11r += br * vr + bi * vi; t11i += br * vi - bi * vr
+            s00r += ar * ur + ai * ui; s00i += ar * ui - ai * ur
+            s01r += ar * vr + ai * vi; s01i += ar * vi - ai * vr
+            s10r += br * ur + bi * ui; s10i += br * ui - bi * ur
+            s11r += br * vr + bi * vi; s11i += br * vi - bi * vr
             lr0[j] = m.r00 * ar - m.i00 * ai + m.r01 * br - m.i01 * bi
             li0[j] = m.r00 * ai + m.i00 * ar + m.r01 * bi + m.i01 * br
             lr1[j] = m.r10 * ar - m.i10 * ai + m.r11 * br - m.i11 * bi
             li1[j] = m.r10 * ai + m.i10 * ar + m.r11 * bi + m.i11 * br
+            j += 1
         }
     }
-    return Transition2(values: (t00r, t00i, t01r, t01i, t10r, t10i, t11r, t11i))
+    return Transition2(values: (s00r + t00r.sum(), s00i + t00i.sum(), s01r + t01r.sum(), s01i + t01i.sum(),
+                                s10r + t10r.sum(), s10i + t10i.sum(), s11r + t11r.sum(), s11i + t11i.sum()))
 }
 
 /// Per-column T for a one-qubit gate: `out[k·B + c]` accumulates entry k (of the 8 in

@@ -127,11 +127,16 @@ func compile(_ circuit: Circuit, batch: Int, trainable: [Double], inputs: [Doubl
 /// Flat offsets of the 2^k sub-indices of `wires` (first wire most significant) from a base amplitude,
 /// built by appending one less significant wire at a time (O(2^k)).
 func blockOffsets(qubits n: Int, wires: [Int], batch: Int) -> [Int] {
-    var offsets = [0]
-    offsets.reserveCapacity(1 << wires.count)
+    var offsets = [Int](repeating: 0, count: 1 << wires.count)
+    var filled = 1
     for w in wires {
         let bit = (1 << (n - 1 - w)) * batch
-        offsets = offsets.flatMap { [$0, $0 + bit] }
+        // existing entries x become 2x (bit clear) and 2x + 1 (bit set)
+        for x in stride(from: filled - 1, through: 0, by: -1) {
+            offsets[2 * x + 1] = offsets[x] + bit
+            offsets[2 * x] = offsets[x]
+        }
+        filled *= 2
     }
     return offsets
 }

@@ -58,8 +58,9 @@ public struct Gradients: Sendable {
     public let observable: [Double]
     /// ∂L/∂x (B × F, row-major) for the input features, through amplitude embedding and input angles.
     public let inputs: [Double]
-    /// ∂L/∂Re ψ and ∂L/∂Im ψ of the prepared state (after any embedding), as a batch of "states".
-    public let state: StateBatch
+    /// ∂L/∂Re ψ₀ and ∂L/∂Im ψ₀ of the initial state, as a batch of "states"; present when the run
+    /// started from a given initial state (a circuit that embeds its inputs reports ``inputs`` instead).
+    public let state: StateBatch?
 }
 
 /// The upstream gradient g = ∂L/∂E of a vector-Jacobian product.

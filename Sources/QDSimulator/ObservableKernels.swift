@@ -30,11 +30,19 @@ struct PauliPattern {
 func singleZExpectation(_ s: StatePointers, coefficient: Double, _ layout: RunLayout, _ pattern: BitPattern, partner: Int,
                         out: UnsafeMutablePointer<Double>) {
     let b = layout.batch
-    forEachRun(layout, pattern) { start, count in
+    var runs = RunIterator(layout, pattern)
+    while let (start, count) = runs.next() {
         let r0 = s.re + start, i0 = s.im + start, r1 = r0 + partner, i1 = i0 + partner
         if b == 1 {
-            var sum = 0.0
-            for j in 0..<count { sum += r0[j] * r0[j] + i0[j] * i0[j] - r1[j] * r1[j] - i1[j] * i1[j] }
+            var acc = SIMD4<Double>()
+            var j = 0
+            while j + 4 <= count {
+                let a = load4(r0 + j), bb = load4(i0 + j), c = load4(r1 + j), d = load4(i1 + j)
+                acc += a * a + bb * bb - c * c - d * d
+                j += 4
+            }
+            var sum = acc.sum()
+            while j < count { sum += r0[j] * r0[j] + i0[j] * i0[j] - r1[j] * r1[j] - i1[j] * i1[j]; j += 1 }
             out[0] += coefficient * sum
         } else if count >= b {
             // whole amplitudes: flat index start + a·B + c is column c

@@ -1,50 +1,82 @@
-/// A validated run: the compiled circuit, the measured observables and the inputs, for one
-/// batch. ``Simulator`` builds it after checking every argument, so nothing here can fail.
+/// A validated run: the circuit lowered for one batch (or one chunk of columns), the measured
+/// observables and the inputs. ``Simulator`` builds it after checking every argument, so
+/// nothing here can fail.
 struct RunPlan {
-    let qubits: Int
+    let circuit: Circuit
+    let trainable: [Double]
     let batch: Int
-    let preparation: StatePreparation?
     let ops: [CompiledOp]
     let observables: [Observable]
     /// Per observable, its Hermitian matrix (nil for Pauli sums).
     let matrices: [ComplexMatrix?]
-    let trainableCount: Int
     let observableParameterCount: Int
     let inputs: [Double]
     let features: Int
     /// dL/dE when a backward sweep is wanted.
     let upstream: Upstream?
 
+    init(circuit: Circuit, trainable: [Double], batch: Int, observables: [Observable], matrices: [ComplexMatrix?],
+         observableParameterCount: Int, inputs: [Double], features: Int, upstream: Upstream?) {
+        self.circuit = circuit
+        self.trainable = trainable
+        self.batch = batch
+        self.observables = observables
+        self.matrices = matrices
+        self.observableParameterCount = observableParameterCount
+        self.inputs = inputs
+        self.features = features
+        self.upstream = upstream
+        ops = compile(circuit, batch: batch, trainable: trainable, inputs: inputs, features: features)
+    }
+
+    var qubits: Int { circuit.qubits }
+    var preparation: StatePreparation? { circuit.preparation }
+    var trainableCount: Int { circuit.trainableCount }
     var outputs: Int { observables.count }
     var dimension: Int { 1 << qubits }
+
+    /// The plan for columns `cols` alone, as a batch of `cols.count` (inputs and upstream sliced).
+    func chunk(_ cols: Range<Int>) -> RunPlan {
+        let o = outputs, c0 = cols.lowerBound
+        let up: Upstream? = upstream.map {
+            switch $0 {
+            case .values(let g): return .values(Array(g[(c0 * o)..<(cols.upperBound * o)]))
+            case .perItem(let f): return .perItem { item, row in f(item + c0, row) }
+            }
+        }
+        let hasInputs = inputs.count == batch * features && features > 0
+        return RunPlan(circuit: circuit, trainable: trainable, batch: cols.count, observables: observables, matrices: matrices,
+                       observableParameterCount: observableParameterCount,
+                       inputs: hasInputs ? Array(inputs[(c0 * features)..<(cols.upperBound * features)]) : inputs,
+                       features: hasInputs ? features : 0, upstream: up)
+    }
 }
 
-/// What one pipeline pass over a column range produced; partial results of column ranges add up.
-struct RunResult {
+/// Per-column outputs, written in place by the pipelines (each owns a disjoint column range).
+struct ColumnOutputs {
     /// ⟨O_o⟩ of column c at `c·O + o`.
-    var expectations: [Double]
+    let expectations: UnsafeMutablePointer<Double>
+    /// Σ_o g_co ∂E_co/∂x_cf at `c·F + f` (backward runs only).
+    let inputGradient: UnsafeMutablePointer<Double>
+}
+
+/// The gradients summed over one pipeline's columns; partial sums of column ranges add up.
+struct RunResult {
     /// Σ_c,o g_co ∂E_co/∂θ.
     var trainableGradient: [Double]
     /// Σ_c,o g_co ∂E_co/∂p for the observable parameters.
     var observableGradient: [Double]
-    /// Σ_o g_co ∂E_co/∂x_cf at `c·F + f`.
-    var inputGradient: [Double]
-
-    init(_ plan: RunPlan) {
-        expectations = Array(repeating: 0, count: plan.batch * plan.outputs)
-        trainableGradient = Array(repeating: 0, count: plan.trainableCount)
-        observableGradient = Array(repeating: 0, count: plan.observableParameterCount)
-        inputGradient = Array(repeating: 0, count: plan.upstream == nil ? 0 : plan.batch * plan.features)
-    }
-
     /// An item whose per-item upstream gradient was unusable, with the reason.
     var upstreamError: String?
 
+    init(_ plan: RunPlan) {
+        trainableGradient = Array(repeating: 0, count: plan.trainableCount)
+        observableGradient = Array(repeating: 0, count: plan.observableParameterCount)
+    }
+
     mutating func add(_ other: RunResult) {
-        for k in expectations.indices { expectations[k] += other.expectations[k] }
         for k in trainableGradient.indices { trainableGradient[k] += other.trainableGradient[k] }
         for k in observableGradient.indices { observableGradient[k] += other.observableGradient[k] }
-        for k in inputGradient.indices { inputGradient[k] += other.inputGradient[k] }
         upstreamError = upstreamError ?? other.upstreamError
     }
 }
@@ -58,17 +90,18 @@ struct Pipeline {
     let lam: StatePointers
     let layout: RunLayout
     let parts: Int
+    let outputs: ColumnOutputs
 
     func run(prepared: Bool) -> RunResult {
         var result = RunResult(plan)
         if !prepared { prepare() }
         forward()
-        let densities = measure(into: &result)
+        let densities = measure()
         if let upstream = plan.upstream {
             guard let g = resolve(upstream, &result) else { return result }
             seedAdjoint(densities, g, into: &result)
             backward(into: &result)
-            inputGradient(into: &result)
+            inputGradient()
         }
         return result
     }
@@ -137,7 +170,7 @@ struct Pipeline {
 
     /// Fills the expectations of this pipeline's columns; returns the reduced density matrices of
     /// matrix observables (per observable, `2d²·B` doubles, see ``reducedDensity``).
-    private func measure(into result: inout RunResult) -> [[Double]?] {
+    private func measure() -> [[Double]?] {
         let b = plan.batch, o = plan.outputs
         var densities: [[Double]?] = []
         for (k, obs) in plan.observables.enumerated() {
@@ -181,7 +214,7 @@ struct Pipeline {
                 }
                 rho = r
             }
-            for c in layout.columns { result.expectations[c * o + k] = values[c] }
+            for c in layout.columns { outputs.expectations[c * o + k] = values[c] }
             densities.append(rho)
         }
         return densities
@@ -198,7 +231,7 @@ struct Pipeline {
         case .perItem(let f):
             var g = [Double](repeating: 0, count: plan.batch * o)
             for c in layout.columns {
-                let row = f(c, result.expectations[(c * o)..<((c + 1) * o)])
+                let row = f(c, ArraySlice(UnsafeBufferPointer(start: outputs.expectations + c * o, count: o)))
                 guard row.count == o, row.allSatisfy(\.isFinite) else {
                     result.upstreamError = "the upstream gradient of item \(c) has \(row.count) value(s) \(row.prefix(4)); need \(o) finite values"
                     return nil
@@ -273,7 +306,7 @@ struct Pipeline {
                         let tc = Transition2(values: (t[c], t[b + c], t[2 * b + c], t[3 * b + c], t[4 * b + c], t[5 * b + c], t[6 * b + c], t[7 * b + c]))
                         let g = 2 * tc.contract(matrices[c])
                         switch parameter {
-                        case .input(let f): result.inputGradient[c * plan.features + f] += g
+                        case .input(let f): outputs.inputGradient[c * plan.features + f] += g
                         case .trainable(let s): result.trainableGradient[s] += g
                         case .constant: break
                         }
@@ -289,7 +322,7 @@ struct Pipeline {
 
     /// After the sweep λ = ∂E/∂ψ̄ at the prepared state; the chain rule through ψ = v/‖v‖ gives
     /// ∂E/∂v = (g − ψ(ψ·g))/‖v‖ with g = 2·Re λ (real inputs).
-    private func inputGradient(into result: inout RunResult) {
+    private func inputGradient() {
         guard case .amplitude(let feats, let wires, let pad)? = plan.preparation else { return }
         let b = plan.batch
         let offsets = blockOffsets(qubits: plan.qubits, wires: wires, batch: b)
@@ -299,7 +332,7 @@ struct Pipeline {
             for (j, o) in offsets.enumerated() { dot += amplitudeEntry(column: c, j, feats, pad) / norm * 2 * lam.re[o + c] }
             for (j, k) in feats.enumerated() {
                 let psi = amplitudeEntry(column: c, j, feats, pad) / norm
-                result.inputGradient[c * plan.features + k] += (2 * lam.re[offsets[j] + c] - psi * dot) / norm
+                outputs.inputGradient[c * plan.features + k] += (2 * lam.re[offsets[j] + c] - psi * dot) / norm
             }
         }
     }

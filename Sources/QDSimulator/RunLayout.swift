@@ -44,38 +44,66 @@ struct BitPattern {
     }
 }
 
-/// Calls `body(flatStart, length)` for every contiguous run of base amplitudes of `pattern`
-/// inside `layout`. A flat index is `amplitude · B + column`.
-@inline(__always)
-func forEachRun(_ layout: RunLayout, _ pattern: BitPattern, _ body: (Int, Int) -> Void) {
-    let low = pattern.positions.first ?? 0
-    let groupSize = 1 << low
-    let groups = layout.dimension >> (pattern.positions.count + low)
-    let lo = groups * layout.part / layout.parts, hi = groups * (layout.part + 1) / layout.parts
-    let b = layout.batch
-    if layout.coversAllColumns && groups < layout.parts {
-        // Fewer groups than threads (a high target wire): split every run instead.
-        let length = groupSize * b
-        let from = length * layout.part / layout.parts, to = length * (layout.part + 1) / layout.parts
-        for t in 0..<groups where to > from {
-            let base = pattern.insertZeros(t << low) | pattern.setMask
-            body(base * b + from, to - from)
+/// The contiguous runs of base amplitudes of `pattern` inside `layout`, as (flat start, length);
+/// a flat index is `amplitude · B + column`. Kernels loop `while let r = runs.next()`, which
+/// the compiler inlines (a closure holding SIMD accumulators would not be).
+///
+/// Three shapes: whole columns with at least one group per part (runs of `2^P[0]·B` doubles),
+/// whole columns with fewer groups than parts (each run split across parts), and a column range
+/// (one run of the range's width per amplitude).
+struct RunIterator {
+    private let pattern: BitPattern
+    private let batch: Int
+    private let groupSize: Int
+    private let low: Int
+    private var t: Int
+    private let tEnd: Int
+    private var amplitude = 0
+    private var amplitudeEnd = 0
+    private let offset: Int
+    private let width: Int
+    private let mergesAmplitudes: Bool
+
+    init(_ layout: RunLayout, _ pattern: BitPattern) {
+        self.pattern = pattern
+        batch = layout.batch
+        low = pattern.positions.first ?? 0
+        groupSize = 1 << low
+        let groups = layout.dimension >> (pattern.positions.count + low)
+        if layout.coversAllColumns && groups < layout.parts {
+            let length = groupSize * layout.batch
+            let from = length * layout.part / layout.parts, to = length * (layout.part + 1) / layout.parts
+            (t, tEnd, offset, width, mergesAmplitudes) = (0, to > from ? groups : 0, from, to - from, true)
+        } else {
+            let lo = groups * layout.part / layout.parts, hi = groups * (layout.part + 1) / layout.parts
+            if layout.coversAllColumns {
+                (t, tEnd, offset, width, mergesAmplitudes) = (lo, hi, 0, groupSize * layout.batch, true)
+            } else {
+                (t, tEnd, offset, width, mergesAmplitudes) = (lo, hi, layout.columns.lowerBound, layout.columns.count, false)
+            }
         }
-    } else if layout.coversAllColumns {
-        for t in lo..<hi {
+    }
+
+    @inline(__always) mutating func next() -> (start: Int, count: Int)? {
+        if mergesAmplitudes {
+            guard t < tEnd else { return nil }
             let base = pattern.insertZeros(t << low) | pattern.setMask
-            body(base * b, groupSize * b)
+            t += 1
+            return (base * batch + offset, width)
         }
-    } else {
-        let c0 = layout.columns.lowerBound, width = layout.columns.count
-        for t in lo..<hi {
-            let base = pattern.insertZeros(t << low) | pattern.setMask
-            for a in base..<(base + groupSize) { body(a * b + c0, width) }
+        if amplitude == amplitudeEnd {
+            guard t < tEnd else { return nil }
+            amplitude = pattern.insertZeros(t << low) | pattern.setMask
+            amplitudeEnd = amplitude + groupSize
+            t += 1
         }
+        let a = amplitude
+        amplitude += 1
+        return (a * batch + offset, width)
     }
 }
 
-/// Like ``forEachRun(_:_:_:)`` but never merges amplitudes: `body(flatStart, firstColumn, width)`
+/// Like ``RunIterator`` but never merges amplitudes: `body(flatStart, firstColumn, width)`
 /// covers one amplitude's columns, for kernels whose coefficients differ per column.
 @inline(__always)
 func forEachColumnRun(_ layout: RunLayout, _ pattern: BitPattern, _ body: (Int, Int, Int) -> Void) {

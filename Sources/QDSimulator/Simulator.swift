@@ -16,6 +16,9 @@ public final class Simulator: @unchecked Sendable {
     public var threads: Int
     /// Executions performed by this simulator.
     public let counter = ExecutionCounter()
+    /// Bytes of state one column chunk of a batch may occupy (default: half of a 1 MiB L2 cache).
+    /// Results do not depend on it; tests shrink it to exercise the chunked path.
+    public var cacheBlockBytes = 512 * 1024
 
     /// A simulator using `threads` threads (default: every active core).
     public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
@@ -27,13 +30,13 @@ public final class Simulator: @unchecked Sendable {
     /// The final states of a batch.
     public func state(_ circuit: Circuit, trainable: [Double] = [], inputs: Inputs = .empty(),
                       initialState: StateBatch? = nil) throws -> StateBatch {
-        var phi = try initial(circuit, inputs: inputs, initialState: initialState, copies: 1)
+        try checkInitial(circuit, inputs: inputs, initialState: initialState, copies: 1)
         let plan = try makePlan(circuit, observables: [], trainable: trainable, observableParameters: [], inputs: inputs,
                                 upstream: nil, initialState: initialState)
-        var none: StateBatch?
-        _ = execute(plan, phi: &phi, lam: &none, prepared: initialState != nil)
+        var phi = initialState
+        _ = execute(plan, state: &phi, wantState: true)
         counter.record(forward: plan.batch)
-        return phi
+        return phi!
     }
 
     /// Applies a circuit without state preparation to `state` in place (no copy of the state).
@@ -47,8 +50,10 @@ public final class Simulator: @unchecked Sendable {
         let x = inputs ?? .empty(batch: state.batch)
         let plan = try makePlan(circuit, observables: [], trainable: trainable, observableParameters: [], inputs: x,
                                 upstream: nil, initialState: state)
-        var none: StateBatch?
-        _ = execute(plan, phi: &state, lam: &none, prepared: true)
+        var phi: StateBatch? = state
+        state = StateBatch.placeholder  // leaves `phi` the only reference, so it is updated in place
+        _ = execute(plan, state: &phi, wantState: true)
+        state = phi!
         counter.record(forward: plan.batch)
     }
 
@@ -56,18 +61,19 @@ public final class Simulator: @unchecked Sendable {
     public func expectations(_ circuit: Circuit, observables: [Observable], trainable: [Double] = [],
                              observableParameters: [Double] = [], inputs: Inputs = .empty(),
                              initialState: StateBatch? = nil) throws -> Expectations {
-        var phi = try initial(circuit, inputs: inputs, initialState: initialState, copies: 1)
+        try checkInitial(circuit, inputs: inputs, initialState: initialState, copies: 1)
         let plan = try makePlan(circuit, observables: observables, trainable: trainable, observableParameters: observableParameters,
                                 inputs: inputs, upstream: nil, initialState: initialState)
-        var none: StateBatch?
-        let r = execute(plan, phi: &phi, lam: &none, prepared: initialState != nil)
+        var phi = initialState
+        let r = execute(plan, state: &phi, wantState: false)
         counter.record(forward: plan.batch)
         return Expectations(batch: plan.batch, outputs: plan.outputs, values: r.expectations)
     }
 
     /// The expectations and, for an upstream gradient g = ∂L/∂E (B × O, row-major), the exact
     /// gradients of L = Σ g·E with respect to the trainable parameters, the observable parameters,
-    /// the input features and the prepared state, in one forward run and one adjoint sweep.
+    /// the input features and (when an initial state is given) its amplitudes, in one forward run
+    /// and one adjoint sweep.
     public func vectorJacobianProduct(_ circuit: Circuit, observables: [Observable], trainable: [Double] = [],
                                       observableParameters: [Double] = [], inputs: Inputs = .empty(),
                                       initialState: StateBatch? = nil, upstream: [Double]) throws -> (Expectations, Gradients) {
@@ -80,17 +86,15 @@ public final class Simulator: @unchecked Sendable {
     public func vectorJacobianProduct(_ circuit: Circuit, observables: [Observable], trainable: [Double] = [],
                                       observableParameters: [Double] = [], inputs: Inputs = .empty(),
                                       initialState: StateBatch? = nil, upstream: Upstream) throws -> (Expectations, Gradients) {
-        var phi = try initial(circuit, inputs: inputs, initialState: initialState, copies: 2)
+        try checkInitial(circuit, inputs: inputs, initialState: initialState, copies: 2)
         let plan = try makePlan(circuit, observables: observables, trainable: trainable, observableParameters: observableParameters,
                                 inputs: inputs, upstream: upstream, initialState: initialState)
-        var adjointState: StateBatch? = phi
-        let r = execute(plan, phi: &phi, lam: &adjointState, prepared: initialState != nil)
-        if let message = r.upstreamError { throw SimulatorError.invalidInput(message) }
+        var phi = initialState
+        let r = execute(plan, state: &phi, wantState: false)
+        if let message = r.gradients.upstreamError { throw SimulatorError.invalidInput(message) }
         counter.record(forward: plan.batch, adjoint: plan.batch)
-        var lam = adjointState!
-        lam.re = lam.re.map { 2 * $0 }
-        lam.im = lam.im.map { 2 * $0 }
-        let g = Gradients(trainable: r.trainableGradient, observable: r.observableGradient, inputs: r.inputGradient, state: lam)
+        let g = Gradients(trainable: r.gradients.trainableGradient, observable: r.gradients.observableGradient,
+                          inputs: r.inputGradient, state: r.stateGradient)
         return (Expectations(batch: plan.batch, outputs: plan.outputs, values: r.expectations), g)
     }
 
@@ -100,24 +104,22 @@ public final class Simulator: @unchecked Sendable {
         return (0..<s.batch).map { s.probabilities(item: $0) }
     }
 
-    // MARK: execution
+    // MARK: validation
 
-    private func initial(_ circuit: Circuit, inputs: Inputs, initialState: StateBatch?, copies: Int) throws -> StateBatch {
-        if let s = initialState {
-            guard circuit.preparation == nil else {
-                throw SimulatorError.invalidCircuit("an initial state was given, but the circuit already prepares its state with \(circuit.preparation!.label)")
-            }
-            guard s.qubits == circuit.qubits, s.batch == inputs.batch || circuit.inputCount == 0 else {
-                throw SimulatorError.invalidInput("initial state has \(s.qubits) qubits × batch \(s.batch); the circuit needs \(circuit.qubits) qubits and the inputs have batch \(inputs.batch)")
-            }
-            try StateBatch.checkFits(qubits: s.qubits, batch: s.batch, copies: copies)
-            return s
+    private func checkInitial(_ circuit: Circuit, inputs: Inputs, initialState: StateBatch?, copies: Int) throws {
+        guard let s = initialState else {
+            return try StateBatch.checkFits(qubits: circuit.qubits, batch: inputs.batch, copies: copies)
         }
-        try StateBatch.checkFits(qubits: circuit.qubits, batch: inputs.batch, copies: copies)
-        var s = try StateBatch(qubits: circuit.qubits, batch: inputs.batch)
-        for b in 0..<s.batch { s.re[b] = 0 }  // the pipeline prepares each column
-        return s
+        guard circuit.preparation == nil else {
+            throw SimulatorError.invalidCircuit("an initial state was given, but the circuit already prepares its state with \(circuit.preparation!.label)")
+        }
+        guard s.qubits == circuit.qubits, s.batch == inputs.batch || circuit.inputCount == 0 else {
+            throw SimulatorError.invalidInput("initial state has \(s.qubits) qubits × batch \(s.batch); the circuit needs \(circuit.qubits) qubits and the inputs have batch \(inputs.batch)")
+        }
+        try StateBatch.checkFits(qubits: s.qubits, batch: s.batch, copies: copies)
     }
+
+    // MARK: execution
 
     private func makePlan(_ circuit: Circuit, observables: [Observable], trainable: [Double], observableParameters: [Double],
                           inputs: Inputs, upstream: Upstream?, initialState: StateBatch?) throws -> RunPlan {
@@ -157,10 +159,9 @@ public final class Simulator: @unchecked Sendable {
                 throw SimulatorError.invalidInput("upstream gradient entry \(bad) is \(g[bad]); it must be finite")
             }
         }
-        return RunPlan(qubits: circuit.qubits, batch: batch, preparation: circuit.preparation,
-                       ops: compile(circuit, batch: batch, trainable: trainable, inputs: inputs.values, features: inputs.features),
-                       observables: observables, matrices: observables.map { $0.matrix(observableParameters) },
-                       trainableCount: circuit.trainableCount, observableParameterCount: observableParameters.count,
+        return RunPlan(circuit: circuit, trainable: trainable, batch: batch, observables: observables,
+                       matrices: observables.map { $0.matrix(observableParameters) },
+                       observableParameterCount: observableParameters.count,
                        inputs: inputs.values, features: inputs.features, upstream: upstream)
     }
 
@@ -181,33 +182,135 @@ public final class Simulator: @unchecked Sendable {
         }
     }
 
-    /// Runs the plan, choosing a threading strategy: column ranges for batches, split gate loops
-    /// for single large states, serial for small work.
-    /// `lam` is nil for a forward run; for a backward sweep it is zeroed here and afterwards holds λ = ∂E/∂ψ̄.
-    private func execute(_ plan: RunPlan, phi: inout StateBatch, lam: inout StateBatch?, prepared: Bool) -> RunResult {
-        let b = plan.batch, work = plan.dimension * b
-        let chunks = threads > 1 && b >= 2 * threads && work * max(plan.ops.count, 1) >= 1 << 16 ? threads : 1
-        let parts = chunks == 1 && threads > 1 && work >= 1 << 15 ? threads : 1
-        var lamRe = lam == nil ? [] : [Double](repeating: 0, count: phi.re.count)
-        var lamIm = lamRe
-        var total = RunResult(plan)
-        phi.re.withUnsafeMutableBufferPointer { pr in
-        phi.im.withUnsafeMutableBufferPointer { pi in
-        lamRe.withUnsafeMutableBufferPointer { lr in
-        lamIm.withUnsafeMutableBufferPointer { li in
-            let phiP = StatePointers(re: pr.baseAddress!, im: pi.baseAddress!)
-            // A forward run never touches λ; it gets φ's pointers so the pipeline needs no optional.
-            let lamP = lr.isEmpty ? phiP : StatePointers(re: lr.baseAddress!, im: li.baseAddress!)
-            let results = UnsafeMutablePointer<RunResult>.allocate(capacity: chunks)
-            defer { results.deinitialize(count: chunks); results.deallocate() }
-            parallelFor(chunks) { k in
-                let cols = (b * k / chunks)..<(b * (k + 1) / chunks)
-                let layout = RunLayout(dimension: plan.dimension, batch: b, columns: cols, part: 0, parts: 1)
-                (results + k).initialize(to: Pipeline(plan: plan, phi: phiP, lam: lamP, layout: layout, parts: parts).run(prepared: prepared))
+
+
+    /// Everything a run returns.
+    struct RunOutput {
+        var gradients: RunResult
+        var expectations: [Double]
+        var inputGradient: [Double]
+        /// ∂L/∂Re ψ₀ and ∂L/∂Im ψ₀ of a given initial state (backward runs from an initial state).
+        var stateGradient: StateBatch?
+    }
+
+    /// Runs the plan (forward, measure, and backward when it has an upstream gradient).
+    ///
+    /// `state` holds the initial state, or nil to prepare each column from the inputs; with
+    /// `wantState` it returns the final state. A batch whose states exceed ``cacheBlockBytes`` is cut
+    /// into column chunks that each run the whole circuit in a private, cache-resident buffer
+    /// (cache blocking), with threads taking chunks in turn; the full batch of states is then never
+    /// materialised unless asked for. Otherwise the run works on one full-batch state, and a large
+    /// single state splits every gate's loop across threads.
+    private func execute(_ plan: RunPlan, state: inout StateBatch?, wantState: Bool) -> RunOutput {
+        let b = plan.batch, dim = plan.dimension, backward = plan.upstream != nil
+        let columnBytes = dim * 16 * (backward ? 2 : 1)
+        let width = min(b, max(8, cacheBlockBytes / columnBytes))
+        let chunks = (b + width - 1) / width
+        let startsFromState = state != nil  // (a copy of `state` here would defeat in-place updates)
+        if wantState && state == nil { state = StateBatch(zeroedQubits: plan.qubits, batch: b) }
+        var output = RunOutput(gradients: RunResult(plan),
+                               expectations: [Double](repeating: 0, count: b * plan.outputs),
+                               inputGradient: [Double](repeating: 0, count: backward ? b * plan.features : 0),
+                               stateGradient: backward && startsFromState ? StateBatch(zeroedQubits: plan.qubits, batch: b) : nil)
+        let workers = min(threads, chunks)
+        let parts = chunks == 1 && threads > 1 && dim * b >= 1 << 15 ? threads : 1
+        let results = UnsafeMutablePointer<RunResult>.allocate(capacity: workers)
+        defer { results.deinitialize(count: workers); results.deallocate() }
+        output.expectations.withUnsafeMutableBufferPointer { ep in
+        output.inputGradient.withUnsafeMutableBufferPointer { gp in
+        withStatePointers(&state) { fullPhi in
+        withStatePointers(&output.stateGradient) { fullLam in
+            parallelFor(workers) { worker in
+                let onFullState = chunks == 1 && fullPhi != nil
+                let scratch = ChunkBuffers(count: onFullState ? 0 : dim * width, states: backward ? 2 : 1)
+                var sum = RunResult(plan)
+                for k in stride(from: worker, to: chunks, by: workers) {
+                    let cols = (k * width)..<min(b, (k + 1) * width)
+                    let chunkPlan = chunks == 1 ? plan : plan.chunk(cols)
+                    let w = cols.count
+                    // φ: the full state itself for one chunk, else a private buffer
+                    let phi = onFullState ? fullPhi! : scratch.phi(dim * w)
+                    let lam = backward ? scratch.lambda(dim * w) : phi
+                    if let full = fullPhi, startsFromState, chunks > 1 { gather(full, b, cols, into: phi, dim) }
+                    let outputs = ColumnOutputs(expectations: ep.baseAddress! + cols.lowerBound * plan.outputs,
+                                                inputGradient: (gp.baseAddress ?? ep.baseAddress!) + cols.lowerBound * plan.features)
+                    let layout = RunLayout(dimension: dim, batch: w, columns: 0..<w, part: 0, parts: 1)
+                    sum.add(Pipeline(plan: chunkPlan, phi: phi, lam: lam, layout: layout, parts: parts, outputs: outputs)
+                        .run(prepared: startsFromState))
+                    if let full = fullPhi, wantState, chunks > 1 { scatter(phi, into: full, b, cols, dim, scale: 1) }
+                    if let full = fullLam { scatter(lam, into: full, b, cols, dim, scale: 2) }
+                }
+                (results + worker).initialize(to: sum)
             }
-            for k in 0..<chunks { total.add(results[k]) }
         } } } }
-        if lam != nil { lam!.re = lamRe; lam!.im = lamIm }
-        return total
+        for k in 0..<workers { output.gradients.add(results[k]) }
+        return output
+    }
+}
+
+/// Per-worker chunk buffers: zeroed φ and λ of up to `count` complex amplitudes each. A run on
+/// the full-batch state itself passes `count` 0 and gets λ (if needed) allocated on first use.
+private final class ChunkBuffers {
+    private let count: Int
+    private let storage: UnsafeMutablePointer<Double>
+    private var ownLambda: UnsafeMutablePointer<Double>?
+
+    init(count: Int, states: Int) {
+        self.count = count
+        storage = .allocate(capacity: max(1, 2 * count * states))
+    }
+
+    deinit { storage.deallocate(); ownLambda?.deallocate() }
+
+    /// φ for `n` ≤ `count` amplitudes, zeroed.
+    func phi(_ n: Int) -> StatePointers {
+        precondition(n <= count, "chunk buffer of \(count) amplitudes asked for \(n)")
+        storage.update(repeating: 0, count: 2 * n)
+        return StatePointers(re: storage, im: storage + n)
+    }
+
+    /// λ for `n` amplitudes, zeroed.
+    func lambda(_ n: Int) -> StatePointers {
+        let base: UnsafeMutablePointer<Double>
+        if n <= count {
+            base = storage + 2 * count
+        } else {
+            if ownLambda == nil { ownLambda = .allocate(capacity: 2 * n) }
+            base = ownLambda!
+        }
+        base.update(repeating: 0, count: 2 * n)
+        return StatePointers(re: base, im: base + n)
+    }
+}
+
+/// Copies columns `cols` of a full batch (B columns) into a chunk buffer (`cols.count` columns).
+private func gather(_ full: StatePointers, _ b: Int, _ cols: Range<Int>, into chunk: StatePointers, _ dim: Int) {
+    let w = cols.count
+    for a in 0..<dim {
+        for j in 0..<w {
+            chunk.re[a * w + j] = full.re[a * b + cols.lowerBound + j]
+            chunk.im[a * w + j] = full.im[a * b + cols.lowerBound + j]
+        }
+    }
+}
+
+/// Writes a chunk buffer back into columns `cols` of a full batch, times `scale`.
+private func scatter(_ chunk: StatePointers, into full: StatePointers, _ b: Int, _ cols: Range<Int>, _ dim: Int, scale: Double) {
+    let w = cols.count
+    for a in 0..<dim {
+        for j in 0..<w {
+            full.re[a * b + cols.lowerBound + j] = scale * chunk.re[a * w + j]
+            full.im[a * b + cols.lowerBound + j] = scale * chunk.im[a * w + j]
+        }
+    }
+}
+
+/// Calls `body` with pointers into `state`'s arrays (nil when there is no state).
+private func withStatePointers<R>(_ state: inout StateBatch?, _ body: (StatePointers?) -> R) -> R {
+    guard var s = state else { return body(nil) }
+    state = nil  // keeps `s` uniquely referenced, so its arrays are not copied
+    defer { state = s }
+    return s.re.withUnsafeMutableBufferPointer { r in
+        s.im.withUnsafeMutableBufferPointer { i in body(StatePointers(re: r.baseAddress!, im: i.baseAddress!)) }
     }
 }

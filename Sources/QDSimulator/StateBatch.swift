@@ -29,6 +29,17 @@ public struct StateBatch: Equatable, Sendable {
         for b in 0..<batch { re[b] = 1 }
     }
 
+    /// All-zero amplitudes, for outputs the simulator fills (callers validated the size).
+    init(zeroedQubits qubits: Int, batch: Int) {
+        self.qubits = qubits
+        self.batch = batch
+        re = Array(repeating: 0, count: (1 << qubits) * batch)
+        im = re
+    }
+
+    /// A one-amplitude-pair stand-in used while a state is moved out of an `inout` argument.
+    static let placeholder = StateBatch(zeroedQubits: 1, batch: 1)
+
     /// A batch from per-item amplitude lists (`amplitudes[b][a]`), not normalised.
     public init(amplitudes: [[Complex]]) throws {
         guard let first = amplitudes.first, first.count > 1, first.count & (first.count - 1) == 0 else {

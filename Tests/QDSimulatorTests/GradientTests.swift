@@ -127,11 +127,47 @@ final class GradientTests: XCTestCase {
         }
         let (_, grad) = try sim.vectorJacobianProduct(c, observables: obs, trainable: theta,
                                                        initialState: StateBatch(amplitudes: [psi]), upstream: g)
+        let stateGradient = try XCTUnwrap(grad.state)
         for a in 0..<8 {
             let fdRe = try centralDifference({ v in var s = psi; s[a].re = v; return try loss(s) }, at: psi[a].re)
             let fdIm = try centralDifference({ v in var s = psi; s[a].im = v; return try loss(s) }, at: psi[a].im)
-            XCTAssertEqual(grad.state.amplitude(item: 0, index: a).re, fdRe, accuracy: 1e-8)
-            XCTAssertEqual(grad.state.amplitude(item: 0, index: a).im, fdIm, accuracy: 1e-8)
+            XCTAssertEqual(stateGradient.amplitude(item: 0, index: a).re, fdRe, accuracy: 1e-8)
+            XCTAssertEqual(stateGradient.amplitude(item: 0, index: a).im, fdIm, accuracy: 1e-8)
+        }
+    }
+
+    func testCacheBlockedChunksMatchOneFullBatchRun() throws {
+        // Tiny cache blocks force many column chunks (and a ragged last one) through every path:
+        // prepared inputs, per-sample angles, initial states, final states and state gradients.
+        let p = try makeProblem(qubits: 4, batch: 13, seed: 15)
+        let x = try Inputs(batch: p.batch, features: p.features, values: p.inputs)
+        let whole = Simulator(threads: 1)
+        let (e1, g1) = try whole.vectorJacobianProduct(p.circuit, observables: p.observables, trainable: p.theta,
+                                                        observableParameters: p.obsParams, inputs: x, upstream: p.upstream)
+        for threads in [1, 2] {
+            let chunked = Simulator(threads: threads)
+            chunked.cacheBlockBytes = 16 * 16 * 2 * 3   // three columns per chunk
+            let (e2, g2) = try chunked.vectorJacobianProduct(p.circuit, observables: p.observables, trainable: p.theta,
+                                                              observableParameters: p.obsParams, inputs: x, upstream: p.upstream)
+            for (a, b) in zip(e1.values, e2.values) { XCTAssertEqual(a, b, accuracy: 1e-12) }
+            for (a, b) in zip(g1.trainable + g1.observable + g1.inputs, g2.trainable + g2.observable + g2.inputs) {
+                XCTAssertEqual(a, b, accuracy: 1e-10)
+            }
+        }
+        var rng = TestRandom(16)
+        var c = try Circuit(qubits: 3)
+        try c.stronglyEntanglingLayers(layers: 2, wires: [0, 1, 2])
+        let theta = (0..<c.trainableCount).map { _ in rng.uniform(-3, 3) }
+        let psi = try StateBatch(amplitudes: (0..<11).map { _ in rng.state(qubits: 3) })
+        let up = (0..<22).map { _ in rng.normal() }
+        let chunked = Simulator(threads: 2)
+        chunked.cacheBlockBytes = 8 * 16 * 2 * 2
+        XCTAssertEqual(try chunked.state(c, trainable: theta, initialState: psi).re,
+                       try whole.state(c, trainable: theta, initialState: psi).re)
+        let (_, a) = try whole.vectorJacobianProduct(c, observables: [.z(0), .z(2)], trainable: theta, initialState: psi, upstream: up)
+        let (_, b) = try chunked.vectorJacobianProduct(c, observables: [.z(0), .z(2)], trainable: theta, initialState: psi, upstream: up)
+        for (u, v) in zip(try XCTUnwrap(a.state).re + a.state!.im, try XCTUnwrap(b.state).re + b.state!.im) {
+            XCTAssertEqual(u, v, accuracy: 1e-12)
         }
     }
 
