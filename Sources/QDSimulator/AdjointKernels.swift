@@ -89,10 +89,9 @@ struct Transition2 {
     }
 
     /// Re⟨λ|D|φ⟩ = Re Σ_ab D[a,b]·T[a,b].
-    func contract(_ d: ComplexMatrix) -> Double {
+    func contract(_ d: Matrix2) -> Double {
         let t = values
-        let e = d.entries
-        return e[0].re * t.0 - e[0].im * t.1 + e[1].re * t.2 - e[1].im * t.3
-            + e[2].re * t.4 - e[2].im * t.5 + e[3].re * t.6 - e[3].im * t.7
+        return d.r00 * t.0 - d.i00 * t.1 + d.r01 * t.2 - d.i01 * t.3
+            + d.r10 * t.4 - d.i10 * t.5 + d.r11 * t.6 - d.i11 * t.7
     }
 }

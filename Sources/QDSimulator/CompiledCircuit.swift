@@ -18,31 +18,44 @@ struct CompiledOp {
     /// Flat offset from an amplitude to its partner (one-target ops).
     let partner: Int
     /// ∂M/∂θ for trainable slots, shared by all columns.
-    let sharedDerivatives: [(slot: Int, matrix: ComplexMatrix)]
+    let sharedDerivatives: [(slot: Int, matrix: Matrix2)]
     /// ∂M_c/∂θ per column c, for per-column ops (`parameter` is `.trainable` or `.input`).
-    let columnDerivatives: [(parameter: Parameter, matrices: [ComplexMatrix])]
+    let columnDerivatives: [(parameter: Parameter, matrices: [Matrix2])]
 
     var hasDerivatives: Bool { !sharedDerivatives.isEmpty || !columnDerivatives.isEmpty }
 }
 
-/// One factor of a pending fused one-wire block.
+/// One gate of a pending fused one-wire block: its matrix and, when trainable, its derivatives.
 private struct Factor {
-    let matrix: ComplexMatrix
-    let derivatives: [(slot: Int, matrix: ComplexMatrix)]
+    let matrix: Matrix2
+    let derivatives: [(slot: Int, matrix: Matrix2)]
 }
 
 /// Lowers `circuit` for `batch` columns, trainable values θ and per-column inputs x (B × F, row-major).
 func compile(_ circuit: Circuit, batch: Int, trainable: [Double], inputs: [Double], features: Int) -> [CompiledOp] {
     let n = circuit.qubits
     var out: [CompiledOp] = []
+    out.reserveCapacity(circuit.operations.count)
     var pending: [[Factor]] = Array(repeating: [], count: n)
 
-    func value(_ p: Parameter, column: Int) -> Double {
-        switch p {
-        case .constant(let v): return v
-        case .trainable(let k): return trainable[k]
-        case .input(let k): return inputs[column * features + k]
+    func angles(_ op: QuantumOperation, column: Int) -> GateAngles {
+        var a = GateAngles(0)
+        for (k, p) in op.parameters.enumerated() {
+            let v: Double
+            switch p {
+            case .constant(let x): v = x
+            case .trainable(let s): v = trainable[s]
+            case .input(let f): v = inputs[column * features + f]
+            }
+            switch k { case 0: a.values.0 = v; case 1: a.values.1 = v; default: a.values.2 = v }
         }
+        return a
+    }
+
+    func sharedDerivatives(_ op: QuantumOperation, _ a: GateAngles) -> [(slot: Int, matrix: Matrix2)] {
+        var d: [(slot: Int, matrix: Matrix2)] = []
+        for (k, p) in op.parameters.enumerated() { if case .trainable(let s) = p { d.append((s, op.oneWireDerivative(k, a))) } }
+        return d
     }
 
     func partnerOffset(_ wire: Int) -> Int { (1 << (n - 1 - wire)) * batch }
@@ -51,70 +64,60 @@ func compile(_ circuit: Circuit, batch: Int, trainable: [Double], inputs: [Doubl
         let factors = pending[w]
         guard !factors.isEmpty else { return }
         pending[w] = []
-        // prefix[j] = G_{j-1}⋯G_0, suffix[j] = G_m⋯G_{j+1}
-        var prefix = [ComplexMatrix.identity(2)]
-        for f in factors { prefix.append(f.matrix * prefix.last!) }
-        var suffix = [ComplexMatrix](repeating: .identity(2), count: factors.count)
-        for j in stride(from: factors.count - 2, through: 0, by: -1) { suffix[j] = suffix[j + 1] * factors[j + 1].matrix }
-        let m = prefix.last!
-        var derivs: [(slot: Int, matrix: ComplexMatrix)] = []
+        var m = Matrix2.identity             // G_{j-1}⋯G_0 while walking j upwards
+        var derivs: [(slot: Int, matrix: Matrix2)] = []
         for (j, f) in factors.enumerated() {
-            for d in f.derivatives { derivs.append((d.slot, suffix[j] * d.matrix * prefix[j])) }
+            if !f.derivatives.isEmpty {
+                var after = Matrix2.identity   // G_m⋯G_{j+1}
+                for g in factors[(j + 1)...] { after = g.matrix * after }
+                for d in f.derivatives { derivs.append((d.slot, after * d.matrix * m)) }
+            }
+            m = f.matrix * m
         }
-        let pattern = BitPattern(qubits: n, targets: [w], controls: [])
         let kind: CompiledOp.Kind = m.isDiagonal && derivs.isEmpty
-            ? .diagonal1(Matrix2(m), inverse: Matrix2(m.adjoint))
-            : .dense1(Matrix2(m), inverse: Matrix2(m.adjoint))
-        out.append(CompiledOp(kind: kind, pattern: pattern, partner: partnerOffset(w), sharedDerivatives: derivs, columnDerivatives: []))
+            ? .diagonal1(m, inverse: m.adjoint) : .dense1(m, inverse: m.adjoint)
+        out.append(CompiledOp(kind: kind, pattern: BitPattern(qubits: n, targets: [w], controls: []),
+                              partner: partnerOffset(w), sharedDerivatives: derivs, columnDerivatives: []))
     }
 
     for op in circuit.operations {
         let perColumn = op.parameters.contains { if case .input = $0 { return true } else { return false } }
         if op.wires.count == 1, op.controls.isEmpty, !perColumn {
-            let values = op.parameters.map { value($0, column: 0) }
-            let derivs = op.derivatives(values)
-            var shared: [(slot: Int, matrix: ComplexMatrix)] = []
-            for (k, p) in op.parameters.enumerated() { if case .trainable(let s) = p { shared.append((s, derivs[k])) } }
-            pending[op.wires[0]].append(Factor(matrix: op.matrix(values), derivatives: shared))
+            let a = angles(op, column: 0)
+            pending[op.wires[0]].append(Factor(matrix: op.oneWire(a), derivatives: sharedDerivatives(op, a)))
             continue
         }
         for w in op.allWires { flush(w) }
         let pattern = BitPattern(qubits: n, targets: op.wires, controls: op.controls)
         if perColumn {
             var fwd = ColumnMatrices2(columns: batch), inv = ColumnMatrices2(columns: batch)
-            var colDerivs: [(parameter: Parameter, matrices: [ComplexMatrix])] = op.parameters.compactMap {
-                if case .constant = $0 { return nil } else { return ($0, []) }
-            }
+            let varying = op.parameters.enumerated().filter { if case .constant = $0.element { return false } else { return true } }
+            var colDerivs: [(parameter: Parameter, matrices: [Matrix2])] = varying.map { ($0.element, []) }
             for c in 0..<batch {
-                let values = op.parameters.map { value($0, column: c) }
-                let m = op.matrix(values)
+                let a = angles(op, column: c)
+                let m = op.oneWire(a)
                 fwd.set(c, m); inv.set(c, m.adjoint)
-                let derivs = op.derivatives(values)
-                var slot = 0
-                for (k, p) in op.parameters.enumerated() {
-                    if case .constant = p { continue }
-                    colDerivs[slot].matrices.append(derivs[k]); slot += 1
-                }
+                for (slot, (k, _)) in varying.enumerated() { colDerivs[slot].matrices.append(op.oneWireDerivative(k, a)) }
             }
             out.append(CompiledOp(kind: .perColumn1(fwd, inverse: inv), pattern: pattern, partner: partnerOffset(op.wires[0]),
                                   sharedDerivatives: [], columnDerivatives: colDerivs))
             continue
         }
-        let values = op.parameters.map { value($0, column: 0) }
-        let m = op.matrix(values)
-        let derivs = op.derivatives(values)
-        var shared: [(slot: Int, matrix: ComplexMatrix)] = []
-        for (k, p) in op.parameters.enumerated() { if case .trainable(let s) = p { shared.append((s, derivs[k])) } }
         let kind: CompiledOp.Kind
+        var shared: [(slot: Int, matrix: Matrix2)] = []
         if op.wires.count == 1 {
+            let a = angles(op, column: 0)
+            let m = op.oneWire(a)
+            shared = sharedDerivatives(op, a)
             if op.gate == .pauliX {
                 kind = .swapPartners
             } else if m.isDiagonal && shared.isEmpty {
-                kind = .diagonal1(Matrix2(m), inverse: Matrix2(m.adjoint))
+                kind = .diagonal1(m, inverse: m.adjoint)
             } else {
-                kind = .dense1(Matrix2(m), inverse: Matrix2(m.adjoint))
+                kind = .dense1(m, inverse: m.adjoint)
             }
         } else {
+            let m = op.matrix([])
             kind = .denseK(m, inverse: m.adjoint, offsets: blockOffsets(qubits: n, wires: op.wires, batch: batch))
         }
         let partner = op.wires.count == 1 ? partnerOffset(op.wires[0]) : 0

@@ -77,75 +77,84 @@ public enum Gate: Equatable, Sendable {
 
     /// The gate's matrix for the given parameter values (`values.count == parameterCount`).
     public func matrix(_ values: [Double]) -> ComplexMatrix {
-        let h = 1 / 2.0.squareRoot()
-        func m2(_ a: Complex, _ b: Complex, _ c: Complex, _ d: Complex) -> ComplexMatrix {
-            ComplexMatrix(dimension: 2, entries: [a, b, c, d])
-        }
         switch self {
-        case .identity: return .identity(2)
-        case .hadamard: return m2(Complex(h), Complex(h), Complex(h), Complex(-h))
-        case .pauliX: return m2(.zero, .one, .one, .zero)
-        case .pauliY: return m2(.zero, Complex(0, -1), .i, .zero)
-        case .pauliZ: return .diagonal([.one, Complex(-1)])
-        case .s: return .diagonal([.one, .i])
-        case .sAdjoint: return .diagonal([.one, Complex(0, -1)])
-        case .t: return .diagonal([.one, .phase(.pi / 4)])
-        case .tAdjoint: return .diagonal([.one, .phase(-.pi / 4)])
-        case .sx: return m2(Complex(0.5, 0.5), Complex(0.5, -0.5), Complex(0.5, -0.5), Complex(0.5, 0.5))
-        case .rx:
-            let c = cos(values[0] / 2), s = sin(values[0] / 2)
-            return m2(Complex(c), Complex(0, -s), Complex(0, -s), Complex(c))
-        case .ry:
-            let c = cos(values[0] / 2), s = sin(values[0] / 2)
-            return m2(Complex(c), Complex(-s), Complex(s), Complex(c))
-        case .rz:
-            return .diagonal([.phase(-values[0] / 2), .phase(values[0] / 2)])
-        case .phaseShift:
-            return .diagonal([.one, .phase(values[0])])
-        case .rot:
-            return Gate.rz.matrix([values[2]]) * Gate.ry.matrix([values[1]]) * Gate.rz.matrix([values[0]])
-        case .u3:
-            let (theta, phi, delta) = (values[0], values[1], values[2])
-            let c = cos(theta / 2), s = sin(theta / 2)
-            let e01: Complex = -(s * Complex.phase(delta)), e10: Complex = s * Complex.phase(phi)
-            return m2(Complex(c), e01, e10, c * Complex.phase(phi + delta))
         case .swap:
             var m = ComplexMatrix.identity(4)
             m[1, 1] = .zero; m[2, 2] = .zero; m[1, 2] = .one; m[2, 1] = .one
             return m
         case .unitary(let u): return u
+        default: return oneWire(GateAngles(values)).complexMatrix
         }
     }
 
     /// ∂U/∂θ_k for every parameter k, at the given values.
+    public func derivatives(_ values: [Double]) -> [ComplexMatrix] {
+        let angles = GateAngles(values)
+        return (0..<parameterCount).map { oneWireDerivative($0, angles).complexMatrix }
+    }
+
+    /// The matrix of a one-wire gate (every case but `.swap` and multi-wire `.unitary`).
+    func oneWire(_ p: GateAngles) -> Matrix2 {
+        let h = 1 / 2.0.squareRoot()
+        switch self {
+        case .identity: return .identity
+        case .hadamard: return Matrix2(Complex(h), Complex(h), Complex(h), Complex(-h))
+        case .pauliX: return Matrix2(.zero, .one, .one, .zero)
+        case .pauliY: return Matrix2(.zero, Complex(0, -1), .i, .zero)
+        case .pauliZ: return .diagonal(.one, Complex(-1))
+        case .s: return .diagonal(.one, .i)
+        case .sAdjoint: return .diagonal(.one, Complex(0, -1))
+        case .t: return .diagonal(.one, .phase(.pi / 4))
+        case .tAdjoint: return .diagonal(.one, .phase(-.pi / 4))
+        case .sx: return Matrix2(Complex(0.5, 0.5), Complex(0.5, -0.5), Complex(0.5, -0.5), Complex(0.5, 0.5))
+        case .rx:
+            let c = cos(p[0] / 2), s = sin(p[0] / 2)
+            return Matrix2(Complex(c), Complex(0, -s), Complex(0, -s), Complex(c))
+        case .ry:
+            let c = cos(p[0] / 2), s = sin(p[0] / 2)
+            return Matrix2(Complex(c), Complex(-s), Complex(s), Complex(c))
+        case .rz: return .diagonal(.phase(-p[0] / 2), .phase(p[0] / 2))
+        case .phaseShift: return .diagonal(.one, .phase(p[0]))
+        case .rot: return Gate.rz.oneWire(GateAngles(p[2])) * Gate.ry.oneWire(GateAngles(p[1])) * Gate.rz.oneWire(GateAngles(p[0]))
+        case .u3:
+            let (theta, phi, delta) = (p[0], p[1], p[2])
+            let c = cos(theta / 2), s = sin(theta / 2)
+            let e01: Complex = -(s * Complex.phase(delta)), e10: Complex = s * Complex.phase(phi)
+            return Matrix2(Complex(c), e01, e10, c * Complex.phase(phi + delta))
+        case .unitary(let u): return Matrix2(u)
+        case .swap: return .identity  // not a one-wire gate; never asked
+        }
+    }
+
+    /// ∂U/∂θ_k of a one-wire gate.
     ///
     /// Rotations R(θ) = exp(−iθG/2) give ∂R/∂θ = −(i/2)·G·R; Rot differentiates its
     /// RZ·RY·RZ factors; U3 and PhaseShift differentiate entrywise.
-    public func derivatives(_ values: [Double]) -> [ComplexMatrix] {
+    func oneWireDerivative(_ k: Int, _ p: GateAngles) -> Matrix2 {
         let minusHalfI = Complex(0, -0.5)
         switch self {
-        case .rx: return [minusHalfI * (Gate.pauliX.matrix([]) * matrix(values))]
-        case .ry: return [minusHalfI * (Gate.pauliY.matrix([]) * matrix(values))]
-        case .rz: return [minusHalfI * (Gate.pauliZ.matrix([]) * matrix(values))]
-        case .phaseShift: return [.diagonal([.zero, Complex.i * .phase(values[0])])]
+        case .rx: return minusHalfI * (Gate.pauliX.oneWire(p) * oneWire(p))
+        case .ry: return minusHalfI * (Gate.pauliY.oneWire(p) * oneWire(p))
+        case .rz: return minusHalfI * (Gate.pauliZ.oneWire(p) * oneWire(p))
+        case .phaseShift: return .diagonal(.zero, Complex.i * .phase(p[0]))
         case .rot:
-            let a = Gate.rz.matrix([values[0]]), b = Gate.ry.matrix([values[1]]), c = Gate.rz.matrix([values[2]])
-            let da = Gate.rz.derivatives([values[0]])[0], db = Gate.ry.derivatives([values[1]])[0]
-            let dc = Gate.rz.derivatives([values[2]])[0]
-            return [c * b * da, c * db * a, dc * b * a]
+            let a = GateAngles(p[0]), b = GateAngles(p[1]), c = GateAngles(p[2])
+            switch k {
+            case 0: return Gate.rz.oneWire(c) * Gate.ry.oneWire(b) * Gate.rz.oneWireDerivative(0, a)
+            case 1: return Gate.rz.oneWire(c) * Gate.ry.oneWireDerivative(0, b) * Gate.rz.oneWire(a)
+            default: return Gate.rz.oneWireDerivative(0, c) * Gate.ry.oneWire(b) * Gate.rz.oneWire(a)
+            }
         case .u3:
-            let (theta, phi, delta) = (values[0], values[1], values[2])
+            let (theta, phi, delta) = (p[0], p[1], p[2])
             let c = cos(theta / 2), s = sin(theta / 2)
-            let half = 0.5
-            let d00 = Complex(-s * half), d01: Complex = -((c * half) * Complex.phase(delta))
-            let d10: Complex = (c * half) * Complex.phase(phi), d11: Complex = -((s * half) * Complex.phase(phi + delta))
-            let dTheta = ComplexMatrix(dimension: 2, entries: [d00, d01, d10, d11])
-            let dPhi = ComplexMatrix(dimension: 2, entries: [
-                .zero, .zero, Complex.i * (s * .phase(phi)), Complex.i * (c * .phase(phi + delta))])
-            let dDelta = ComplexMatrix(dimension: 2, entries: [
-                .zero, -(Complex.i * (s * .phase(delta))), .zero, Complex.i * (c * .phase(phi + delta))])
-            return [dTheta, dPhi, dDelta]
-        default: return []
+            switch k {
+            case 0:
+                return Matrix2(Complex(-s / 2), -((c / 2) * Complex.phase(delta)),
+                               (c / 2) * Complex.phase(phi), -((s / 2) * Complex.phase(phi + delta)))
+            case 1: return Matrix2(.zero, .zero, Complex.i * (s * .phase(phi)), Complex.i * (c * .phase(phi + delta)))
+            default: return Matrix2(.zero, -(Complex.i * (s * .phase(delta))), .zero, Complex.i * (c * .phase(phi + delta)))
+            }
+        default: return Matrix2(.zero, .zero, .zero, .zero)
         }
     }
 }

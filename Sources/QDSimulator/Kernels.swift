@@ -14,19 +14,6 @@ struct StatePointers {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Double>.self)
 }
 
-/// A 2×2 complex matrix as eight doubles, the operand of the one-qubit kernels.
-struct Matrix2 {
-    var r00, i00, r01, i01, r10, i10, r11, i11: Double
-
-    init(_ m: ComplexMatrix) {
-        (r00, i00, r01, i01) = (m[0, 0].re, m[0, 0].im, m[0, 1].re, m[0, 1].im)
-        (r10, i10, r11, i11) = (m[1, 0].re, m[1, 0].im, m[1, 1].re, m[1, 1].im)
-    }
-
-    /// True when every entry is real.
-    var isReal: Bool { i00 == 0 && i01 == 0 && i10 == 0 && i11 == 0 }
-}
-
 /// (ψ₀, ψ₁) ← M·(ψ₀, ψ₁) on every pair of `pattern`, where ψ₁ sits `partner` flat entries after ψ₀.
 @inline(__always)
 func applyDense1(_ s: StatePointers, _ m: Matrix2, _ layout: RunLayout, _ pattern: BitPattern, partner: Int) {
@@ -136,9 +123,9 @@ struct ColumnMatrices2 {
         (r00, i00, r01, i01, r10, i10, r11, i11) = (z, z, z, z, z, z, z, z)
     }
 
-    mutating func set(_ c: Int, _ m: ComplexMatrix) {
-        (r00[c], i00[c], r01[c], i01[c]) = (m[0, 0].re, m[0, 0].im, m[0, 1].re, m[0, 1].im)
-        (r10[c], i10[c], r11[c], i11[c]) = (m[1, 0].re, m[1, 0].im, m[1, 1].re, m[1, 1].im)
+    mutating func set(_ c: Int, _ m: Matrix2) {
+        (r00[c], i00[c], r01[c], i01[c]) = (m.r00, m.i00, m.r01, m.i01)
+        (r10[c], i10[c], r11[c], i11[c]) = (m.r10, m.i10, m.r11, m.i11)
     }
 }
 

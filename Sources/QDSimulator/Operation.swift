@@ -55,6 +55,14 @@ public struct QuantumOperation: Equatable, Sendable {
         isAdjoint ? gate.derivatives(values).map(\.adjoint) : gate.derivatives(values)
     }
 
+    /// The target matrix of a one-wire operation (U or U†).
+    func oneWire(_ p: GateAngles) -> Matrix2 { isAdjoint ? gate.oneWire(p).adjoint : gate.oneWire(p) }
+
+    /// ∂(target matrix)/∂θ_k of a one-wire operation.
+    func oneWireDerivative(_ k: Int, _ p: GateAngles) -> Matrix2 {
+        isAdjoint ? gate.oneWireDerivative(k, p).adjoint : gate.oneWireDerivative(k, p)
+    }
+
     /// The diagram label, e.g. `RY(0.50)` or `U3(θ0,x1,0.00)†`.
     public var label: String {
         var s = gate.label

@@ -58,6 +58,9 @@ public struct StateBatch: Equatable, Sendable {
         }
     }
 
+    /// The machine's memory in bytes, read once.
+    static let physicalMemory = Double(ProcessInfo.processInfo.physicalMemory)
+
     /// Throws ``SimulatorError/tooManyQubits(_:)`` unless `copies` states of this size fit in 80% of memory.
     static func checkFits(qubits: Int, batch: Int, copies: Int) throws {
         guard batch >= 1 else { throw SimulatorError.invalidInput("batch size \(batch) must be at least 1") }
@@ -65,7 +68,7 @@ public struct StateBatch: Equatable, Sendable {
             throw SimulatorError.tooManyQubits("qubit count \(qubits) is out of range 1...\(Circuit.maxQubits)")
         }
         let bytes = Double(copies) * 16 * Double(batch) * pow(2, Double(qubits))
-        let budget = 0.8 * Double(ProcessInfo.processInfo.physicalMemory)
+        let budget = 0.8 * StateBatch.physicalMemory
         if bytes > budget {
             let maxN = Int(log2(budget / (16 * Double(batch) * Double(copies))))
             throw SimulatorError.tooManyQubits(

@@ -1,7 +1,7 @@
 // qd-bench: named workloads, one JSON object per line, in the shape of ../shared/anchors.
 //
 //   qd-bench [--threads T] [--workloads W1,W2,W3,W3F,W4,W5,gate,membw] [--ns 4,8,10,12,16,20]
-//            [--batch 256] [--n-batch 10] [--target-s 1] [--min-reps 5] [--warmup 2]
+//            [--batch 256] [--n-batch 10] [--target-s 1] [--min-reps 5] [--max-reps 200] [--warmup 2]
 import Foundation
 import QDSimulator
 
@@ -9,7 +9,7 @@ var options: [String: String] = [:]
 var argv = CommandLine.arguments.dropFirst()
 while let key = argv.popFirst() {
     guard key.hasPrefix("--"), let value = argv.popFirst() else {
-        FileHandle.standardError.write(Data("usage: qd-bench [--threads T] [--workloads W1,W2,W3,W3F,W4,W5,gate,membw] [--ns 4,8,...] [--batch B] [--n-batch n] [--target-s S] [--min-reps R] [--warmup W]\n".utf8))
+        FileHandle.standardError.write(Data("usage: qd-bench [--threads T] [--workloads W1,W2,W3,W3F,W4,W5,gate,membw] [--ns 4,8,...] [--batch B] [--n-batch n] [--target-s S] [--min-reps R] [--max-reps M] [--warmup W]\n".utf8))
         exit(2)
     }
     options[String(key.dropFirst(2))] = value
@@ -20,7 +20,7 @@ let ns = (options["ns"] ?? "4,8,10,12,16,20").split(separator: ",").compactMap {
 let batch = Int(options["batch"] ?? "256") ?? 256
 let nBatch = Int(options["n-batch"] ?? "10") ?? 10
 let timer = Timer(warmup: Int(options["warmup"] ?? "2") ?? 2, minReps: Int(options["min-reps"] ?? "5") ?? 5,
-                  targetSeconds: Double(options["target-s"] ?? "1") ?? 1)
+                  maxReps: Int(options["max-reps"] ?? "200") ?? 200, targetSeconds: Double(options["target-s"] ?? "1") ?? 1)
 let sim = Simulator(threads: threads)
 var rng = SeededGenerator(seed: 1234)
 let base: [String: Any] = ["sim": "qd", "threads": threads]
@@ -75,17 +75,20 @@ do {
             }
             emit(record(w, ["n": n, "batch": b, "method": "forward + adjoint wrt angles, inputs and Hermitian parameters"]), times: times)
         case "gate":
+            // Per-gate time averaged over a sweep of every wire, as ../shared/anchors/sim/bench_gate.py.
             for n in [20, 24] {
                 for gate in ["RY", "RZ", "CNOT"] {
                     var c = try Circuit(qubits: n)
-                    switch gate {
-                    case "RY": try c.ry(.constant(0.3), n / 2)
-                    case "RZ": try c.rz(.constant(0.3), n / 2)
-                    default: try c.cnot(n / 2, n / 2 + 1)
+                    for w in 0..<n {
+                        switch gate {
+                        case "RY": try c.ry(.constant(0.3), w)
+                        case "RZ": try c.rz(.constant(0.3), w)
+                        default: try c.cnot(w, (w + 1) % n)
+                        }
                     }
                     var s = try StateBatch(qubits: n)
-                    let times = try timer.measure { try sim.run(c, on: &s) }
-                    emit(record("gate", ["n": n, "gate": gate, "wire": n / 2]), times: times)
+                    let times = try timer.measure { try sim.run(c, on: &s) }.map { $0 / Double(n) }
+                    emit(record("gate", ["n": n, "gate": gate, "method": "per gate, averaged over a sweep of all wires"]), times: times)
                 }
             }
         case "membw":
