@@ -21,6 +21,8 @@ struct CompiledOp {
     let sharedDerivatives: [(slot: Int, matrix: Matrix2)]
     /// ∂M_c/∂θ per column c, for per-column ops (`parameter` is `.trainable` or `.input`).
     let columnDerivatives: [(parameter: Parameter, matrices: [Matrix2])]
+    /// For a single state whose op touches a low bit: the block kernels for M and M†.
+    var lowWire: (forward: LowWireOp, inverse: LowWireOp)?
 
     var hasDerivatives: Bool { !sharedDerivatives.isEmpty || !columnDerivatives.isEmpty }
 }
@@ -77,7 +79,14 @@ func compile(_ circuit: Circuit, batch: Int, trainable: [Double], inputs: [Doubl
         let kind: CompiledOp.Kind = m.isDiagonal && derivs.isEmpty
             ? .diagonal1(m, inverse: m.adjoint) : .dense1(m, inverse: m.adjoint)
         out.append(CompiledOp(kind: kind, pattern: BitPattern(qubits: n, targets: [w], controls: []),
-                              partner: partnerOffset(w), sharedDerivatives: derivs, columnDerivatives: []))
+                              partner: partnerOffset(w), sharedDerivatives: derivs, columnDerivatives: [],
+                              lowWire: lowWire(target: w, controls: [], m)))
+    }
+
+    func lowWire(target: Int, controls: [Int], _ m: Matrix2) -> (forward: LowWireOp, inverse: LowWireOp)? {
+        guard batch == 1, let f = LowWireOp(qubits: n, target: target, controls: controls, matrix: m),
+              let i = LowWireOp(qubits: n, target: target, controls: controls, matrix: m.adjoint) else { return nil }
+        return (f, i)
     }
 
     for op in circuit.operations {
@@ -105,10 +114,12 @@ func compile(_ circuit: Circuit, batch: Int, trainable: [Double], inputs: [Doubl
         }
         let kind: CompiledOp.Kind
         var shared: [(slot: Int, matrix: Matrix2)] = []
+        var low: (forward: LowWireOp, inverse: LowWireOp)?
         if op.wires.count == 1 {
             let a = angles(op, column: 0)
             let m = op.oneWire(a)
             shared = sharedDerivatives(op, a)
+            low = lowWire(target: op.wires[0], controls: op.controls, m)
             if op.gate == .pauliX {
                 kind = .swapPartners
             } else if m.isDiagonal && shared.isEmpty {
@@ -121,7 +132,8 @@ func compile(_ circuit: Circuit, batch: Int, trainable: [Double], inputs: [Doubl
             kind = .denseK(m, inverse: m.adjoint, offsets: blockOffsets(qubits: n, wires: op.wires, batch: batch))
         }
         let partner = op.wires.count == 1 ? partnerOffset(op.wires[0]) : 0
-        out.append(CompiledOp(kind: kind, pattern: pattern, partner: partner, sharedDerivatives: shared, columnDerivatives: []))
+        out.append(CompiledOp(kind: kind, pattern: pattern, partner: partner, sharedDerivatives: shared, columnDerivatives: [],
+                              lowWire: low))
     }
     for w in 0..<n { flush(w) }
     return out

@@ -148,6 +148,11 @@ struct Pipeline {
 
     private func apply(_ op: CompiledOp, to s: StatePointers, inverse: Bool) {
         let (layout, pattern, partner) = (self.layout, op.pattern, op.partner)
+        if let low = op.lowWire, layout.batch == 1 {
+            let kernel = inverse ? low.inverse : low.forward
+            parallelFor(parts) { kernel.apply(s, layout.part($0, of: parts)) }
+            return
+        }
         switch op.kind {
         case .dense1(let m, let inv):
             let mm = inverse ? inv : m

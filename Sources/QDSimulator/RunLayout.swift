@@ -29,6 +29,12 @@ struct BitPattern {
     let positions: [Int]
     let setMask: Int
 
+    /// A pattern from sorted bit positions and the mask of those forced to 1.
+    init(positions: [Int], setMask: Int) {
+        self.positions = positions
+        self.setMask = setMask
+    }
+
     /// The pattern for wires (converted to bit positions n−1−w) with `controlWires` forced to 1.
     init(qubits: Int, targets: [Int], controls: [Int]) {
         let all = (targets + controls).map { qubits - 1 - $0 }

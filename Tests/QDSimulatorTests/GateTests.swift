@@ -9,17 +9,19 @@ final class GateTests: XCTestCase {
 
     func check(_ op: QuantumOperation, qubits n: Int, rng: inout TestRandom, file: StaticString = #filePath, line: UInt = #line) throws {
         let values = op.parameters.map { p -> Double in if case .constant(let v) = p { return v }; return 0 }
-        let batch = 3
-        let states = (0..<batch).map { _ in rng.state(qubits: n) }
         var c = try Circuit(qubits: n)
         try c.append(op)
-        let out = try Simulator(threads: 1).state(c, initialState: StateBatch(amplitudes: states))
         let full = DenseReference.matrix(of: op, values: values, qubits: n)
-        for b in 0..<batch {
-            let expected = DenseReference.apply(full, states[b])
-            let got = out.amplitudes(item: b)
-            let err = zip(expected, got).map { ($0 - $1).magnitudeSquared.squareRoot() }.max()!
-            XCTAssertLessThan(err, 1e-12, "\(op.label) wires \(op.wires) controls \(op.controls) n=\(n)", file: file, line: line)
+        // batch 1 takes the single-state kernels (8-amplitude blocks for low wires), batch 3 the batched ones
+        for batch in [1, 3] {
+            let states = (0..<batch).map { _ in rng.state(qubits: n) }
+            let out = try Simulator(threads: 1).state(c, initialState: StateBatch(amplitudes: states))
+            for b in 0..<batch {
+                let expected = DenseReference.apply(full, states[b])
+                let got = out.amplitudes(item: b)
+                let err = zip(expected, got).map { ($0 - $1).magnitudeSquared.squareRoot() }.max()!
+                XCTAssertLessThan(err, 1e-12, "\(op.label) wires \(op.wires) controls \(op.controls) n=\(n) batch \(batch)", file: file, line: line)
+            }
         }
     }
 
