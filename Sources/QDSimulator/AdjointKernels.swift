@@ -60,19 +60,22 @@ func adjointStepDense1(_ phi: StatePointers, _ lam: StatePointers, _ inverse: Ma
 }
 
 /// Per-column T for a one-qubit gate: `out[k·B + c]` accumulates entry k (of the 8 in
-/// ``adjointStepDense1(_:_:_:_:_:partner:)``'s order) for column c.
+/// ``Transition2``'s order) for column c.
 func transitionDense1PerColumn(_ phi: StatePointers, _ lam: StatePointers, _ layout: RunLayout, _ pattern: BitPattern,
                                partner: Int, out: UnsafeMutablePointer<Double>) {
     let b = layout.batch
-    forEachColumnRun(layout, pattern) { start, c0, width in
-        for j in 0..<width {
-            let c = c0 + j, f = start + j
-            let ur = phi.re[f], ui = phi.im[f], vr = phi.re[f + partner], vi = phi.im[f + partner]
-            let ar = lam.re[f], ai = lam.im[f], br = lam.re[f + partner], bi = lam.im[f + partner]
-            out[c] += ar * ur + ai * ui; out[b + c] += ar * ui - ai * ur
-            out[2 * b + c] += ar * vr + ai * vi; out[3 * b + c] += ar * vi - ai * vr
-            out[4 * b + c] += br * ur + bi * ui; out[5 * b + c] += br * ui - bi * ur
-            out[6 * b + c] += br * vr + bi * vi; out[7 * b + c] += br * vi - bi * vr
+    var runs = RunIterator(layout, pattern)
+    while let (start, count) = runs.next() {
+        for f0 in stride(from: start, to: start + count, by: b) {
+            for c in 0..<b {
+                let f = f0 + c
+                let ur = phi.re[f], ui = phi.im[f], vr = phi.re[f + partner], vi = phi.im[f + partner]
+                let ar = lam.re[f], ai = lam.im[f], br = lam.re[f + partner], bi = lam.im[f + partner]
+                out[c] += ar * ur + ai * ui; out[b + c] += ar * ui - ai * ur
+                out[2 * b + c] += ar * vr + ai * vi; out[3 * b + c] += ar * vi - ai * vr
+                out[4 * b + c] += br * ur + bi * ui; out[5 * b + c] += br * ui - bi * ur
+                out[6 * b + c] += br * vr + bi * vi; out[7 * b + c] += br * vi - bi * vr
+            }
         }
     }
 }

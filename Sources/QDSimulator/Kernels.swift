@@ -131,15 +131,18 @@ struct ColumnMatrices2 {
 
 /// Applies column c's matrix to column c of every pair.
 func applyDense1PerColumn(_ s: StatePointers, _ m: ColumnMatrices2, _ layout: RunLayout, _ pattern: BitPattern, partner: Int) {
-    forEachColumnRun(layout, pattern) { start, c0, width in
-        let r0 = s.re + start, i0 = s.im + start, r1 = r0 + partner, i1 = i0 + partner
-        for j in 0..<width {
-            let c = c0 + j
-            let ar = r0[j], ai = i0[j], br = r1[j], bi = i1[j]
-            r0[j] = m.r00[c] * ar - m.i00[c] * ai + m.r01[c] * br - m.i01[c] * bi
-            i0[j] = m.r00[c] * ai + m.i00[c] * ar + m.r01[c] * bi + m.i01[c] * br
-            r1[j] = m.r10[c] * ar - m.i10[c] * ai + m.r11[c] * br - m.i11[c] * bi
-            i1[j] = m.r10[c] * ai + m.i10[c] * ar + m.r11[c] * bi + m.i11[c] * br
+    let b = layout.batch
+    var runs = RunIterator(layout, pattern)
+    while let (start, count) = runs.next() {
+        for a in stride(from: start, to: start + count, by: b) {
+            let r0 = s.re + a, i0 = s.im + a, r1 = r0 + partner, i1 = i0 + partner
+            for c in 0..<b {
+                let ar = r0[c], ai = i0[c], br = r1[c], bi = i1[c]
+                r0[c] = m.r00[c] * ar - m.i00[c] * ai + m.r01[c] * br - m.i01[c] * bi
+                i0[c] = m.r00[c] * ai + m.i00[c] * ar + m.r01[c] * bi + m.i01[c] * br
+                r1[c] = m.r10[c] * ar - m.i10[c] * ai + m.r11[c] * br - m.i11[c] * bi
+                i1[c] = m.r10[c] * ai + m.i10[c] * ar + m.r11[c] * bi + m.i11[c] * br
+            }
         }
     }
 }

@@ -74,7 +74,7 @@ struct LowWireOp {
 
     /// Applies the op to part `layout.part` of `layout.parts` of a single state.
     func apply(_ s: StatePointers, _ layout: RunLayout) {
-        let blockLayout = RunLayout(dimension: layout.dimension >> 3, batch: 1, columns: 0..<1, part: layout.part, parts: layout.parts)
+        let blockLayout = RunLayout(dimension: layout.dimension >> 3, batch: 1, part: layout.part, parts: layout.parts)
         var runs = RunIterator(blockLayout, blocks)
         while let (start, count) = runs.next() {
             for k in start..<(start + count) {

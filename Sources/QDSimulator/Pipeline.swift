@@ -110,15 +110,24 @@ struct Pipeline {
 
     private func prepare() {
         let b = plan.batch, f = plan.features
-        let offsets = plan.preparation.map { blockOffsets(qubits: plan.qubits, wires: $0.wires, batch: b) } ?? []
-        for c in layout.columns {
-            switch plan.preparation {
-            case nil:
-                phi.re[c] = 1
-            case .amplitude(let feats, _, let pad)?:
-                let norm = amplitudeNorm(column: c, feats, offsets.count, pad)
-                for (j, o) in offsets.enumerated() { phi.re[o + c] = amplitudeEntry(column: c, j, feats, pad) / norm }
-            case .basis(let feats, let wires)?:
+        switch plan.preparation {
+        case nil:
+            for c in 0..<b { phi.re[c] = 1 }
+        case .amplitude(let feats, let wires, let pad)?:
+            // ψ = v/‖v‖, written amplitude by amplitude so each store is a contiguous row of B columns
+            let offsets = blockOffsets(qubits: plan.qubits, wires: wires, batch: b)
+            let inverseNorms = amplitudeNorms(feats, offsets.count, pad).map { 1 / $0 }
+            for (j, o) in offsets.enumerated() {
+                let row = phi.re + o
+                if j < feats.count {
+                    let k = feats.lowerBound + j
+                    for c in 0..<b { row[c] = plan.inputs[c * f + k] * inverseNorms[c] }
+                } else {
+                    for c in 0..<b { row[c] = pad * inverseNorms[c] }
+                }
+            }
+        case .basis(let feats, let wires)?:
+            for c in 0..<b {
                 var a = 0
                 for (j, w) in wires.enumerated() where plan.inputs[c * f + feats.lowerBound + j] == 1 {
                     a |= 1 << (plan.qubits - 1 - w)
@@ -128,16 +137,13 @@ struct Pipeline {
         }
     }
 
-    /// Entry j of column c's padded amplitude vector v.
-    @inline(__always) private func amplitudeEntry(column c: Int, _ j: Int, _ feats: Range<Int>, _ pad: Double) -> Double {
-        j < feats.count ? plan.inputs[c * plan.features + feats.lowerBound + j] : pad
-    }
-
-    /// ‖v‖ of column c's padded amplitude vector.
-    private func amplitudeNorm(column c: Int, _ feats: Range<Int>, _ length: Int, _ pad: Double) -> Double {
-        var s = Double(length - feats.count) * pad * pad
-        for k in feats { let x = plan.inputs[c * plan.features + k]; s += x * x }
-        return s.squareRoot()
+    /// ‖v_c‖ of every column's padded amplitude vector.
+    private func amplitudeNorms(_ feats: Range<Int>, _ length: Int, _ pad: Double) -> [Double] {
+        (0..<plan.batch).map { c in
+            var s = Double(length - feats.count) * pad * pad
+            for k in feats { let x = plan.inputs[c * plan.features + k]; s += x * x }
+            return s.squareRoot()
+        }
     }
 
     // MARK: forward
@@ -195,7 +201,7 @@ struct Pipeline {
                             pauliExpectation(phi, p, coefficient: t.coefficient, layout.part(pt, of: parts), out: buf)
                         }
                     }
-                    for c in layout.columns { values[c] += part[c] }
+                    for c in 0..<plan.batch { values[c] += part[c] }
                 }
             default:
                 let m = plan.matrices[k]!
@@ -206,7 +212,7 @@ struct Pipeline {
                 let r = reduceParts(parts, size: 2 * d * d * b) { pt, buf in
                     reducedDensity(phi, layout.part(pt, of: parts), pattern, offsets: offsets, out: buf)
                 }
-                for c in layout.columns {
+                for c in 0..<plan.batch {
                     // E = Re Σ_xy H[x,y]·ρ[y,x]; only x ≤ y is stored, ρ[y,x] = conj(ρ[x,y]).
                     var e = 0.0
                     for x in 0..<d { for y in 0..<d {
@@ -219,7 +225,7 @@ struct Pipeline {
                 }
                 rho = r
             }
-            for c in layout.columns { outputs.expectations[c * o + k] = values[c] }
+            for c in 0..<plan.batch { outputs.expectations[c * o + k] = values[c] }
             densities.append(rho)
         }
         return densities
@@ -235,7 +241,7 @@ struct Pipeline {
         case .values(let g): return g
         case .perItem(let f):
             var g = [Double](repeating: 0, count: plan.batch * o)
-            for c in layout.columns {
+            for c in 0..<plan.batch {
                 let row = f(c, ArraySlice(UnsafeBufferPointer(start: outputs.expectations + c * o, count: o)))
                 guard row.count == o, row.allSatisfy(\.isFinite) else {
                     result.upstreamError = "the upstream gradient of item \(c) has \(row.count) value(s) \(row.prefix(4)); need \(o) finite values"
@@ -251,7 +257,7 @@ struct Pipeline {
         let b = plan.batch, o = plan.outputs
         for (k, obs) in plan.observables.enumerated() {
             var w = [Double](repeating: 0, count: b)
-            for c in layout.columns { w[c] = upstream[c * o + k] }
+            for c in 0..<plan.batch { w[c] = upstream[c * o + k] }
             w.withUnsafeBufferPointer { wp in
                 let weights = wp.baseAddress!
                 switch obs {
@@ -273,7 +279,7 @@ struct Pipeline {
                 for a in 0..<d { for bb in 0..<d {
                     let (lo, hi) = (min(a, bb), max(a, bb))
                     var sr = 0.0, si = 0.0
-                    for c in layout.columns {
+                    for c in 0..<plan.batch {
                         sr += w[c] * r[2 * (lo * d + hi) * b + c]
                         si += w[c] * r[(2 * (lo * d + hi) + 1) * b + c]
                     }
@@ -307,7 +313,7 @@ struct Pipeline {
                     transitionDense1PerColumn(phi, lam, layout.part(pt, of: parts), pattern, partner: partner, out: buf)
                 }
                 for (parameter, matrices) in op.columnDerivatives {
-                    for c in layout.columns {
+                    for c in 0..<plan.batch {
                         let tc = Transition2(values: (t[c], t[b + c], t[2 * b + c], t[3 * b + c], t[4 * b + c], t[5 * b + c], t[6 * b + c], t[7 * b + c]))
                         let g = 2 * tc.contract(matrices[c])
                         switch parameter {
@@ -329,15 +335,16 @@ struct Pipeline {
     /// ∂E/∂v = (g − ψ(ψ·g))/‖v‖ with g = 2·Re λ (real inputs).
     private func inputGradient() {
         guard case .amplitude(let feats, let wires, let pad)? = plan.preparation else { return }
-        let b = plan.batch
+        let b = plan.batch, f = plan.features
         let offsets = blockOffsets(qubits: plan.qubits, wires: wires, batch: b)
-        for c in layout.columns {
-            let norm = amplitudeNorm(column: c, feats, offsets.count, pad)
-            var dot = 0.0
-            for (j, o) in offsets.enumerated() { dot += amplitudeEntry(column: c, j, feats, pad) / norm * 2 * lam.re[o + c] }
-            for (j, k) in feats.enumerated() {
-                let psi = amplitudeEntry(column: c, j, feats, pad) / norm
-                outputs.inputGradient[c * plan.features + k] += (2 * lam.re[offsets[j] + c] - psi * dot) / norm
+        let norms = amplitudeNorms(feats, offsets.count, pad)
+        // φ is back at the prepared state ψ after the sweep, so ψ·g needs no recomputation
+        var dots = [Double](repeating: 0, count: b)
+        for o in offsets { for c in 0..<b { dots[c] += phi.re[o + c] * 2 * lam.re[o + c] } }
+        for (j, k) in feats.enumerated() {
+            let o = offsets[j]
+            for c in 0..<b {
+                outputs.inputGradient[c * f + k] += (2 * lam.re[o + c] - phi.re[o + c] * dots[c]) / norms[c]
             }
         }
     }

@@ -1,22 +1,18 @@
-/// Which part of a ``StateBatch`` a kernel call covers: a column (batch item) range and one part of
-/// the gate's outer loop. Threads split either the columns (batched runs) or the parts (large
-/// single states); a kernel never needs to know which.
+/// Which part of a batch of states a kernel call covers: part `part` of `parts` of the gate's
+/// outer loop, over all `batch` columns. Threads split the parts for a large single state;
+/// batches are split into column chunks with their own buffers before they reach a kernel.
 struct RunLayout {
     /// 2^n.
     let dimension: Int
-    /// Total batch size B (the flat stride of one amplitude).
+    /// Batch size B (the flat stride of one amplitude).
     let batch: Int
-    /// The columns (batch items) this call covers.
-    let columns: Range<Int>
     /// This call's part of the outer loop, `part` of `parts`.
     let part: Int
     let parts: Int
 
-    var coversAllColumns: Bool { columns.count == batch }
-
     /// This layout restricted to part `p` of `count`.
     func part(_ p: Int, of count: Int) -> RunLayout {
-        RunLayout(dimension: dimension, batch: batch, columns: columns, part: p, parts: count)
+        RunLayout(dimension: dimension, batch: batch, part: p, parts: count)
     }
 }
 
@@ -35,10 +31,9 @@ struct BitPattern {
         self.setMask = setMask
     }
 
-    /// The pattern for wires (converted to bit positions n−1−w) with `controlWires` forced to 1.
+    /// The pattern for wires (converted to bit positions n−1−w) with `controls` forced to 1.
     init(qubits: Int, targets: [Int], controls: [Int]) {
-        let all = (targets + controls).map { qubits - 1 - $0 }
-        positions = all.sorted()
+        positions = (targets + controls).map { qubits - 1 - $0 }.sorted()
         setMask = controls.reduce(0) { $0 | (1 << (qubits - 1 - $1)) }
     }
 
@@ -51,75 +46,42 @@ struct BitPattern {
 }
 
 /// The contiguous runs of base amplitudes of `pattern` inside `layout`, as (flat start, length);
-/// a flat index is `amplitude · B + column`. Kernels loop `while let r = runs.next()`, which
-/// the compiler inlines (a closure holding SIMD accumulators would not be).
+/// a flat index is `amplitude · B + column`, and every run starts at a multiple of B and covers
+/// whole amplitudes, so column c of a run is at `start + a·B + c`. Kernels loop
+/// `while let r = runs.next()`, which the compiler inlines (a closure holding SIMD accumulators
+/// would not be).
 ///
-/// Three shapes: whole columns with at least one group per part (runs of `2^P[0]·B` doubles),
-/// whole columns with fewer groups than parts (each run split across parts), and a column range
-/// (one run of the range's width per amplitude).
+/// Usually each part takes whole groups (runs of `2^P[0]·B` doubles); when there are fewer groups
+/// than parts (a gate on a high wire of one large state), every run is split across the parts.
 struct RunIterator {
     private let pattern: BitPattern
-    private let batch: Int
-    private let groupSize: Int
     private let low: Int
+    private let batch: Int
     private var t: Int
     private let tEnd: Int
-    private var amplitude = 0
-    private var amplitudeEnd = 0
     private let offset: Int
-    private let width: Int
-    private let mergesAmplitudes: Bool
+    private let length: Int
 
     init(_ layout: RunLayout, _ pattern: BitPattern) {
         self.pattern = pattern
         batch = layout.batch
         low = pattern.positions.first ?? 0
-        groupSize = 1 << low
+        let amplitudesPerGroup = 1 << low
         let groups = layout.dimension >> (pattern.positions.count + low)
-        if layout.coversAllColumns && groups < layout.parts {
-            let length = groupSize * layout.batch
-            let from = length * layout.part / layout.parts, to = length * (layout.part + 1) / layout.parts
-            (t, tEnd, offset, width, mergesAmplitudes) = (0, to > from ? groups : 0, from, to - from, true)
+        if groups < layout.parts {
+            let from = amplitudesPerGroup * layout.part / layout.parts
+            let to = amplitudesPerGroup * (layout.part + 1) / layout.parts
+            (t, tEnd, offset, length) = (0, to > from ? groups : 0, from * batch, (to - from) * batch)
         } else {
             let lo = groups * layout.part / layout.parts, hi = groups * (layout.part + 1) / layout.parts
-            if layout.coversAllColumns {
-                (t, tEnd, offset, width, mergesAmplitudes) = (lo, hi, 0, groupSize * layout.batch, true)
-            } else {
-                (t, tEnd, offset, width, mergesAmplitudes) = (lo, hi, layout.columns.lowerBound, layout.columns.count, false)
-            }
+            (t, tEnd, offset, length) = (lo, hi, 0, amplitudesPerGroup * batch)
         }
     }
 
     @inline(__always) mutating func next() -> (start: Int, count: Int)? {
-        if mergesAmplitudes {
-            guard t < tEnd else { return nil }
-            let base = pattern.insertZeros(t << low) | pattern.setMask
-            t += 1
-            return (base * batch + offset, width)
-        }
-        if amplitude == amplitudeEnd {
-            guard t < tEnd else { return nil }
-            amplitude = pattern.insertZeros(t << low) | pattern.setMask
-            amplitudeEnd = amplitude + groupSize
-            t += 1
-        }
-        let a = amplitude
-        amplitude += 1
-        return (a * batch + offset, width)
-    }
-}
-
-/// Like ``RunIterator`` but never merges amplitudes: `body(flatStart, firstColumn, width)`
-/// covers one amplitude's columns, for kernels whose coefficients differ per column.
-@inline(__always)
-func forEachColumnRun(_ layout: RunLayout, _ pattern: BitPattern, _ body: (Int, Int, Int) -> Void) {
-    let low = pattern.positions.first ?? 0
-    let groupSize = 1 << low
-    let groups = layout.dimension >> (pattern.positions.count + low)
-    let lo = groups * layout.part / layout.parts, hi = groups * (layout.part + 1) / layout.parts
-    let c0 = layout.columns.lowerBound, width = layout.columns.count
-    for t in lo..<hi {
+        guard t < tEnd else { return nil }
         let base = pattern.insertZeros(t << low) | pattern.setMask
-        for a in base..<(base + groupSize) { body(a * layout.batch + c0, c0, width) }
+        t += 1
+        return (base * batch + offset, length)
     }
 }

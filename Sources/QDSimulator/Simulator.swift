@@ -234,7 +234,7 @@ public final class Simulator: @unchecked Sendable {
                     if let full = fullPhi, startsFromState, chunks > 1 { gather(full, b, cols, into: phi, dim) }
                     let outputs = ColumnOutputs(expectations: ep.baseAddress! + cols.lowerBound * plan.outputs,
                                                 inputGradient: (gp.baseAddress ?? ep.baseAddress!) + cols.lowerBound * plan.features)
-                    let layout = RunLayout(dimension: dim, batch: w, columns: 0..<w, part: 0, parts: 1)
+                    let layout = RunLayout(dimension: dim, batch: w, part: 0, parts: 1)
                     sum.add(Pipeline(plan: chunkPlan, phi: phi, lam: lam, layout: layout, parts: parts, outputs: outputs)
                         .run(prepared: startsFromState))
                     if let full = fullPhi, wantState, chunks > 1 { scatter(phi, into: full, b, cols, dim, scale: 1) }

@@ -2,6 +2,7 @@
 //
 //   qd-bench [--threads T] [--workloads W1,W2,W3,W3F,W4,W5,gate,membw] [--ns 4,8,10,12,16,20]
 //            [--batch 256] [--n-batch 10] [--target-s 1] [--min-reps 5] [--max-reps 200] [--warmup 2]
+//            [--cache-block-bytes 524288]
 import Foundation
 import QDSimulator
 
@@ -9,7 +10,7 @@ var options: [String: String] = [:]
 var argv = CommandLine.arguments.dropFirst()
 while let key = argv.popFirst() {
     guard key.hasPrefix("--"), let value = argv.popFirst() else {
-        FileHandle.standardError.write(Data("usage: qd-bench [--threads T] [--workloads W1,W2,W3,W3F,W4,W5,gate,membw] [--ns 4,8,...] [--batch B] [--n-batch n] [--target-s S] [--min-reps R] [--max-reps M] [--warmup W]\n".utf8))
+        FileHandle.standardError.write(Data("usage: qd-bench [--threads T] [--workloads W1,W2,W3,W3F,W4,W5,gate,membw] [--ns 4,8,...] [--batch B] [--n-batch n] [--target-s S] [--min-reps R] [--max-reps M] [--warmup W] [--cache-block-bytes N]\n".utf8))
         exit(2)
     }
     options[String(key.dropFirst(2))] = value
@@ -22,6 +23,7 @@ let nBatch = Int(options["n-batch"] ?? "10") ?? 10
 let timer = Timer(warmup: Int(options["warmup"] ?? "2") ?? 2, minReps: Int(options["min-reps"] ?? "5") ?? 5,
                   maxReps: Int(options["max-reps"] ?? "200") ?? 200, targetSeconds: Double(options["target-s"] ?? "1") ?? 1)
 let sim = Simulator(threads: threads)
+if let bytes = options["cache-block-bytes"].flatMap(Int.init) { sim.cacheBlockBytes = bytes }
 var rng = SeededGenerator(seed: 1234)
 let base: [String: Any] = ["sim": "qd", "threads": threads]
 
