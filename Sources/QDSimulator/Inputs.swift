@@ -63,6 +63,23 @@ public struct Gradients: Sendable {
     public let state: StateBatch?
 }
 
+/// What a vector-Jacobian product differentiates with respect to. Asking for less is cheaper:
+/// without `.trainable` (and without per-sample angles) the adjoint sweep carries λ alone and
+/// never uncomputes φ. Gradients not asked for come back empty.
+public struct DifferentiationTargets: OptionSet, Sendable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    /// The circuit's trainable slots.
+    public static let trainable = DifferentiationTargets(rawValue: 1)
+    /// The observable parameters.
+    public static let observable = DifferentiationTargets(rawValue: 2)
+    /// The input features (and a given initial state).
+    public static let inputs = DifferentiationTargets(rawValue: 4)
+    /// Everything.
+    public static let all: DifferentiationTargets = [.trainable, .observable, .inputs]
+}
+
 /// The upstream gradient g = ∂L/∂E of a vector-Jacobian product.
 public enum Upstream: Sendable {
     /// Fixed values, B × O row-major.

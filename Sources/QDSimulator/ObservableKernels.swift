@@ -58,6 +58,23 @@ func singleZExpectation(_ s: StatePointers, coefficient: Double, _ layout: RunLa
     }
 }
 
+/// λ_c += weight[c]·coefficient·Z_w·φ_c: +φ where bit w is 0, −φ where it is 1.
+func singleZAccumulate(_ lam: StatePointers, _ phi: StatePointers, coefficient: Double, weights: UnsafePointer<Double>,
+                       _ layout: RunLayout, _ pattern: BitPattern, partner: Int) {
+    let b = layout.batch
+    var runs = RunIterator(layout, pattern)
+    while let (start, count) = runs.next() {
+        for a in stride(from: start, to: start + count, by: b) {
+            let f0 = a, f1 = a + partner
+            for c in 0..<b {
+                let g = coefficient * weights[c]
+                lam.re[f0 + c] += g * phi.re[f0 + c]; lam.im[f0 + c] += g * phi.im[f0 + c]
+                lam.re[f1 + c] -= g * phi.re[f1 + c]; lam.im[f1 + c] -= g * phi.im[f1 + c]
+            }
+        }
+    }
+}
+
 /// out[c] += coefficient · ⟨φ_c|P|φ_c⟩ for each column c.
 func pauliExpectation(_ s: StatePointers, _ p: PauliPattern, coefficient: Double, _ layout: RunLayout, out: UnsafeMutablePointer<Double>) {
     let b = layout.batch

@@ -14,9 +14,11 @@ struct RunPlan {
     let features: Int
     /// dL/dE when a backward sweep is wanted.
     let upstream: Upstream?
+    /// What the backward sweep differentiates.
+    let targets: DifferentiationTargets
 
     init(circuit: Circuit, trainable: [Double], batch: Int, observables: [Observable], matrices: [ComplexMatrix?],
-         observableParameterCount: Int, inputs: [Double], features: Int, upstream: Upstream?) {
+         observableParameterCount: Int, inputs: [Double], features: Int, upstream: Upstream?, targets: DifferentiationTargets) {
         self.circuit = circuit
         self.trainable = trainable
         self.batch = batch
@@ -26,6 +28,7 @@ struct RunPlan {
         self.inputs = inputs
         self.features = features
         self.upstream = upstream
+        self.targets = targets
         ops = compile(circuit, batch: batch, trainable: trainable, inputs: inputs, features: features)
     }
 
@@ -48,7 +51,7 @@ struct RunPlan {
         return RunPlan(circuit: circuit, trainable: trainable, batch: cols.count, observables: observables, matrices: matrices,
                        observableParameterCount: observableParameterCount,
                        inputs: hasInputs ? Array(inputs[(c0 * features)..<(cols.upperBound * features)]) : inputs,
-                       features: hasInputs ? features : 0, upstream: up)
+                       features: hasInputs ? features : 0, upstream: up, targets: targets)
     }
 }
 
@@ -263,8 +266,17 @@ struct Pipeline {
                 switch obs {
                 case .pauli(let terms):
                     for t in terms {
-                        let p = t.pattern(qubits: plan.qubits)
-                        parallelFor(parts) { pauliAccumulate(lam, phi, p, coefficient: t.coefficient, weights: weights, layout.part($0, of: parts)) }
+                        if t.factors.count == 1, t.factors[0].pauli == .z {
+                            let w = t.factors[0].wire
+                            let pattern = BitPattern(qubits: plan.qubits, targets: [w], controls: [])
+                            let partner = (1 << (plan.qubits - 1 - w)) * b
+                            parallelFor(parts) {
+                                singleZAccumulate(lam, phi, coefficient: t.coefficient, weights: weights, layout.part($0, of: parts), pattern, partner: partner)
+                            }
+                        } else {
+                            let p = t.pattern(qubits: plan.qubits)
+                            parallelFor(parts) { pauliAccumulate(lam, phi, p, coefficient: t.coefficient, weights: weights, layout.part($0, of: parts)) }
+                        }
                     }
                 default:
                     let m = plan.matrices[k]!
@@ -293,10 +305,15 @@ struct Pipeline {
 
     private func backward(into result: inout RunResult) {
         let layout = self.layout, parts = self.parts, phi = self.phi, lam = self.lam, b = plan.batch
+        let perSampleAngles = plan.ops.contains { !$0.columnDerivatives.isEmpty }
+        guard plan.targets.contains(.trainable) || (plan.targets.contains(.inputs) && perSampleAngles) else {
+            // No gate parameter is differentiated: carry λ back alone, φ is never needed.
+            for op in plan.ops.reversed() { apply(op, to: lam, inverse: true) }
+            return
+        }
         for op in plan.ops.reversed() {
             guard op.hasDerivatives else {
-                apply(op, to: phi, inverse: true)
-                apply(op, to: lam, inverse: true)
+                unapply(op)
                 continue
             }
             switch op.kind {
@@ -325,9 +342,22 @@ struct Pipeline {
                 }
                 parallelFor(parts) { applyDense1PerColumn(lam, inv, layout.part($0, of: parts), pattern, partner: partner) }
             default:
-                apply(op, to: phi, inverse: true)
-                apply(op, to: lam, inverse: true)
+                unapply(op)
             }
+        }
+    }
+
+    /// φ ← U†φ and λ ← U†λ; permutations (X, CNOT, Toffoli) do both states in one parallel region.
+    private func unapply(_ op: CompiledOp) {
+        if case .swapPartners = op.kind, op.lowWire == nil || layout.batch > 1 {
+            let (layout, pattern, partner, parts, phi, lam) = (self.layout, op.pattern, op.partner, self.parts, self.phi, self.lam)
+            parallelFor(parts) {
+                applySwapPartners(phi, layout.part($0, of: parts), pattern, partner: partner)
+                applySwapPartners(lam, layout.part($0, of: parts), pattern, partner: partner)
+            }
+        } else {
+            apply(op, to: phi, inverse: true)
+            apply(op, to: lam, inverse: true)
         }
     }
 
@@ -338,13 +368,15 @@ struct Pipeline {
         let b = plan.batch, f = plan.features
         let offsets = blockOffsets(qubits: plan.qubits, wires: wires, batch: b)
         let norms = amplitudeNorms(feats, offsets.count, pad)
-        // φ is back at the prepared state ψ after the sweep, so ψ·g needs no recomputation
+        func psi(_ j: Int, _ c: Int) -> Double {
+            (j < feats.count ? plan.inputs[c * f + feats.lowerBound + j] : pad) / norms[c]
+        }
         var dots = [Double](repeating: 0, count: b)
-        for o in offsets { for c in 0..<b { dots[c] += phi.re[o + c] * 2 * lam.re[o + c] } }
+        for (j, o) in offsets.enumerated() { for c in 0..<b { dots[c] += psi(j, c) * 2 * lam.re[o + c] } }
         for (j, k) in feats.enumerated() {
             let o = offsets[j]
             for c in 0..<b {
-                outputs.inputGradient[c * f + k] += (2 * lam.re[o + c] - phi.re[o + c] * dots[c]) / norms[c]
+                outputs.inputGradient[c * f + k] += (2 * lam.re[o + c] - psi(j, c) * dots[c]) / norms[c]
             }
         }
     }

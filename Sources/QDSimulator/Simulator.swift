@@ -76,25 +76,29 @@ public final class Simulator: @unchecked Sendable {
     /// and one adjoint sweep.
     public func vectorJacobianProduct(_ circuit: Circuit, observables: [Observable], trainable: [Double] = [],
                                       observableParameters: [Double] = [], inputs: Inputs = .empty(),
-                                      initialState: StateBatch? = nil, upstream: [Double]) throws -> (Expectations, Gradients) {
+                                      initialState: StateBatch? = nil, upstream: [Double],
+                                      wrt targets: DifferentiationTargets = .all) throws -> (Expectations, Gradients) {
         try vectorJacobianProduct(circuit, observables: observables, trainable: trainable, observableParameters: observableParameters,
-                                  inputs: inputs, initialState: initialState, upstream: .values(upstream))
+                                  inputs: inputs, initialState: initialState, upstream: .values(upstream), wrt: targets)
     }
 
     /// The same, with the upstream gradient given as ``Upstream`` (fixed values, or a function of
     /// each item's expectations).
     public func vectorJacobianProduct(_ circuit: Circuit, observables: [Observable], trainable: [Double] = [],
                                       observableParameters: [Double] = [], inputs: Inputs = .empty(),
-                                      initialState: StateBatch? = nil, upstream: Upstream) throws -> (Expectations, Gradients) {
+                                      initialState: StateBatch? = nil, upstream: Upstream,
+                                      wrt targets: DifferentiationTargets = .all) throws -> (Expectations, Gradients) {
         try checkInitial(circuit, inputs: inputs, initialState: initialState, copies: 2)
         let plan = try makePlan(circuit, observables: observables, trainable: trainable, observableParameters: observableParameters,
-                                inputs: inputs, upstream: upstream, initialState: initialState)
+                                inputs: inputs, upstream: upstream, initialState: initialState, targets: targets)
         var phi = initialState
         let r = execute(plan, state: &phi, wantState: false)
         if let message = r.gradients.upstreamError { throw SimulatorError.invalidInput(message) }
         counter.record(forward: plan.batch, adjoint: plan.batch)
-        let g = Gradients(trainable: r.gradients.trainableGradient, observable: r.gradients.observableGradient,
-                          inputs: r.inputGradient, state: r.stateGradient)
+        let g = Gradients(trainable: targets.contains(.trainable) ? r.gradients.trainableGradient : [],
+                          observable: targets.contains(.observable) ? r.gradients.observableGradient : [],
+                          inputs: targets.contains(.inputs) ? r.inputGradient : [],
+                          state: targets.contains(.inputs) ? r.stateGradient : nil)
         return (Expectations(batch: plan.batch, outputs: plan.outputs, values: r.expectations), g)
     }
 
@@ -122,7 +126,8 @@ public final class Simulator: @unchecked Sendable {
     // MARK: execution
 
     private func makePlan(_ circuit: Circuit, observables: [Observable], trainable: [Double], observableParameters: [Double],
-                          inputs: Inputs, upstream: Upstream?, initialState: StateBatch?) throws -> RunPlan {
+                          inputs: Inputs, upstream: Upstream?, initialState: StateBatch?,
+                          targets: DifferentiationTargets = .all) throws -> RunPlan {
         guard trainable.count == circuit.trainableCount else {
             throw SimulatorError.parameterCount("the circuit reads \(circuit.trainableCount) trainable parameter(s) (slots 0..<\(circuit.trainableCount)); got \(trainable.count)")
         }
@@ -162,7 +167,7 @@ public final class Simulator: @unchecked Sendable {
         return RunPlan(circuit: circuit, trainable: trainable, batch: batch, observables: observables,
                        matrices: observables.map { $0.matrix(observableParameters) },
                        observableParameterCount: observableParameters.count,
-                       inputs: inputs.values, features: inputs.features, upstream: upstream)
+                       inputs: inputs.values, features: inputs.features, upstream: upstream, targets: targets)
     }
 
     private func checkPreparation(_ prep: StatePreparation?, row: ArraySlice<Double>, item b: Int) throws {

@@ -57,11 +57,15 @@ do {
             let obs = (0..<n).map { Observable.z($0) }
             let upstream = Workloads.crossEntropyUpstream(labels: labels)
             let times = try timer.measure {
-                if w == "W3F" { _ = try sim.expectations(c, observables: obs, trainable: theta, inputs: x) }
-                else { _ = try sim.vectorJacobianProduct(c, observables: obs, trainable: theta, inputs: x, upstream: upstream) }
+                switch w {
+                case "W3F": _ = try sim.expectations(c, observables: obs, trainable: theta, inputs: x)
+                case "W3": _ = try sim.vectorJacobianProduct(c, observables: obs, trainable: theta, inputs: x, upstream: upstream, wrt: .trainable)
+                default: _ = try sim.vectorJacobianProduct(c, observables: obs, trainable: theta, inputs: x, upstream: upstream, wrt: .inputs)
+                }
             }
-            emit(record(w, ["n": n, "batch": batch,
-                            "method": w == "W3F" ? "batched forward + loss" : "batched forward + adjoint (parameters, inputs through the normalisation)"]), times: times)
+            let method = ["W3F": "batched forward + loss", "W3": "batched forward + adjoint wrt the angles",
+                          "W4": "batched forward + adjoint wrt the input amplitudes (through the normalisation)"][w]!
+            emit(record(w, ["n": n, "batch": batch, "method": method]), times: times)
         case "W5":
             let n = 6, b = 1024
             var c = try Circuit(qubits: n)

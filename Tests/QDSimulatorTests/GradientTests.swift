@@ -112,6 +112,36 @@ final class GradientTests: XCTestCase {
         for k in p.theta.indices { XCTAssertEqual(g.trainable[k], shift[k], accuracy: 1e-10, "θ\(k)") }
     }
 
+    func testDifferentiatingLessGivesTheSameGradientsAndEmptiesTheRest() throws {
+        let p = try makeProblem(qubits: 4, batch: 6, seed: 17)
+        var amplitudeOnly = p
+        // the same problem without per-sample angles, so inputs alone take the λ-only sweep
+        var c = try Circuit(qubits: 4)
+        try c.amplitudeEmbedding(features: 0..<13, wires: [0, 1, 2, 3], pad: 0.3)
+        try c.stronglyEntanglingLayers(layers: 2, wires: [0, 1, 2, 3])
+        amplitudeOnly.circuit = c
+        amplitudeOnly.theta = Array(p.theta.prefix(c.trainableCount))
+        amplitudeOnly.features = 13
+        amplitudeOnly.inputs = (0..<6).flatMap { b in p.inputs[(b * p.features)..<(b * p.features + 13)] }
+        for q in [p, amplitudeOnly] {
+            let sim = Simulator(threads: 1)
+            let x = try Inputs(batch: q.batch, features: q.features, values: q.inputs)
+            let (_, all) = try sim.vectorJacobianProduct(q.circuit, observables: q.observables, trainable: q.theta,
+                                                          observableParameters: q.obsParams, inputs: x, upstream: q.upstream)
+            for target in [DifferentiationTargets.trainable, .observable, .inputs] {
+                let (_, some) = try sim.vectorJacobianProduct(q.circuit, observables: q.observables, trainable: q.theta,
+                                                               observableParameters: q.obsParams, inputs: x, upstream: q.upstream, wrt: target)
+                XCTAssertEqual(some.trainable.isEmpty, target != .trainable)
+                XCTAssertEqual(some.observable.isEmpty, target != .observable)
+                XCTAssertEqual(some.inputs.isEmpty, target != .inputs)
+                let expected = target == .trainable ? all.trainable : (target == .observable ? all.observable : all.inputs)
+                let got = target == .trainable ? some.trainable : (target == .observable ? some.observable : some.inputs)
+                XCTAssertEqual(expected.count, got.count)
+                for (a, b) in zip(expected, got) { XCTAssertEqual(a, b, accuracy: 1e-12) }
+            }
+        }
+    }
+
     func testStateGradientIsTheDerivativeWithRespectToInitialAmplitudes() throws {
         var rng = TestRandom(13)
         var c = try Circuit(qubits: 3)

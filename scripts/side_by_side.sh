@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs qd-bench and the reference anchors back to back at each thread count, into one JSON-lines
-# file, then prints the ratio table (bench/compare.py). Usage, from the repo root:
-#   bash bench/side_by_side.sh [OUT.jsonl] ["1 2"]
+# file, then prints the ratio table (scripts/compare.py). Usage, from the repo root:
+#   bash scripts/side_by_side.sh [OUT.jsonl] ["1 2"]
 # Needs the anchors venv (bash ../shared/anchors/setup.sh) and a release build (make build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +21,6 @@ for T in $THREADS; do
   $PY $SIM/bench_qulacs.py --threads "$T" --workloads W1,W2,W3,W3F,W4 >> "$OUT"
   $PY $SIM/bench_pennylane.py --device lightning.qubit --threads "$T" --workloads W1,W2,W3,W3F,W4 >> "$OUT"
   $PY $SIM/bench_torch.py --threads "$T" --workloads W1,W2,W3,W3F,W4 >> "$OUT"
-  $PY bench/anchor_w5_pennylane.py --threads "$T" >> "$OUT"
+  $PY scripts/anchor_w5_pennylane.py --threads "$T" >> "$OUT"
 done
-python3 bench/compare.py "$OUT"
+python3 scripts/compare.py "$OUT"

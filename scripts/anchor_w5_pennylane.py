@@ -5,7 +5,7 @@ qml.qnn.TorchLayer over a default.qubit QNode (interface torch, backprop): Ampli
 Hermitian H_i = (A_i + A_i^dagger)/2 measured on each wire. Batch 1024. Timed: forward plus backward
 with respect to the angles, the inputs and the Hermitian parameters. One JSON line per dtype.
 
-    /tmp/qd-anchors-venv/bin/python bench/anchor_w5_pennylane.py --threads 1
+    /tmp/qd-anchors-venv/bin/python scripts/anchor_w5_pennylane.py --threads 1
 """
 import argparse, json, os, statistics, time
 import numpy as np
