@@ -22,6 +22,50 @@ struct PauliPattern {
     }
 }
 
+/// A Z-only Pauli term of observable `output`: it scores amplitude a with
+/// coefficient · (−1)^{popcount(a & signMask)}.
+struct DiagonalTerm {
+    let output: Int
+    let coefficient: Double
+    let signMask: Int
+
+    @inline(__always) func value(_ a: Int) -> Double { (a & signMask).nonzeroBitCount & 1 == 0 ? coefficient : -coefficient }
+}
+
+/// out[t·B + c] += coefficient_t · Σ_a (−1)^{popcount(a & mask_t)}·|φ_a[c]|² for every term t, in
+/// one pass: |φ_a|² is computed once per amplitude and shared by all terms.
+func diagonalExpectations(_ s: StatePointers, _ terms: [DiagonalTerm], _ layout: RunLayout, out: UnsafeMutablePointer<Double>) {
+    let b = layout.batch
+    withUnsafeTemporaryAllocation(of: Double.self, capacity: b) { p in
+        for a in amplitudeRange(layout) {
+            let f = a * b
+            for c in 0..<b { p[c] = s.re[f + c] * s.re[f + c] + s.im[f + c] * s.im[f + c] }
+            for (t, term) in terms.enumerated() {
+                let v = term.value(a), o = out + t * b
+                for c in 0..<b { o[c] += v * p[c] }
+            }
+        }
+    }
+}
+
+/// λ_a[c] += D_c(a)·φ_a[c] with D_c(a) = Σ_t weights[t·B + c]·coefficient_t·(−1)^{popcount(a & mask_t)}:
+/// every Z-only term's adjoint seed in one pass.
+func diagonalAccumulate(_ lam: StatePointers, _ phi: StatePointers, _ terms: [DiagonalTerm], weights: UnsafePointer<Double>,
+                        _ layout: RunLayout) {
+    let b = layout.batch
+    withUnsafeTemporaryAllocation(of: Double.self, capacity: b) { d in
+        for a in amplitudeRange(layout) {
+            for c in 0..<b { d[c] = 0 }
+            for (t, term) in terms.enumerated() {
+                let v = term.value(a), w = weights + t * b
+                for c in 0..<b { d[c] += v * w[c] }
+            }
+            let f = a * b
+            for c in 0..<b { lam.re[f + c] += d[c] * phi.re[f + c]; lam.im[f + c] += d[c] * phi.im[f + c] }
+        }
+    }
+}
+
 /// Amplitude range of part `layout.part` of `layout.parts`.
 @inline(__always) private func amplitudeRange(_ layout: RunLayout) -> Range<Int> {
     let d = layout.dimension

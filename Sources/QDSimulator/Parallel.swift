@@ -18,11 +18,12 @@ func reduceParts(_ parts: Int, size: Int, _ body: (Int, UnsafeMutablePointer<Dou
     return total
 }
 
-/// Sums one value per part, computed in parallel.
+/// Sums one value per part, computed in parallel (scratch on the stack: no allocation per gate).
 func sumParts<T>(_ parts: Int, zero: T, _ add: (T, T) -> T, _ body: (Int) -> T) -> T {
     if parts <= 1 { return body(0) }
-    let results = UnsafeMutablePointer<T>.allocate(capacity: parts)
-    defer { results.deinitialize(count: parts); results.deallocate() }
-    DispatchQueue.concurrentPerform(iterations: parts) { (results + $0).initialize(to: body($0)) }
-    return (0..<parts).reduce(zero) { add($0, results[$1]) }
+    return withUnsafeTemporaryAllocation(of: T.self, capacity: parts) { results in
+        DispatchQueue.concurrentPerform(iterations: parts) { (results.baseAddress! + $0).initialize(to: body($0)) }
+        defer { results.baseAddress!.deinitialize(count: parts) }
+        return (0..<parts).reduce(zero) { add($0, results[$1]) }
+    }
 }

@@ -16,6 +16,9 @@ struct RunPlan {
     let upstream: Upstream?
     /// What the backward sweep differentiates.
     let targets: DifferentiationTargets
+    /// The Z-only Pauli terms, measured and seeded together in one pass each when the batch is
+    /// wide enough to vectorise across columns (B ≥ 8); empty otherwise.
+    let diagonalTerms: [DiagonalTerm]
 
     init(circuit: Circuit, trainable: [Double], batch: Int, observables: [Observable], matrices: [ComplexMatrix?],
          observableParameterCount: Int, inputs: [Double], features: Int, upstream: Upstream?, targets: DifferentiationTargets) {
@@ -29,6 +32,16 @@ struct RunPlan {
         self.features = features
         self.upstream = upstream
         self.targets = targets
+        var diagonal: [DiagonalTerm] = []
+        if batch >= 8 {
+            for (k, obs) in observables.enumerated() {
+                guard case .pauli(let terms) = obs else { continue }
+                for t in terms where t.factors.allSatisfy({ $0.pauli == .z }) {
+                    diagonal.append(DiagonalTerm(output: k, coefficient: t.coefficient, signMask: t.pattern(qubits: circuit.qubits).signMask))
+                }
+            }
+        }
+        diagonalTerms = diagonal
         ops = compile(circuit, batch: batch, trainable: trainable, inputs: inputs, features: features)
     }
 
@@ -187,12 +200,19 @@ struct Pipeline {
     private func measure() -> [[Double]?] {
         let b = plan.batch, o = plan.outputs
         var densities: [[Double]?] = []
+        let diagonal = plan.diagonalTerms
+        let diagonalValues = diagonal.isEmpty ? [] : reduceParts(parts, size: diagonal.count * b) { pt, buf in
+            diagonalExpectations(phi, diagonal, layout.part(pt, of: parts), out: buf)
+        }
         for (k, obs) in plan.observables.enumerated() {
             var values = [Double](repeating: 0, count: b)
+            for (t, term) in diagonal.enumerated() where term.output == k {
+                for c in 0..<b { values[c] += diagonalValues[t * b + c] }
+            }
             var rho: [Double]?
             switch obs {
             case .pauli(let terms):
-                for t in terms {
+                for t in terms where diagonal.isEmpty || !t.factors.allSatisfy({ $0.pauli == .z }) {
                     let p = t.pattern(qubits: plan.qubits)
                     let part = reduceParts(parts, size: b) { pt, buf in
                         if t.factors.count == 1, t.factors[0].pauli == .z {
@@ -258,6 +278,14 @@ struct Pipeline {
 
     private func seedAdjoint(_ densities: [[Double]?], _ upstream: [Double], into result: inout RunResult) {
         let b = plan.batch, o = plan.outputs
+        let diagonal = plan.diagonalTerms
+        if !diagonal.isEmpty {
+            var w = [Double](repeating: 0, count: diagonal.count * b)
+            for (t, term) in diagonal.enumerated() { for c in 0..<b { w[t * b + c] = upstream[c * o + term.output] } }
+            w.withUnsafeBufferPointer { wp in
+                parallelFor(parts) { diagonalAccumulate(lam, phi, diagonal, weights: wp.baseAddress!, layout.part($0, of: parts)) }
+            }
+        }
         for (k, obs) in plan.observables.enumerated() {
             var w = [Double](repeating: 0, count: b)
             for c in 0..<plan.batch { w[c] = upstream[c * o + k] }
@@ -265,7 +293,7 @@ struct Pipeline {
                 let weights = wp.baseAddress!
                 switch obs {
                 case .pauli(let terms):
-                    for t in terms {
+                    for t in terms where diagonal.isEmpty || !t.factors.allSatisfy({ $0.pauli == .z }) {
                         if t.factors.count == 1, t.factors[0].pauli == .z {
                             let w = t.factors[0].wire
                             let pattern = BitPattern(qubits: plan.qubits, targets: [w], controls: [])

@@ -91,6 +91,24 @@ final class CircuitTests: XCTestCase {
         for k in 0..<3 { XCTAssertEqual(estimate.values[k], exact.values[k], accuracy: 5 * 2 / Double(shots).squareRoot()) }
     }
 
+    func testPauliExpectationsAgreeWithDenseReferenceOnWideBatches() throws {
+        // Z-only terms take a one-pass path for B ≥ 8; every term kind against ⟨ψ|P|ψ⟩ with dense P.
+        var rng = TestRandom(24)
+        let n = 3
+        let states = (0..<9).map { _ in rng.state(qubits: n) }
+        let terms = [PauliTerm(0.5, [(0, .z), (2, .z)]), PauliTerm(-1.2, [(1, .z)]), PauliTerm(0.25, []),
+                     PauliTerm(0.8, [(0, .x), (1, .y)]), PauliTerm(1.1, [(2, .y), (0, .z)])]
+        let e = try sim.expectations(Circuit(qubits: n), observables: [.pauli(terms)], initialState: StateBatch(amplitudes: states))
+        let pauli: [Pauli: ComplexMatrix] = [.x: Gate.pauliX.matrix([]), .y: Gate.pauliY.matrix([]), .z: Gate.pauliZ.matrix([])]
+        var dense = ComplexMatrix(dimension: 8, entries: Array(repeating: .zero, count: 64))
+        for t in terms {
+            var m = ComplexMatrix.identity(1)
+            for w in 0..<n { m = m.kron(t.factors.first { $0.wire == w }.map { pauli[$0.pauli]! } ?? .identity(2)) }
+            dense = dense + Complex(t.coefficient) * m
+        }
+        for (b, psi) in states.enumerated() { XCTAssertEqual(e[b, 0], DenseReference.expectation(dense, psi), accuracy: 1e-12) }
+    }
+
     func testHermitianEigenDecompositionReconstructsTheMatrix() {
         var rng = TestRandom(23)
         var a = rng.unitary(4)

@@ -37,6 +37,7 @@ final class GradientTests: XCTestCase {
         h = h + h.adjoint
         let obs: [Observable] = [
             .pauli([PauliTerm(0.7, [(0, .z), (2, .x)]), PauliTerm(-0.4, [(1, .y)]), PauliTerm(0.3, [])]),
+            .pauli([PauliTerm(1.3, [(0, .z), (2, .z)]), PauliTerm(-0.6, [(1, .z)])]),
             .hermitian(h, wires: [n - 1, 0]),
             .trainableHermitian(wires: [1], offset: 0),
             .trainableHermitian(wires: [2, 0], offset: 8),
@@ -79,8 +80,9 @@ final class GradientTests: XCTestCase {
     }
 
     func testAdjointMatchesFiniteDifferencesForParametersInputsAndObservables() throws {
+        // batch 9 ≥ 8 also takes the one-pass path for Z-only Pauli terms
         for threads in [1, 2] {
-            let p = try makeProblem(qubits: 4, batch: 5, seed: 11)
+            let p = try makeProblem(qubits: 4, batch: 9, seed: 11)
             let sim = Simulator(threads: threads)
             let (_, g) = try sim.vectorJacobianProduct(p.circuit, observables: p.observables, trainable: p.theta,
                                                         observableParameters: p.obsParams,
