@@ -110,21 +110,22 @@ struct Pipeline {
 
     func run(prepared: Bool) -> RunResult {
         var result = RunResult(plan)
-        if !prepared { prepare() }
+        let inverseNorms = amplitudeInverseNorms()
+        if !prepared { prepare(inverseNorms) }
         forward()
         let densities = measure()
         if let upstream = plan.upstream {
             guard let g = resolve(upstream, &result) else { return result }
             seedAdjoint(densities, g, into: &result)
             backward(into: &result)
-            inputGradient()
+            inputGradient(inverseNorms)
         }
         return result
     }
 
     // MARK: preparation
 
-    private func prepare() {
+    private func prepare(_ inverseNorms: [Double]) {
         let b = plan.batch, f = plan.features
         switch plan.preparation {
         case nil:
@@ -132,7 +133,6 @@ struct Pipeline {
         case .amplitude(let feats, let wires, let pad)?:
             // ψ = v/‖v‖, written amplitude by amplitude so each store is a contiguous row of B columns
             let offsets = blockOffsets(qubits: plan.qubits, wires: wires, batch: b)
-            let inverseNorms = amplitudeNorms(feats, offsets.count, pad).map { 1 / $0 }
             for (j, o) in offsets.enumerated() {
                 let row = phi.re + o
                 if j < feats.count {
@@ -153,12 +153,14 @@ struct Pipeline {
         }
     }
 
-    /// ‖v_c‖ of every column's padded amplitude vector.
-    private func amplitudeNorms(_ feats: Range<Int>, _ length: Int, _ pad: Double) -> [Double] {
-        (0..<plan.batch).map { c in
-            var s = Double(length - feats.count) * pad * pad
+    /// 1/‖v_c‖ of every column's padded amplitude vector (empty without amplitude embedding).
+    private func amplitudeInverseNorms() -> [Double] {
+        guard case .amplitude(let feats, let wires, let pad)? = plan.preparation else { return [] }
+        let padded = Double((1 << wires.count) - feats.count) * pad * pad
+        return (0..<plan.batch).map { c in
+            var s = padded
             for k in feats { let x = plan.inputs[c * plan.features + k]; s += x * x }
-            return s.squareRoot()
+            return 1 / s.squareRoot()
         }
     }
 
@@ -391,20 +393,25 @@ struct Pipeline {
 
     /// After the sweep λ = ∂E/∂ψ̄ at the prepared state; the chain rule through ψ = v/‖v‖ gives
     /// ∂E/∂v = (g − ψ(ψ·g))/‖v‖ with g = 2·Re λ (real inputs).
-    private func inputGradient() {
+    private func inputGradient(_ inverseNorms: [Double]) {
         guard case .amplitude(let feats, let wires, let pad)? = plan.preparation else { return }
         let b = plan.batch, f = plan.features
         let offsets = blockOffsets(qubits: plan.qubits, wires: wires, batch: b)
-        let norms = amplitudeNorms(feats, offsets.count, pad)
-        func psi(_ j: Int, _ c: Int) -> Double {
-            (j < feats.count ? plan.inputs[c * f + feats.lowerBound + j] : pad) / norms[c]
-        }
+        // ψ_j = v_j/‖v‖, recomputed from the inputs (the λ-only sweep leaves φ at the final state)
         var dots = [Double](repeating: 0, count: b)
-        for (j, o) in offsets.enumerated() { for c in 0..<b { dots[c] += psi(j, c) * 2 * lam.re[o + c] } }
+        for (j, o) in offsets.enumerated() {
+            if j < feats.count {
+                let k = feats.lowerBound + j
+                for c in 0..<b { dots[c] += plan.inputs[c * f + k] * inverseNorms[c] * 2 * lam.re[o + c] }
+            } else {
+                for c in 0..<b { dots[c] += pad * inverseNorms[c] * 2 * lam.re[o + c] }
+            }
+        }
         for (j, k) in feats.enumerated() {
             let o = offsets[j]
             for c in 0..<b {
-                outputs.inputGradient[c * f + k] += (2 * lam.re[o + c] - psi(j, c) * dots[c]) / norms[c]
+                let psi = plan.inputs[c * f + k] * inverseNorms[c]
+                outputs.inputGradient[c * f + k] += (2 * lam.re[o + c] - psi * dots[c]) * inverseNorms[c]
             }
         }
     }

@@ -173,9 +173,8 @@ public final class Simulator: @unchecked Sendable {
     private func checkPreparation(_ prep: StatePreparation?, row: ArraySlice<Double>, item b: Int) throws {
         switch prep {
         case .amplitude(let feats, _, let pad)?:
-            let start = row.startIndex
-            let v = feats.map { row[start + $0] }
-            let norm2 = v.reduce(0) { $0 + $1 * $1 } + Double((1 << prep!.wires.count) - feats.count) * pad * pad
+            var norm2 = Double((1 << prep!.wires.count) - feats.count) * pad * pad
+            for k in feats { let x = row[row.startIndex + k]; norm2 += x * x }
             guard norm2 > 0, norm2.isFinite else {
                 throw SimulatorError.invalidInput("amplitude embedding: input item \(b) has norm \(norm2.squareRoot()); it must be a nonzero finite vector")
             }
