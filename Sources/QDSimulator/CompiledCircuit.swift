@@ -3,8 +3,9 @@
 /// Consecutive uncontrolled one-wire gates on a wire are fused into one 2×2 matrix
 /// M = G_m⋯G_1 (gates on other wires commute past them). The fused op keeps, for every
 /// parameter θ of factor G_j, the derivative ∂M/∂θ = G_m⋯(∂G_j/∂θ)⋯G_1, so the adjoint sweep
-/// differentiates a fused op exactly like a single gate.
-struct CompiledOp {
+/// differentiates a fused op exactly like a single gate. A class, so walking the op list copies
+/// a reference rather than the kernel tables.
+final class CompiledOp {
     enum Kind {
         case dense1(Matrix2, inverse: Matrix2)
         case diagonal1(Matrix2, inverse: Matrix2)
@@ -22,7 +23,17 @@ struct CompiledOp {
     /// ∂M_c/∂θ per column c, for per-column ops (`parameter` is `.trainable` or `.input`).
     let columnDerivatives: [(parameter: Parameter, matrices: [Matrix2])]
     /// For a single state whose op touches a low bit: the block kernels for M and M†.
-    var lowWire: (forward: LowWireOp, inverse: LowWireOp)?
+    let lowWire: (forward: LowWireOp, inverse: LowWireOp)?
+
+    init(kind: Kind, pattern: BitPattern, partner: Int, sharedDerivatives: [(slot: Int, matrix: Matrix2)],
+         columnDerivatives: [(parameter: Parameter, matrices: [Matrix2])], lowWire: (forward: LowWireOp, inverse: LowWireOp)? = nil) {
+        self.kind = kind
+        self.pattern = pattern
+        self.partner = partner
+        self.sharedDerivatives = sharedDerivatives
+        self.columnDerivatives = columnDerivatives
+        self.lowWire = lowWire
+    }
 
     var hasDerivatives: Bool { !sharedDerivatives.isEmpty || !columnDerivatives.isEmpty }
 }

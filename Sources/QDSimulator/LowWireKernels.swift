@@ -27,12 +27,16 @@ struct LowWireOp {
     /// Partner block distance for a high target.
     let partnerBlocks: Int
 
+    /// States from this many qubits on use the block kernels; below it, building the lane tables
+    /// costs more than the short runs they save.
+    static let minimumQubits = 10
+
     /// Builds the lane tables of a one-target op from its bit positions; nil when no position is
-    /// below 3 (the generic kernels are already efficient) or the state has fewer than 8 amplitudes.
+    /// below 3 (the generic kernels are already efficient) or the state is small.
     init?(qubits n: Int, target: Int, controls: [Int], matrix m: Matrix2) {
         let t = n - 1 - target
         let ctrl = controls.map { n - 1 - $0 }
-        guard n >= 3, t < 3 || ctrl.contains(where: { $0 < 3 }) else { return nil }
+        guard n >= LowWireOp.minimumQubits, t < 3 || ctrl.contains(where: { $0 < 3 }) else { return nil }
         let lowCtrl = ctrl.filter { $0 < 3 }.reduce(0) { $0 | (1 << $1) }
         let highCtrl = ctrl.filter { $0 >= 3 }.map { $0 - 3 }.sorted()
         func lanes(targetBitSet: (Int) -> Bool) -> Coefficients {

@@ -88,6 +88,27 @@ final class GateTests: XCTestCase {
         }
     }
 
+    func testSingleStateKernelsOnLowWiresMatchBatchedKernels() throws {
+        // From 10 qubits a single state applies gates on its three lowest wires in 8-amplitude
+        // blocks; the batched kernels (checked against dense matrices above) are the reference.
+        var rng = TestRandom(6)
+        let n = 10
+        let placements: [(target: Int, controls: [Int])] = [(9, []), (8, []), (7, []), (6, []), (0, []),
+            (9, [0]), (8, [9]), (7, [8, 9]), (0, [9]), (2, [7, 8]), (9, [3, 5]), (5, [9, 1])]
+        for gate in Self.oneWireGates {
+            for (t, cs) in placements {
+                let params = (0..<gate.parameterCount).map { _ in Parameter.constant(rng.uniform(-3, 3)) }
+                var c = try Circuit(qubits: n)
+                try c.apply(gate, [t], controls: cs, parameters: params, adjoint: rng.uniform() > 0)
+                let psi = rng.state(qubits: n)
+                let single = try Simulator(threads: 1).state(c, initialState: StateBatch(amplitudes: [psi]))
+                let batched = try Simulator(threads: 1).state(c, initialState: StateBatch(amplitudes: [psi, psi]))
+                let err = zip(single.amplitudes(item: 0), batched.amplitudes(item: 1)).map { ($0 - $1).magnitudeSquared.squareRoot() }.max()!
+                XCTAssertLessThan(err, 1e-13, "\(gate.label) target \(t) controls \(cs)")
+            }
+        }
+    }
+
     func testFusedSequenceMatchesProductOfDenseMatrices() throws {
         // A long random circuit exercises fusion, diagonal and permutation kernels together.
         var rng = TestRandom(5)
