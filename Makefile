@@ -23,7 +23,7 @@ run: build
 	swift run $(RELEASE) qd --help
 
 test: deps
-	swift test
+	swift test --disable-swift-testing
 
 bench: build
 	@for t in $(THREADS); do .build/release/qd-bench --threads $$t; done
