@@ -4,17 +4,21 @@
 // Layers (dependencies point downwards only):
 //   qd, qd-bench        thin executables
 //   QDSimulator         batched, differentiable statevector simulator
+//   QDTensor            tensors with reverse-mode autodiff to any order (OpenBLAS via COpenBLAS)
 import PackageDescription
 
 let package = Package(
     name: "qd",
     products: [
         .library(name: "QDSimulator", targets: ["QDSimulator"]),
+        .library(name: "QDTensor", targets: ["QDTensor"]),
         .executable(name: "qd", targets: ["qd"]),
         .executable(name: "qd-bench", targets: ["qd-bench"]),
     ],
     targets: [
         .target(name: "QDSimulator"),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "QDTensor", dependencies: ["COpenBLAS"]),
         .executableTarget(name: "qd"),
         .executableTarget(name: "qd-bench", dependencies: ["QDSimulator"]),
         .testTarget(
@@ -22,5 +26,6 @@ let package = Package(
             dependencies: ["QDSimulator"],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(name: "QDTensorTests", dependencies: ["QDTensor"]),
     ]
 )

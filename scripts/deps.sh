@@ -3,9 +3,9 @@
 # Idempotent: a second run installs nothing. Called by `make run`, `make test` and `make bench`.
 set -euo pipefail
 
-# Debian packages the build links against (none yet: the simulator is pure Swift).
-# The tensor layer adds libopenblas-dev here, the REPL libreadline-dev.
-APT_PACKAGES=()
+# Debian packages the build links against: OpenBLAS for QDTensor's matrix products.
+# (The REPL will add libreadline-dev.)
+APT_PACKAGES=(libopenblas-dev pkg-config)
 
 if ! command -v swift >/dev/null 2>&1; then
   echo "deps: the Swift toolchain (swift 6.x) is not on PATH; install it from swift.org first" >&2

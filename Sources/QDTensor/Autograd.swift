@@ -1,0 +1,99 @@
+import Foundation
+
+/// A node of the autodiff graph: the inputs an operation read (those that require gradients)
+/// and the rule that maps the gradient of its output to gradients of those inputs.
+///
+/// Rules are written with ordinary tensor operations. When ``Autograd/gradients(of:wrt:seed:createGraph:)``
+/// runs them with `createGraph: true`, they record nodes of their own, and the gradients can be
+/// differentiated again (Hessian-vector products, meta-gradients through training steps).
+public final class GradNode<Scalar: TensorScalar> {
+    /// The input nodes, in the order the backward rule returns their gradients.
+    let inputs: [GradNode?]
+    /// Maps ∂L/∂output to ∂L/∂input for each input (nil where an input needs none).
+    let backward: ((Tensor<Scalar>) throws -> [Tensor<Scalar>?])?
+
+    /// A leaf: a tensor gradients are taken with respect to.
+    init(leaf: Void) { inputs = []; backward = nil }
+
+    init(inputs: [GradNode?], backward: @escaping (Tensor<Scalar>) throws -> [Tensor<Scalar>?]) {
+        self.inputs = inputs
+        self.backward = backward
+    }
+}
+
+/// Whether operations record graph nodes. Off inside ``Autograd/withoutGradients(_:)`` (inference)
+/// and while a backward pass runs without `createGraph`.
+enum GradMode {
+    private static let key = "qd.gradmode.disabled"
+
+    static var isEnabled: Bool { Thread.current.threadDictionary[key] == nil }
+
+    static func with<R>(enabled: Bool, _ body: () throws -> R) rethrows -> R {
+        let dict = Thread.current.threadDictionary
+        let previous = dict[key]
+        dict[key] = enabled ? nil : true
+        defer { dict[key] = previous }
+        return try body()
+    }
+}
+
+/// Reverse-mode differentiation over the graph the tensors recorded.
+public enum Autograd {
+    /// Runs `body` without recording any graph (inference, optimiser updates).
+    public static func withoutGradients<R>(_ body: () throws -> R) rethrows -> R {
+        try GradMode.with(enabled: false, body)
+    }
+
+    /// ∂(Σ seed ⊙ output)/∂x for every x in `inputs` (seed defaults to ones).
+    ///
+    /// With `createGraph: true` the backward rules record their own graph, so the returned
+    /// gradients can be differentiated again (PyTorch's `create_graph=True`). An input the output
+    /// does not depend on gets zeros.
+    public static func gradients<S>(of output: Tensor<S>, wrt inputs: [Tensor<S>], seed: Tensor<S>? = nil,
+                                    createGraph: Bool = false) throws -> [Tensor<S>] {
+        if let s = seed, s.shape != output.shape {
+            throw TensorError.shape("gradient seed has shape \(s.shape); the output has shape \(output.shape)")
+        }
+        guard let root = output.node else { return inputs.map { Tensor<S>.zeros($0.shape) } }
+        let order = topologicalOrder(from: root)
+        var grads: [ObjectIdentifier: Tensor<S>] = [ObjectIdentifier(root): seed ?? Tensor<S>.ones(output.shape)]
+        try GradMode.with(enabled: createGraph) {
+            for node in order.reversed() {
+                guard let rule = node.backward, let g = grads[ObjectIdentifier(node)] else { continue }
+                let inputGrads = try rule(g)
+                for (parent, pg) in zip(node.inputs, inputGrads) {
+                    guard let parent = parent, let pg = pg else { continue }
+                    let id = ObjectIdentifier(parent)
+                    grads[id] = try grads[id].map { try $0 + pg } ?? pg
+                }
+            }
+        }
+        return inputs.map { x in x.node.flatMap { grads[ObjectIdentifier($0)] } ?? Tensor<S>.zeros(x.shape) }
+    }
+
+    /// Nodes reachable from `root`, each after all of its inputs.
+    private static func topologicalOrder<S>(from root: GradNode<S>) -> [GradNode<S>] {
+        var order: [GradNode<S>] = []
+        var visited = Set<ObjectIdentifier>()
+        var stack: [(GradNode<S>, Bool)] = [(root, false)]
+        while let (node, expanded) = stack.popLast() {
+            if expanded { order.append(node); continue }
+            guard visited.insert(ObjectIdentifier(node)).inserted else { continue }
+            stack.append((node, true))
+            for input in node.inputs { if let i = input, !visited.contains(ObjectIdentifier(i)) { stack.append((i, false)) } }
+        }
+        return order
+    }
+}
+
+extension Tensor {
+    /// `result` recorded in the graph as computed from `inputs` by an operation whose backward
+    /// rule is `backward` (which must use differentiable operations only). When gradients are off
+    /// or no input requires one, `result` is returned as a constant.
+    static func record(_ result: Tensor, _ inputs: [Tensor], backward: @escaping (Tensor) throws -> [Tensor?]) -> Tensor {
+        guard GradMode.isEnabled, inputs.contains(where: \.requiresGrad) else { return result }
+        var r = result
+        r.node = GradNode(inputs: inputs.map(\.node), backward: backward)
+        return r
+    }
+}

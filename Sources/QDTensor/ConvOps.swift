@@ -1,0 +1,216 @@
+import Dispatch
+
+/// The geometry of a 2-D convolution: input [N, C, H, W], weight [O, C, kh, kw], stride and zero
+/// padding, output [N, O, Ho, Wo] with Ho = (H + 2p − kh)/s + 1.
+public struct Conv2dGeometry: Equatable, Sendable {
+    public let batch, inChannels, height, width: Int
+    public let outChannels, kernelHeight, kernelWidth: Int
+    public let stride, padding: Int
+
+    public var outHeight: Int { (height + 2 * padding - kernelHeight) / stride + 1 }
+    public var outWidth: Int { (width + 2 * padding - kernelWidth) / stride + 1 }
+    /// Rows of an im2col matrix: C·kh·kw.
+    var patch: Int { inChannels * kernelHeight * kernelWidth }
+    /// Columns of one image's im2col matrix: Ho·Wo.
+    var positions: Int { outHeight * outWidth }
+
+    var inputShape: [Int] { [batch, inChannels, height, width] }
+    var weightShape: [Int] { [outChannels, inChannels, kernelHeight, kernelWidth] }
+    var outputShape: [Int] { [batch, outChannels, outHeight, outWidth] }
+
+    /// Checks the shapes; errors name what was expected.
+    init(input: [Int], weight: [Int], stride: Int, padding: Int) throws {
+        guard input.count == 4, weight.count == 4 else {
+            throw TensorError.shape("conv2d needs input [N, C, H, W] and weight [O, C, kh, kw]; got \(input) and \(weight)")
+        }
+        guard input[1] == weight[1] else {
+            throw TensorError.shape("conv2d: input has \(input[1]) channel(s), the weight expects \(weight[1]) (input \(input), weight \(weight))")
+        }
+        guard stride >= 1, padding >= 0 else { throw TensorError.argument("conv2d: stride \(stride) must be ≥ 1 and padding \(padding) ≥ 0") }
+        guard input[2] + 2 * padding >= weight[2], input[3] + 2 * padding >= weight[3] else {
+            throw TensorError.shape("conv2d: kernel \(weight[2])×\(weight[3]) is larger than the padded input \(input[2] + 2 * padding)×\(input[3] + 2 * padding)")
+        }
+        (batch, inChannels, height, width) = (input[0], input[1], input[2], input[3])
+        (outChannels, kernelHeight, kernelWidth) = (weight[0], weight[2], weight[3])
+        (self.stride, self.padding) = (stride, padding)
+    }
+}
+
+/// Images per im2col chunk: enough columns for an efficient GEMM, few enough to stay in cache.
+private func chunkImages(_ g: Conv2dGeometry) -> Int { max(1, min(g.batch, 4096 / max(1, g.positions))) }
+
+/// Threads the convolution kernels split the batch across.
+public enum ConvThreads {
+    /// How many threads conv2d and its gradients use (default: every active core).
+    nonisolated(unsafe) public static var count = ProcessInfo.processInfo.activeProcessorCount
+}
+
+/// Runs `body(images)` over chunks of the batch, spread over ``ConvThreads/count`` threads.
+private func forEachChunk(_ g: Conv2dGeometry, _ body: (Range<Int>) -> Void) {
+    let per = chunkImages(g)
+    let chunks = (g.batch + per - 1) / per
+    let workers = min(ConvThreads.count, chunks)
+    func run(_ w: Int) {
+        for c in stride(from: w, to: chunks, by: workers) { body((c * per)..<min(g.batch, (c + 1) * per)) }
+    }
+    if workers <= 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
+}
+
+/// im2col of images `images` into `cols` [patch, images.count·positions].
+private func im2col<S: TensorScalar>(_ x: UnsafePointer<S>, _ g: Conv2dGeometry, _ images: Range<Int>, _ cols: UnsafeMutablePointer<S>) {
+    let p = g.positions, width = images.count * p
+    for c in 0..<g.inChannels { for ki in 0..<g.kernelHeight { for kj in 0..<g.kernelWidth {
+        let row = cols + ((c * g.kernelHeight + ki) * g.kernelWidth + kj) * width
+        for (ii, n) in images.enumerated() {
+            let plane = x + (n * g.inChannels + c) * g.height * g.width
+            for oi in 0..<g.outHeight {
+                let i = oi * g.stride - g.padding + ki
+                let dst = row + ii * p + oi * g.outWidth
+                if i < 0 || i >= g.height { for oj in 0..<g.outWidth { dst[oj] = 0 }; continue }
+                for oj in 0..<g.outWidth {
+                    let j = oj * g.stride - g.padding + kj
+                    dst[oj] = j >= 0 && j < g.width ? plane[i * g.width + j] : 0
+                }
+            }
+        }
+    } } }
+}
+
+/// col2im: adds `cols` [patch, images.count·positions] back into the images (the transpose of im2col).
+private func col2im<S: TensorScalar>(_ cols: UnsafePointer<S>, _ g: Conv2dGeometry, _ images: Range<Int>, _ x: UnsafeMutablePointer<S>) {
+    let p = g.positions, width = images.count * p
+    for c in 0..<g.inChannels { for ki in 0..<g.kernelHeight { for kj in 0..<g.kernelWidth {
+        let row = cols + ((c * g.kernelHeight + ki) * g.kernelWidth + kj) * width
+        for (ii, n) in images.enumerated() {
+            let plane = x + (n * g.inChannels + c) * g.height * g.width
+            for oi in 0..<g.outHeight {
+                let i = oi * g.stride - g.padding + ki
+                if i < 0 || i >= g.height { continue }
+                let src = row + ii * p + oi * g.outWidth
+                for oj in 0..<g.outWidth {
+                    let j = oj * g.stride - g.padding + kj
+                    if j >= 0 && j < g.width { plane[i * g.width + j] += src[oj] }
+                }
+            }
+        }
+    } } }
+}
+
+/// Convolution and its two gradients. The three are linear in each argument and transposes of
+/// one another, so each one's backward rule is written with the other two:
+///
+///     y = conv(x, w)          ∂x = convInputGrad(g, w),   ∂w = convWeightGrad(x, g)
+///     y = convInputGrad(g, w) ∂g = conv(G, w),            ∂w = convWeightGrad(G, g)
+///     y = convWeightGrad(x,g) ∂x = convInputGrad(g, G),   ∂g = conv(x, G)
+extension Tensor {
+    /// 2-D convolution (cross-correlation, as PyTorch) of x [N, C, H, W] with w [O, C, kh, kw],
+    /// plus an optional bias [O]. im2col + GEMM per chunk of images, chunks spread over threads.
+    public func conv2d(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) throws -> Tensor {
+        let g = try Conv2dGeometry(input: shape, weight: weight.shape, stride: stride, padding: padding)
+        let y = Tensor.record(Tensor.convForward(values, weight.values, g), [self, weight]) { grad in
+            [try grad.conv2dInputGrad(weight, g), try self.conv2dWeightGrad(grad, g)]
+        }
+        guard let b = bias else { return y }
+        guard b.shape == [g.outChannels] else {
+            throw TensorError.shape("conv2d: bias has shape \(b.shape); expected [\(g.outChannels)]")
+        }
+        return try y + b.reshaped([1, g.outChannels, 1, 1])
+    }
+
+    /// ∂L/∂x of a convolution, given ∂L/∂y = self [N, O, Ho, Wo] and the weight.
+    func conv2dInputGrad(_ weight: Tensor, _ g: Conv2dGeometry) throws -> Tensor {
+        let result = Tensor(unchecked: g.inputShape, Tensor.convInputGrad(values, weight.values, g))
+        return Tensor.record(result, [self, weight]) { gx in
+            [try gx.conv2d(weight, stride: g.stride, padding: g.padding), try gx.conv2dWeightGrad(self, g)]
+        }
+    }
+
+    /// ∂L/∂w of a convolution of x = self, given ∂L/∂y.
+    func conv2dWeightGrad(_ grad: Tensor, _ g: Conv2dGeometry) throws -> Tensor {
+        let result = Tensor(unchecked: g.weightShape, Tensor.convWeightGrad(values, grad.values, g))
+        return Tensor.record(result, [self, grad]) { gw in
+            [try grad.conv2dInputGrad(gw, g), try self.conv2d(gw, stride: g.stride, padding: g.padding)]
+        }
+    }
+
+    static func convForward(_ x: [Scalar], _ w: [Scalar], _ g: Conv2dGeometry) -> Tensor {
+        var out = [Scalar](repeating: 0, count: g.outputShape.reduce(1, *))
+        let per = chunkImages(g), p = g.positions
+        x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in out.withUnsafeMutableBufferPointer { op in
+            let (xb, wb, ob) = (xp.baseAddress!, wp.baseAddress!, op.baseAddress!)
+            forEachChunk(g) { images in
+                let cols = UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p)
+                let tmp = UnsafeMutablePointer<Scalar>.allocate(capacity: g.outChannels * per * p)
+                defer { cols.deallocate(); tmp.deallocate() }
+                im2col(xb, g, images, cols)
+                let width = images.count * p
+                // tmp [O, images·P] = W [O, patch] · cols [patch, images·P]
+                Scalar.gemm(transposeA: false, transposeB: false, m: g.outChannels, n: width, k: g.patch, alpha: 1,
+                            a: wb, lda: g.patch, b: cols, ldb: width, beta: 0, c: tmp, ldc: width)
+                for (ii, n) in images.enumerated() { for o in 0..<g.outChannels {
+                    (ob + (n * g.outChannels + o) * p).update(from: tmp + o * width + ii * p, count: p)
+                } }
+            }
+        } } }
+        return Tensor(unchecked: g.outputShape, out)
+    }
+
+    static func convInputGrad(_ dy: [Scalar], _ w: [Scalar], _ g: Conv2dGeometry) -> [Scalar] {
+        var dx = [Scalar](repeating: 0, count: g.inputShape.reduce(1, *))
+        let per = chunkImages(g), p = g.positions
+        dy.withUnsafeBufferPointer { dp in w.withUnsafeBufferPointer { wp in dx.withUnsafeMutableBufferPointer { xp in
+            let (db, wb, xb) = (dp.baseAddress!, wp.baseAddress!, xp.baseAddress!)
+            forEachChunk(g) { images in
+                let gathered = UnsafeMutablePointer<Scalar>.allocate(capacity: g.outChannels * per * p)
+                let cols = UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p)
+                defer { gathered.deallocate(); cols.deallocate() }
+                let width = images.count * p
+                for (ii, n) in images.enumerated() { for o in 0..<g.outChannels {
+                    (gathered + o * width + ii * p).update(from: db + (n * g.outChannels + o) * p, count: p)
+                } }
+                // cols [patch, images·P] = Wᵀ [patch, O] · dY [O, images·P]
+                Scalar.gemm(transposeA: true, transposeB: false, m: g.patch, n: width, k: g.outChannels, alpha: 1,
+                            a: wb, lda: g.patch, b: gathered, ldb: width, beta: 0, c: cols, ldc: width)
+                col2im(cols, g, images, xb)
+            }
+        } } }
+        return dx
+    }
+
+    static func convWeightGrad(_ x: [Scalar], _ dy: [Scalar], _ g: Conv2dGeometry) -> [Scalar] {
+        let per = chunkImages(g), p = g.positions
+        let chunks = (g.batch + per - 1) / per
+        let workers = min(ConvThreads.count, chunks)
+        var partial = [[Scalar]](repeating: [Scalar](repeating: 0, count: g.outChannels * g.patch), count: workers)
+        x.withUnsafeBufferPointer { xp in dy.withUnsafeBufferPointer { dp in
+            let (xb, db) = (xp.baseAddress!, dp.baseAddress!)
+            partial.withUnsafeMutableBufferPointer { buffer in
+                let parts = buffer
+                func run(_ wk: Int) {
+                    let cols = UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p)
+                    let gathered = UnsafeMutablePointer<Scalar>.allocate(capacity: g.outChannels * per * p)
+                    defer { cols.deallocate(); gathered.deallocate() }
+                    parts[wk].withUnsafeMutableBufferPointer { acc in
+                        for c in stride(from: wk, to: chunks, by: workers) {
+                            let images = (c * per)..<min(g.batch, (c + 1) * per)
+                            let width = images.count * p
+                            im2col(xb, g, images, cols)
+                            for (ii, n) in images.enumerated() { for o in 0..<g.outChannels {
+                                (gathered + o * width + ii * p).update(from: db + (n * g.outChannels + o) * p, count: p)
+                            } }
+                            // dW [O, patch] += dY [O, images·P] · colsᵀ [images·P, patch]
+                            Scalar.gemm(transposeA: false, transposeB: true, m: g.outChannels, n: g.patch, k: width, alpha: 1,
+                                        a: gathered, lda: width, b: cols, ldb: width, beta: 1, c: acc.baseAddress!, ldc: g.patch)
+                        }
+                    }
+                }
+                if workers <= 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
+            }
+        } }
+        var dw = partial[0]
+        for w in 1..<max(workers, 1) { for k in dw.indices { dw[k] += partial[w][k] } }
+        return dw
+    }
+}
+
+import Foundation

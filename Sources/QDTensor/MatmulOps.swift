@@ -1,0 +1,35 @@
+/// Matrix products through BLAS `gemm`, C = op(A)·op(B) with op = identity or transpose. The four
+/// variants are closed under differentiation, so no transpose is ever materialised:
+///
+///     C = A·B:    ∂A = G·Bᵀ,   ∂B = Aᵀ·G        C = A·Bᵀ:   ∂A = G·B,    ∂B = Gᵀ·A
+///     C = Aᵀ·B:   ∂A = B·Gᵀ,   ∂B = A·G         C = Aᵀ·Bᵀ:  ∂A = Bᵀ·Gᵀ,  ∂B = Gᵀ·Aᵀ
+extension Tensor {
+    /// op(self)·op(other) for rank-2 tensors.
+    public func matmul(_ other: Tensor, transposeSelf ta: Bool = false, transposeOther tb: Bool = false) throws -> Tensor {
+        guard rank == 2, other.rank == 2 else {
+            throw TensorError.shape("matmul needs rank-2 tensors; got shapes \(shape) and \(other.shape)")
+        }
+        let (m, k) = ta ? (shape[1], shape[0]) : (shape[0], shape[1])
+        let (k2, n) = tb ? (other.shape[1], other.shape[0]) : (other.shape[0], other.shape[1])
+        guard k == k2 else {
+            throw TensorError.shape("matmul: inner dimensions differ: \(ta ? "transposed " : "")\(shape) · \(tb ? "transposed " : "")\(other.shape) (\(k) vs \(k2))")
+        }
+        var out = [Scalar](repeating: 0, count: m * n)
+        if m > 0, n > 0, k > 0 {
+            values.withUnsafeBufferPointer { a in other.values.withUnsafeBufferPointer { b in out.withUnsafeMutableBufferPointer { c in
+                Scalar.gemm(transposeA: ta, transposeB: tb, m: m, n: n, k: k, alpha: 1, a: a.baseAddress!, lda: shape[1],
+                            b: b.baseAddress!, ldb: other.shape[1], beta: 0, c: c.baseAddress!, ldc: n)
+            } } }
+        }
+        let a = self, b = other
+        return Tensor.record(Tensor(unchecked: [m, n], out), [a, b]) { g in
+            switch (ta, tb) {
+            case (false, false): return [try g.matmul(b, transposeOther: true), try a.matmul(g, transposeSelf: true)]
+            case (false, true): return [try g.matmul(b), try g.matmul(a, transposeSelf: true)]
+            case (true, false): return [try b.matmul(g, transposeOther: true), try a.matmul(g)]
+            case (true, true): return [try b.matmul(g, transposeSelf: true, transposeOther: true),
+                                       try g.matmul(a, transposeSelf: true, transposeOther: true)]
+            }
+        }
+    }
+}

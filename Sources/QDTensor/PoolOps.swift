@@ -1,0 +1,67 @@
+/// Max and average pooling over [N, C, H, W]. Max pooling is a gather at the argmax positions
+/// (found without gradient), so its backward is a scatter-add and its second derivative a gather;
+/// average pooling is linear, paired with its transpose.
+extension Tensor {
+    func poolGeometry(kernel: Int, stride: Int, op: String) throws -> (n: Int, c: Int, h: Int, w: Int, oh: Int, ow: Int) {
+        guard rank == 4 else { throw TensorError.shape("\(op) needs [N, C, H, W]; got \(shape)") }
+        guard kernel >= 1, stride >= 1 else { throw TensorError.argument("\(op): kernel \(kernel) and stride \(stride) must be ≥ 1") }
+        guard shape[2] >= kernel, shape[3] >= kernel else {
+            throw TensorError.shape("\(op): kernel \(kernel) is larger than the input \(shape[2])×\(shape[3])")
+        }
+        return (shape[0], shape[1], shape[2], shape[3], (shape[2] - kernel) / stride + 1, (shape[3] - kernel) / stride + 1)
+    }
+
+    /// Max over kernel×kernel windows moved by `stride` (default: the kernel size).
+    public func maxPool2d(kernel: Int, stride: Int? = nil) throws -> Tensor {
+        let s = stride ?? kernel
+        let g = try poolGeometry(kernel: kernel, stride: s, op: "maxPool2d")
+        var argmax = [Int](repeating: 0, count: g.n * g.c * g.oh * g.ow)
+        values.withUnsafeBufferPointer { x in
+            var k = 0
+            for plane in 0..<(g.n * g.c) {
+                let base = plane * g.h * g.w
+                for oi in 0..<g.oh { for oj in 0..<g.ow {
+                    var best = base + oi * s * g.w + oj * s
+                    for di in 0..<kernel { for dj in 0..<kernel {
+                        let idx = base + (oi * s + di) * g.w + oj * s + dj
+                        if x[idx] > x[best] { best = idx }
+                    } }
+                    argmax[k] = best
+                    k += 1
+                } }
+            }
+        }
+        return try gathered(flatIndices: argmax, shape: [g.n, g.c, g.oh, g.ow])
+    }
+
+    /// Mean over kernel×kernel windows moved by `stride` (default: the kernel size).
+    public func avgPool2d(kernel: Int, stride: Int? = nil) throws -> Tensor {
+        let s = stride ?? kernel
+        let g = try poolGeometry(kernel: kernel, stride: s, op: "avgPool2d")
+        var out = [Scalar](repeating: 0, count: g.n * g.c * g.oh * g.ow)
+        let scale = 1 / Scalar(kernel * kernel)
+        for plane in 0..<(g.n * g.c) { for oi in 0..<g.oh { for oj in 0..<g.ow {
+            var acc: Scalar = 0
+            for di in 0..<kernel { for dj in 0..<kernel { acc += values[plane * g.h * g.w + (oi * s + di) * g.w + oj * s + dj] } }
+            out[(plane * g.oh + oi) * g.ow + oj] = acc * scale
+        } } }
+        return Tensor.record(Tensor(unchecked: [g.n, g.c, g.oh, g.ow], out), [self]) { grad in
+            [try grad.avgPool2dTranspose(kernel: kernel, stride: s, inputShape: self.shape)]
+        }
+    }
+
+    /// The transpose of average pooling: spreads each value over its window, ÷ kernel².
+    func avgPool2dTranspose(kernel: Int, stride s: Int, inputShape: [Int]) throws -> Tensor {
+        let (h, w) = (inputShape[2], inputShape[3])
+        let (oh, ow) = (shape[2], shape[3])
+        var out = [Scalar](repeating: 0, count: inputShape.reduce(1, *))
+        let scale = 1 / Scalar(kernel * kernel)
+        for plane in 0..<(shape[0] * shape[1]) { for oi in 0..<oh { for oj in 0..<ow {
+            let v = values[(plane * oh + oi) * ow + oj] * scale
+            for di in 0..<kernel { for dj in 0..<kernel { out[plane * h * w + (oi * s + di) * w + oj * s + dj] += v } }
+        } } }
+        return Tensor.record(Tensor(unchecked: inputShape, out), [self]) { grad in
+            [try grad.avgPool2d(kernel: kernel, stride: s)]
+        }
+    }
+}

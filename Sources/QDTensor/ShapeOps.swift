@@ -1,0 +1,147 @@
+/// Reshape, permute, concatenate, slice and gather, each paired with the operation that is its
+/// transpose (reshape↔reshape, permute↔inverse permute, slice↔pad, gather↔scatter-add), so the
+/// backward rules stay differentiable.
+extension Tensor {
+    /// The same elements with a new shape; one dimension may be −1 (inferred).
+    public func reshaped(_ newShape: [Int]) throws -> Tensor {
+        var target = newShape
+        if let k = newShape.firstIndex(of: -1) {
+            let known = newShape.enumerated().filter { $0.offset != k }.reduce(1) { $0 * $1.element }
+            guard known > 0, count % known == 0 else {
+                throw TensorError.shape("reshape: cannot infer -1 in \(newShape) for \(count) element(s) of shape \(shape)")
+            }
+            target[k] = count / known
+        }
+        guard target.allSatisfy({ $0 >= 0 }), target.reduce(1, *) == count else {
+            throw TensorError.shape("reshape: shape \(shape) (\(count) elements) cannot become \(newShape)")
+        }
+        return Tensor.record(Tensor(unchecked: target, values), [self]) { g in [try g.reshaped(self.shape)] }
+    }
+
+    /// Dimensions reordered: result dimension i is input dimension `axes[i]`.
+    public func permuted(_ axes: [Int]) throws -> Tensor {
+        guard axes.sorted() == Array(0..<rank) else {
+            throw TensorError.argument("permute: \(axes) is not a permutation of 0..<\(rank)")
+        }
+        let outShape = axes.map { shape[$0] }
+        let inStrides = contiguousStrides(shape)
+        let read = axes.map { inStrides[$0] }
+        var out = [Scalar](repeating: 0, count: count)
+        values.withUnsafeBufferPointer { x in out.withUnsafeMutableBufferPointer { o in
+            forEachIndex(outShape, read, read) { i, ix, _ in o[i] = x[ix] }
+        } }
+        var inverse = [Int](repeating: 0, count: axes.count)
+        for (i, a) in axes.enumerated() { inverse[a] = i }
+        return Tensor.record(Tensor(unchecked: outShape, out), [self]) { g in [try g.permuted(inverse)] }
+    }
+
+    /// The matrix transpose of a rank-2 tensor.
+    public func transposed() throws -> Tensor {
+        guard rank == 2 else { throw TensorError.shape("transpose needs a rank-2 tensor; got shape \(shape)") }
+        return try permuted([1, 0])
+    }
+
+    /// Elements `range` of `axis`.
+    public func sliced(axis: Int, _ range: Range<Int>) throws -> Tensor {
+        let a = try normalizedAxes([axis], op: "slice")[0]
+        guard range.lowerBound >= 0, range.upperBound <= shape[a] else {
+            throw TensorError.argument("slice: range \(range) is outside 0..<\(shape[a]) of axis \(a) (shape \(shape))")
+        }
+        let outer = shape[..<a].reduce(1, *), inner = shape[(a + 1)...].reduce(1, *)
+        var out: [Scalar] = []
+        out.reserveCapacity(outer * range.count * inner)
+        for o in 0..<outer {
+            let base = (o * shape[a] + range.lowerBound) * inner
+            out.append(contentsOf: values[base..<(base + range.count * inner)])
+        }
+        var outShape = shape
+        outShape[a] = range.count
+        return Tensor.record(Tensor(unchecked: outShape, out), [self]) { g in
+            [try g.padded(axis: a, before: range.lowerBound, after: self.shape[a] - range.upperBound)]
+        }
+    }
+
+    /// Zeros added before and after along `axis` (the transpose of ``sliced(axis:_:)``).
+    public func padded(axis: Int, before: Int, after: Int) throws -> Tensor {
+        let a = try normalizedAxes([axis], op: "pad")[0]
+        guard before >= 0, after >= 0 else { throw TensorError.argument("pad: amounts \(before), \(after) must be ≥ 0") }
+        let outer = shape[..<a].reduce(1, *), inner = shape[(a + 1)...].reduce(1, *)
+        let n = shape[a], m = n + before + after
+        var out = [Scalar](repeating: 0, count: outer * m * inner)
+        for o in 0..<outer {
+            for k in 0..<(n * inner) { out[(o * m + before) * inner + k] = values[o * n * inner + k] }
+        }
+        var outShape = shape
+        outShape[a] = m
+        return Tensor.record(Tensor(unchecked: outShape, out), [self]) { g in [try g.sliced(axis: a, before..<(before + n))] }
+    }
+
+    /// Tensors joined along `axis`; all other dimensions must agree.
+    public static func concatenated(_ parts: [Tensor], axis: Int) throws -> Tensor {
+        guard let first = parts.first else { throw TensorError.argument("concat: no tensors given") }
+        let a = try first.normalizedAxes([axis], op: "concat")[0]
+        for p in parts where p.rank != first.rank || (0..<first.rank).contains(where: { $0 != a && p.shape[$0] != first.shape[$0] }) {
+            throw TensorError.shape("concat along axis \(a): shape \(p.shape) does not match \(first.shape) outside that axis")
+        }
+        let outer = first.shape[..<a].reduce(1, *), inner = first.shape[(a + 1)...].reduce(1, *)
+        var out: [Scalar] = []
+        out.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+        for o in 0..<outer {
+            for p in parts {
+                let len = p.shape[a] * inner
+                out.append(contentsOf: p.values[(o * len)..<((o + 1) * len)])
+            }
+        }
+        var outShape = first.shape
+        outShape[a] = parts.reduce(0) { $0 + $1.shape[a] }
+        let offsets = parts.reduce(into: [0]) { $0.append($0.last! + $1.shape[a]) }
+        return record(Tensor(unchecked: outShape, out), parts) { g in
+            try parts.indices.map { try g.sliced(axis: a, offsets[$0]..<offsets[$0 + 1]) }
+        }
+    }
+
+    /// out[i] = x[indices[i]] over the flat elements, shaped `shape`. Indices are checked.
+    public func gathered(flatIndices indices: [Int], shape outShape: [Int]) throws -> Tensor {
+        guard outShape.reduce(1, *) == indices.count else {
+            throw TensorError.shape("gather: \(indices.count) indices cannot fill shape \(outShape)")
+        }
+        if let bad = indices.first(where: { !(0..<count).contains($0) }) {
+            throw TensorError.argument("gather: index \(bad) is outside 0..<\(count) (shape \(shape))")
+        }
+        let out = indices.map { values[$0] }
+        return Tensor.record(Tensor(unchecked: outShape, out), [self]) { g in
+            [try g.scatterAdded(flatIndices: indices, shape: self.shape)]
+        }
+    }
+
+    /// A tensor of `shape`, zero except out[indices[i]] += x[i] (the transpose of ``gathered(flatIndices:shape:)``).
+    public func scatterAdded(flatIndices indices: [Int], shape outShape: [Int]) throws -> Tensor {
+        guard indices.count == count else {
+            throw TensorError.shape("scatter: \(indices.count) indices for \(count) value(s)")
+        }
+        let total = outShape.reduce(1, *)
+        if let bad = indices.first(where: { !(0..<total).contains($0) }) {
+            throw TensorError.argument("scatter: index \(bad) is outside 0..<\(total) (shape \(outShape))")
+        }
+        var out = [Scalar](repeating: 0, count: total)
+        for (i, k) in indices.enumerated() { out[k] += values[i] }
+        return Tensor.record(Tensor(unchecked: outShape, out), [self]) { g in
+            [try g.gathered(flatIndices: indices, shape: self.shape)]
+        }
+    }
+
+    /// Rows `indices` along `axis` (an index select); errors name the valid range.
+    public func gathered(axis: Int, indices: [Int]) throws -> Tensor {
+        let a = try normalizedAxes([axis], op: "gather")[0]
+        if let bad = indices.first(where: { !(0..<shape[a]).contains($0) }) {
+            throw TensorError.argument("gather: index \(bad) is outside 0..<\(shape[a]) of axis \(a) (shape \(shape))")
+        }
+        let outer = shape[..<a].reduce(1, *), inner = shape[(a + 1)...].reduce(1, *)
+        var flat: [Int] = []
+        flat.reserveCapacity(outer * indices.count * inner)
+        for o in 0..<outer { for i in indices { for k in 0..<inner { flat.append((o * shape[a] + i) * inner + k) } } }
+        var outShape = shape
+        outShape[a] = indices.count
+        return try gathered(flatIndices: flat, shape: outShape)
+    }
+}

@@ -1,0 +1,118 @@
+import XCTest
+import QDTensor
+
+/// gradcheck and gradgradcheck (central differences in Float64) on every operation.
+final class OpGradientTests: XCTestCase {
+    var rng = TestGenerator(seed: 3)
+
+    func random(_ shape: [Int], offset: Double = 0) -> Tensor<Double> {
+        Tensor<Double>.normal(shape, mean: offset, using: &rng)
+    }
+
+    /// Checks first and second derivatives of `f` at `inputs`.
+    func check(_ name: String, _ inputs: [Tensor<Double>], firstOnly: Bool = false, tolerance: Double = 1e-6,
+               file: StaticString = #filePath, line: UInt = #line, _ f: @escaping ([Tensor<Double>]) throws -> Tensor<Double>) throws {
+        let first = try GradCheck.gradientError(inputs, f)
+        XCTAssertLessThan(first, tolerance, "\(name): gradient", file: file, line: line)
+        if !firstOnly {
+            let second = try GradCheck.secondGradientError(inputs, f)
+            XCTAssertLessThan(second, 1e-4, "\(name): gradient of the gradient", file: file, line: line)
+        }
+    }
+
+    func testArithmeticWithBroadcasting() throws {
+        let a = random([2, 3, 4]), b = random([3, 1]), c = random([4], offset: 3)
+        try check("add", [a, b]) { try $0[0] + $0[1] }
+        try check("sub", [a, b]) { try $0[0] - $0[1] }
+        try check("mul", [a, b]) { try $0[0] * $0[1] }
+        try check("div", [a, c]) { try $0[0] / $0[1] }
+        try check("neg and scalar ops", [a]) { -(($0[0] * 1.5) + 2) }
+        try check("product of three", [a, b, c]) { try ($0[0] * $0[1]) * $0[2] }
+    }
+
+    func testUnaryFunctions() throws {
+        let x = random([3, 5]), positive = random([3, 5], offset: 4)
+        try check("exp", [x]) { $0[0].exp() }
+        try check("log", [positive]) { $0[0].log() }
+        try check("tanh", [x]) { $0[0].tanh() }
+        try check("sigmoid", [x]) { $0[0].sigmoid() }
+        try check("softplus", [x]) { $0[0].softplus() }
+        try check("sqrt", [positive]) { $0[0].sqrt() }
+        try check("squared", [x]) { $0[0].squared() }
+        // relu: values kept away from the kink so central differences do not straddle it
+        let awayFromZero = try Tensor<Double>(shape: x.shape, values: x.values.map { $0 >= 0 ? $0 + 0.5 : $0 - 0.5 })
+        try check("relu", [awayFromZero]) { try $0[0].relu() * $0[0] }
+    }
+
+    func testReductionsAndExpand() throws {
+        let x = random([2, 3, 4])
+        try check("sum", [x]) { try $0[0].sum() * $0[0].sum() }
+        try check("sum axes", [x]) { try $0[0].sum(axes: [0, 2]).squared() }
+        try check("sum keepDims", [x]) { try $0[0] * $0[0].sum(axes: [1], keepDims: true) }
+        try check("mean axes", [x]) { try $0[0].mean(axes: [-1]).exp() }
+        try check("expand", [random([3, 1])]) { try $0[0].expanded(to: [2, 3, 4]).squared() }
+    }
+
+    func testShapeOperations() throws {
+        let x = random([2, 3, 4]), y = random([2, 2, 4])
+        try check("reshape", [x]) { try $0[0].reshaped([6, 4]).squared() }
+        try check("permute", [x]) { try $0[0].permuted([2, 0, 1]).squared() * 0.5 }
+        try check("transpose", [random([3, 5])]) { try $0[0].transposed().matmul($0[0]) }
+        try check("concat", [x, y]) { try Tensor.concatenated([$0[0], $0[1]], axis: 1).squared() }
+        try check("slice", [x]) { try $0[0].sliced(axis: 1, 1..<3).squared() }
+        try check("pad", [x]) { try $0[0].padded(axis: 2, before: 1, after: 2).squared() }
+        try check("gather rows", [x]) { try $0[0].gathered(axis: 1, indices: [2, 0, 2]).squared() }
+        try check("gather flat", [x]) { try $0[0].gathered(flatIndices: [5, 1, 5, 23], shape: [2, 2]).squared() }
+        try check("scatter-add", [random([4])]) { try $0[0].scatterAdded(flatIndices: [3, 0, 3, 1], shape: [2, 3]).squared() }
+    }
+
+    func testMatmulInEveryTransposeCombination() throws {
+        let a = random([3, 4]), b = random([4, 5]), at = random([4, 3]), bt = random([5, 4])
+        try check("A·B", [a, b]) { try $0[0].matmul($0[1]) }
+        try check("A·Bᵀ", [a, bt]) { try $0[0].matmul($0[1], transposeOther: true) }
+        try check("Aᵀ·B", [at, b]) { try $0[0].matmul($0[1], transposeSelf: true) }
+        try check("Aᵀ·Bᵀ", [at, bt]) { try $0[0].matmul($0[1], transposeSelf: true, transposeOther: true) }
+        try check("(A·B)² for second derivatives", [a, b]) { try $0[0].matmul($0[1]).squared() }
+    }
+
+    func testConvolutionWithStrideAndPadding() throws {
+        for (stride, padding) in [(1, 0), (1, 2), (2, 1)] {
+            let x = random([2, 3, 6, 5]), w = random([4, 3, 3, 3]), b = random([4])
+            try check("conv2d s\(stride) p\(padding)", [x, w, b]) {
+                try $0[0].conv2d($0[1], bias: $0[2], stride: stride, padding: padding).squared()
+            }
+        }
+    }
+
+    func testPooling() throws {
+        // distinct values so that argmax does not flip under the finite-difference step
+        let x = try Tensor<Double>(shape: [2, 2, 6, 6], values: (0..<144).map { Double(($0 * 37) % 144) / 20 })
+        try check("maxPool2d", [x]) { try $0[0].maxPool2d(kernel: 2).squared() }
+        try check("maxPool2d 3/2", [x]) { try $0[0].maxPool2d(kernel: 3, stride: 2).squared() }
+        try check("avgPool2d", [random([2, 2, 6, 6])]) { try $0[0].avgPool2d(kernel: 2).squared() }
+        try check("avgPool2d 3/2", [random([1, 2, 7, 7])]) { try $0[0].avgPool2d(kernel: 3, stride: 2).squared() }
+    }
+
+    func testLossesAndNormalisations() throws {
+        let logits = random([4, 5])
+        try check("logSoftmax", [logits]) { try $0[0].logSoftmax() }
+        try check("cross-entropy, hard labels", [logits]) { try $0[0].crossEntropy(labels: [0, 3, 4, 1]) }
+        let soft = try Tensor<Double>(shape: [4, 5], values: (0..<20).map { _ in Double.random(in: 0..<1, using: &rng) })
+        try check("cross-entropy, soft labels", [logits, soft]) { try $0[0].crossEntropy(targets: $0[1]) }
+        try check("l2Normalized", [random([3, 8])]) { try $0[0].l2Normalized() }
+        try check("localResponseNorm", [random([2, 5, 3, 3])]) { try $0[0].localResponseNormalized(size: 4, alpha: 0.1, beta: 0.75, k: 1) }
+    }
+}
+
+/// SplitMix64 for reproducible test data.
+struct TestGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,78 @@
+import XCTest
+import QDTensor
+
+/// Operations against slow, obvious references, and errors for bad shapes.
+final class TensorReferenceTests: XCTestCase {
+    func testConv2dMatchesNaiveLoop() throws {
+        var rng = TestGenerator(seed: 5)
+        for (stride, padding) in [(1, 0), (1, 2), (2, 1), (3, 0)] {
+            let x = Tensor<Double>.normal([3, 2, 7, 6], using: &rng), w = Tensor<Double>.normal([4, 2, 3, 2], using: &rng)
+            let y = try x.conv2d(w, stride: stride, padding: padding)
+            let oh = (7 + 2 * padding - 3) / stride + 1, ow = (6 + 2 * padding - 2) / stride + 1
+            XCTAssertEqual(y.shape, [3, 4, oh, ow])
+            for n in 0..<3 { for o in 0..<4 { for i in 0..<oh { for j in 0..<ow {
+                var acc = 0.0
+                for c in 0..<2 { for ki in 0..<3 { for kj in 0..<2 {
+                    let r = i * stride - padding + ki, s = j * stride - padding + kj
+                    if r >= 0 && r < 7 && s >= 0 && s < 6 { acc += x.values[((n * 2 + c) * 7 + r) * 6 + s] * w.values[((o * 2 + c) * 3 + ki) * 2 + kj] }
+                } } }
+                XCTAssertEqual(y.values[((n * 4 + o) * oh + i) * ow + j], acc, accuracy: 1e-12)
+            } } } }
+        }
+    }
+
+    func testFloatAndDoubleAgree() throws {
+        var rng = TestGenerator(seed: 6)
+        let x = Tensor<Double>.normal([2, 3, 8, 8], using: &rng), w = Tensor<Double>.normal([5, 3, 3, 3], using: &rng)
+        let yd = try x.conv2d(w, padding: 1).maxPool2d(kernel: 2).relu()
+        let yf = try x.converted(to: Float.self).conv2d(w.converted(to: Float.self), padding: 1).maxPool2d(kernel: 2).relu()
+        for (a, b) in zip(yd.values, yf.values) { XCTAssertEqual(a, Double(b), accuracy: 1e-4) }
+    }
+
+    func testKnownValues() throws {
+        let a = try Tensor<Double>(shape: [2, 2], values: [1, 2, 3, 4]), b = try Tensor<Double>(shape: [2, 2], values: [5, 6, 7, 8])
+        XCTAssertEqual(try a.matmul(b).values, [19, 22, 43, 50])
+        XCTAssertEqual(try a.matmul(b, transposeSelf: true).values, [26, 30, 38, 44])
+        XCTAssertEqual(try a.sum(axes: [0]).values, [4, 6])
+        let logits = try Tensor<Double>(shape: [1, 3], values: [1, 2, 3])
+        XCTAssertEqual(try logits.crossEntropy(labels: [2]).item, -log(exp(3) / (exp(1) + exp(2) + exp(3))), accuracy: 1e-12)
+        XCTAssertEqual(try Tensor<Double>(shape: [2], values: [3, 4]).l2Normalized().values, [0.6, 0.8])
+    }
+
+    func testHessianVectorProductOfAQuadraticIsExact() throws {
+        // f(x) = ½ xᵀAx with symmetric A has Hessian A, so H·v = A·v exactly.
+        var rng = TestGenerator(seed: 7)
+        let m = Tensor<Double>.normal([4, 4], using: &rng)
+        let a = try m + m.transposed()
+        let x = Tensor<Double>.normal([4, 1], using: &rng).requiringGrad()
+        let v = Tensor<Double>.normal([4, 1], using: &rng)
+        let f = try x.matmul(a.matmul(x), transposeSelf: true) * 0.5
+        let g = try Autograd.gradients(of: f, wrt: [x], createGraph: true)[0]
+        let hv = try Autograd.gradients(of: (g * v).sum(), wrt: [x])[0]
+        let expected = try a.matmul(v)
+        for (p, q) in zip(hv.values, expected.values) { XCTAssertEqual(p, q, accuracy: 1e-12) }
+    }
+
+    func testGradientTrackingCanBeSwitchedOff() throws {
+        let x = try Tensor<Double>(shape: [3], values: [1, 2, 3]).requiringGrad()
+        let y = try Autograd.withoutGradients { try x * x }
+        XCTAssertFalse(y.requiresGrad)
+        XCTAssertTrue(try (x * x).requiresGrad)
+    }
+
+    func testBadShapesAreErrorsNamingTheShapes() {
+        let a = Tensor<Double>.zeros([2, 3]), b = Tensor<Double>.zeros([4, 5])
+        XCTAssertThrowsError(try a + b) { XCTAssertTrue("\($0)".contains("[2, 3] and [4, 5] do not broadcast")) }
+        XCTAssertThrowsError(try a.matmul(b)) { XCTAssertTrue("\($0)".contains("(3 vs 4)")) }
+        XCTAssertThrowsError(try a.reshaped([5])) { XCTAssertTrue("\($0)".contains("cannot become [5]")) }
+        XCTAssertThrowsError(try a.sum(axes: [2])) { XCTAssertTrue("\($0)".contains("valid: -2..<2")) }
+        XCTAssertThrowsError(try Tensor<Double>.zeros([1, 2, 5, 5]).conv2d(.zeros([3, 4, 3, 3]))) {
+            XCTAssertTrue("\($0)".contains("input has 2 channel(s), the weight expects 4"))
+        }
+        XCTAssertThrowsError(try Tensor<Double>.zeros([2, 3]).l2Normalized()) { XCTAssertTrue("\($0)".contains("must be nonzero")) }
+        XCTAssertThrowsError(try a.crossEntropy(labels: [0, 7])) { XCTAssertTrue("\($0)".contains("label 7 is outside 0..<3")) }
+        XCTAssertThrowsError(try Tensor<Double>(shape: [2, 2], values: [1])) { XCTAssertTrue("\($0)".contains("holds 4 element(s)")) }
+    }
+}
+
+import Foundation
