@@ -4,6 +4,7 @@
 // Layers (dependencies point downwards only):
 //   qd, qd-bench        thin executables
 //   QDSimulator         batched, differentiable statevector simulator
+//   QDLearning          models (LeNet, AlexCifarNet), optimisers, training, datasets
 //   QDTensor            tensors with reverse-mode autodiff to any order (OpenBLAS via COpenBLAS)
 import PackageDescription
 
@@ -12,6 +13,7 @@ let package = Package(
     products: [
         .library(name: "QDSimulator", targets: ["QDSimulator"]),
         .library(name: "QDTensor", targets: ["QDTensor"]),
+        .library(name: "QDLearning", targets: ["QDLearning"]),
         .executable(name: "qd", targets: ["qd"]),
         .executable(name: "qd-bench", targets: ["qd-bench"]),
     ],
@@ -19,6 +21,7 @@ let package = Package(
         .target(name: "QDSimulator"),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .target(name: "QDTensor", dependencies: ["COpenBLAS"]),
+        .target(name: "QDLearning", dependencies: ["QDTensor"]),
         .executableTarget(name: "qd"),
         .executableTarget(name: "qd-bench", dependencies: ["QDSimulator"]),
         .testTarget(
@@ -27,5 +30,6 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "QDTensorTests", dependencies: ["QDTensor"]),
+        .testTarget(name: "QDLearningTests", dependencies: ["QDLearning", "QDTensor"]),
     ]
 )

@@ -2,29 +2,35 @@
 /// (found without gradient), so its backward is a scatter-add and its second derivative a gather;
 /// average pooling is linear, paired with its transpose.
 extension Tensor {
-    func poolGeometry(kernel: Int, stride: Int, op: String) throws -> (n: Int, c: Int, h: Int, w: Int, oh: Int, ow: Int) {
+    func poolGeometry(kernel: Int, stride: Int, padding: Int = 0, op: String) throws -> (n: Int, c: Int, h: Int, w: Int, oh: Int, ow: Int) {
         guard rank == 4 else { throw TensorError.shape("\(op) needs [N, C, H, W]; got \(shape)") }
-        guard kernel >= 1, stride >= 1 else { throw TensorError.argument("\(op): kernel \(kernel) and stride \(stride) must be ≥ 1") }
-        guard shape[2] >= kernel, shape[3] >= kernel else {
-            throw TensorError.shape("\(op): kernel \(kernel) is larger than the input \(shape[2])×\(shape[3])")
+        guard kernel >= 1, stride >= 1, padding >= 0, padding <= kernel / 2 else {
+            throw TensorError.argument("\(op): kernel \(kernel) and stride \(stride) must be ≥ 1, padding \(padding) in 0...\(kernel / 2)")
         }
-        return (shape[0], shape[1], shape[2], shape[3], (shape[2] - kernel) / stride + 1, (shape[3] - kernel) / stride + 1)
+        guard shape[2] + 2 * padding >= kernel, shape[3] + 2 * padding >= kernel else {
+            throw TensorError.shape("\(op): kernel \(kernel) is larger than the padded input \(shape[2] + 2 * padding)×\(shape[3] + 2 * padding)")
+        }
+        return (shape[0], shape[1], shape[2], shape[3],
+                (shape[2] + 2 * padding - kernel) / stride + 1, (shape[3] + 2 * padding - kernel) / stride + 1)
     }
 
-    /// Max over kernel×kernel windows moved by `stride` (default: the kernel size).
-    public func maxPool2d(kernel: Int, stride: Int? = nil) throws -> Tensor {
+    /// Max over kernel×kernel windows moved by `stride` (default: the kernel size); padding cells
+    /// count as −∞, as in PyTorch.
+    public func maxPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0) throws -> Tensor {
         let s = stride ?? kernel
-        let g = try poolGeometry(kernel: kernel, stride: s, op: "maxPool2d")
+        let g = try poolGeometry(kernel: kernel, stride: s, padding: padding, op: "maxPool2d")
         var argmax = [Int](repeating: 0, count: g.n * g.c * g.oh * g.ow)
         values.withUnsafeBufferPointer { x in
             var k = 0
             for plane in 0..<(g.n * g.c) {
                 let base = plane * g.h * g.w
                 for oi in 0..<g.oh { for oj in 0..<g.ow {
-                    var best = base + oi * s * g.w + oj * s
+                    var best = -1
                     for di in 0..<kernel { for dj in 0..<kernel {
-                        let idx = base + (oi * s + di) * g.w + oj * s + dj
-                        if x[idx] > x[best] { best = idx }
+                        let i = oi * s - padding + di, j = oj * s - padding + dj
+                        guard i >= 0, i < g.h, j >= 0, j < g.w else { continue }
+                        let idx = base + i * g.w + j
+                        if best < 0 || x[idx] > x[best] { best = idx }
                     } }
                     argmax[k] = best
                     k += 1

@@ -30,6 +30,9 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
         self.node = node
     }
 
+    /// A rank-1 tensor of `values`.
+    public init(vector values: [Scalar]) { self.init(unchecked: [values.count], values) }
+
     /// A scalar (rank 0) tensor.
     public init(_ value: Scalar) { self.init(unchecked: [], [value]) }
 

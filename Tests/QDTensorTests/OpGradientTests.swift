@@ -89,6 +89,7 @@ final class OpGradientTests: XCTestCase {
         let x = try Tensor<Double>(shape: [2, 2, 6, 6], values: (0..<144).map { Double(($0 * 37) % 144) / 20 })
         try check("maxPool2d", [x]) { try $0[0].maxPool2d(kernel: 2).squared() }
         try check("maxPool2d 3/2", [x]) { try $0[0].maxPool2d(kernel: 3, stride: 2).squared() }
+        try check("maxPool2d 3/2 padded", [x]) { try $0[0].maxPool2d(kernel: 3, stride: 2, padding: 1).squared() }
         try check("avgPool2d", [random([2, 2, 6, 6])]) { try $0[0].avgPool2d(kernel: 2).squared() }
         try check("avgPool2d 3/2", [random([1, 2, 7, 7])]) { try $0[0].avgPool2d(kernel: 3, stride: 2).squared() }
     }

@@ -1,0 +1,44 @@
+import QDTensor
+
+/// LeNet as in Wang et al.'s dataset-distillation code:
+/// conv 6@5×5 → ReLU → maxpool 2 → conv 16@5×5 → ReLU → maxpool 2 → 400 → FC 120 → ReLU →
+/// FC 84 → ReLU → FC 10. MNIST input 1×28×28 with padding 2 on the first convolution (61,706
+/// parameters); CIFAR-10 input 3×32×32 without it.
+public struct LeNet: Model {
+    /// Which dataset's images the network takes.
+    public enum Input: Sendable { case mnist, cifar10 }
+
+    public let input: Input
+    public let layout: ParameterLayout
+    public let classes = 10
+
+    public init(input: Input = .mnist) {
+        self.input = input
+        var l = ParameterLayout()
+        l.add("conv1.weight", [6, input == .mnist ? 1 : 3, 5, 5]); l.add("conv1.bias", [6])
+        l.add("conv2.weight", [16, 6, 5, 5]); l.add("conv2.bias", [16])
+        l.add("fc1.weight", [120, 400]); l.add("fc1.bias", [120])
+        l.add("fc2.weight", [84, 120]); l.add("fc2.bias", [84])
+        l.add("fc3.weight", [10, 84]); l.add("fc3.bias", [10])
+        layout = l
+    }
+
+    public var inputShape: [Int] { input == .mnist ? [1, 28, 28] : [3, 32, 32] }
+
+    /// The 400 features after the second pooling, [B, 400].
+    public func features<S: TensorScalar>(_ x: Tensor<S>, parameters p: Tensor<S>) throws -> Tensor<S> {
+        try checkInput(x)
+        let v = { (name: String) in try self.layout.view(name, in: p) }
+        let h1 = try x.conv2d(v("conv1.weight"), bias: v("conv1.bias"), padding: input == .mnist ? 2 : 0).relu().maxPool2d(kernel: 2)
+        let h2 = try h1.conv2d(v("conv2.weight"), bias: v("conv2.bias")).relu().maxPool2d(kernel: 2)
+        return try h2.reshaped([x.shape[0], 400])
+    }
+
+    public func forward<S: TensorScalar>(_ x: Tensor<S>, parameters p: Tensor<S>) throws -> Tensor<S> {
+        let v = { (name: String) in try self.layout.view(name, in: p) }
+        let h = try features(x, parameters: p)
+        let f1 = try h.linear(v("fc1.weight"), v("fc1.bias")).relu()
+        let f2 = try f1.linear(v("fc2.weight"), v("fc2.bias")).relu()
+        return try f2.linear(v("fc3.weight"), v("fc3.bias"))
+    }
+}

@@ -1,0 +1,39 @@
+import QDTensor
+
+/// A network whose weights are one flat parameter vector (see ``ParameterLayout``).
+///
+/// `forward` reads every weight as a view of `parameters`, so the same network can run on its
+/// initial weights, on trained ones, or on a differentiable tensor produced by unrolled gradient
+/// steps (dataset distillation differentiates through those).
+public protocol Model: Sendable {
+    /// The named parameter blocks and their place in the flat vector.
+    var layout: ParameterLayout { get }
+    /// The shape of one input item, e.g. [1, 28, 28].
+    var inputShape: [Int] { get }
+    /// Number of output classes.
+    var classes: Int { get }
+    /// Logits [B, classes] for inputs [B, inputShape...].
+    func forward<S: TensorScalar>(_ x: Tensor<S>, parameters: Tensor<S>) throws -> Tensor<S>
+    /// Initial weights, deterministic in `seed` (Xavier normal, gain 1, zero biases, unless the model says otherwise).
+    func initialParameters<S: TensorScalar>(seed: UInt64) -> Tensor<S>
+}
+
+extension Model {
+    public func initialParameters<S: TensorScalar>(seed: UInt64) -> Tensor<S> {
+        Initialization.xavierNormal(layout, seed: seed)
+    }
+
+    /// Checks that `x` is a batch of this model's inputs.
+    func checkInput<S>(_ x: Tensor<S>) throws {
+        guard x.rank == inputShape.count + 1, Array(x.shape.dropFirst()) == inputShape else {
+            throw TensorError.shape("\(Self.self) takes inputs [B] + \(inputShape); got \(x.shape)")
+        }
+    }
+}
+
+extension Tensor {
+    /// x·Wᵀ + b for x [B, in], W [out, in], b [out] (PyTorch's Linear).
+    func linear(_ weight: Tensor, _ bias: Tensor) throws -> Tensor {
+        try matmul(weight, transposeOther: true) + bias
+    }
+}
