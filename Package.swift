@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "QDTensor", dependencies: ["COpenBLAS"]),
         .target(name: "QDLearning", dependencies: ["QDTensor"]),
         .executableTarget(name: "qd"),
-        .executableTarget(name: "qd-bench", dependencies: ["QDSimulator"]),
+        .executableTarget(name: "qd-bench", dependencies: ["QDSimulator", "QDLearning", "QDTensor"]),
         .testTarget(
             name: "QDSimulatorTests",
             dependencies: ["QDSimulator"],

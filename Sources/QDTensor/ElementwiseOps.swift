@@ -25,40 +25,67 @@ extension Tensor {
     func map(_ f: (Scalar) -> Scalar) -> Tensor { Tensor(unchecked: shape, values.map(f)) }
 
     /// a + b, broadcast.
-    public static func + (a: Tensor, b: Tensor) throws -> Tensor {
-        record(try zipMap(a, b, op: "+", +), [a, b]) { g in [try g.summed(toShape: a.shape), try g.summed(toShape: b.shape)] }
+    public static func + (a: Tensor, b: Tensor) throws -> Tensor { try a.adding(b) }
+
+    /// self + other, broadcast.
+    public func adding(_ b: Tensor) throws -> Tensor {
+        let a = self
+        return Tensor.record(try Tensor.zipMap(a, b, op: "+", +), [a, b]) { g in [try g.summed(toShape: a.shape), try g.summed(toShape: b.shape)] }
     }
 
     /// a − b, broadcast.
-    public static func - (a: Tensor, b: Tensor) throws -> Tensor {
-        record(try zipMap(a, b, op: "-", -), [a, b]) { g in [try g.summed(toShape: a.shape), try (-g).summed(toShape: b.shape)] }
+    public static func - (a: Tensor, b: Tensor) throws -> Tensor { try a.subtracting(b) }
+
+    /// self − other, broadcast.
+    public func subtracting(_ b: Tensor) throws -> Tensor {
+        let a = self
+        return Tensor.record(try Tensor.zipMap(a, b, op: "-", -), [a, b]) { g in [try g.summed(toShape: a.shape), try g.negated().summed(toShape: b.shape)] }
     }
 
     /// a ⊙ b, broadcast.
-    public static func * (a: Tensor, b: Tensor) throws -> Tensor {
-        record(try zipMap(a, b, op: "*", *), [a, b]) { g in [try (g * b).summed(toShape: a.shape), try (g * a).summed(toShape: b.shape)] }
+    public static func * (a: Tensor, b: Tensor) throws -> Tensor { try a.multiplying(b) }
+
+    /// self ⊙ other, broadcast.
+    public func multiplying(_ b: Tensor) throws -> Tensor {
+        let a = self
+        return Tensor.record(try Tensor.zipMap(a, b, op: "*", *), [a, b]) { g in
+            [try g.multiplying(b).summed(toShape: a.shape), try g.multiplying(a).summed(toShape: b.shape)]
+        }
     }
 
-    /// a ⊘ b, broadcast: ∂/∂a = g/b, ∂/∂b = −g·a/b².
-    public static func / (a: Tensor, b: Tensor) throws -> Tensor {
-        record(try zipMap(a, b, op: "/", /), [a, b]) { g in
-            [try (g / b).summed(toShape: a.shape), try (-(g * a) / (b * b)).summed(toShape: b.shape)]
+    /// a ⊘ b, broadcast.
+    public static func / (a: Tensor, b: Tensor) throws -> Tensor { try a.dividing(b) }
+
+    /// self ⊘ other, broadcast: ∂/∂a = g/b, ∂/∂b = −g·a/b².
+    public func dividing(_ b: Tensor) throws -> Tensor {
+        let a = self
+        return Tensor.record(try Tensor.zipMap(a, b, op: "/", /), [a, b]) { g in
+            [try g.dividing(b).summed(toShape: a.shape), try g.multiplying(a).negated().dividing(b.multiplying(b)).summed(toShape: b.shape)]
         }
     }
 
     /// −a.
-    public static prefix func - (a: Tensor) -> Tensor {
-        record(a.map { -$0 }, [a]) { g in [-g] }
+    public static prefix func - (a: Tensor) -> Tensor { a.negated() }
+
+    /// −self.
+    public func negated() -> Tensor {
+        Tensor.record(map { -$0 }, [self]) { g in [g.negated()] }
     }
 
     /// a·s for a scalar s.
-    public static func * (a: Tensor, s: Scalar) -> Tensor {
-        record(a.map { $0 * s }, [a]) { g in [g * s] }
+    public static func * (a: Tensor, s: Scalar) -> Tensor { a.scaled(by: s) }
+
+    /// self·s for a scalar s.
+    public func scaled(by s: Scalar) -> Tensor {
+        Tensor.record(map { $0 * s }, [self]) { g in [g.scaled(by: s)] }
     }
 
     /// a + s for a scalar s.
-    public static func + (a: Tensor, s: Scalar) -> Tensor {
-        record(a.map { $0 + s }, [a]) { g in [g] }
+    public static func + (a: Tensor, s: Scalar) -> Tensor { a.shifted(by: s) }
+
+    /// self + s for a scalar s.
+    public func shifted(by s: Scalar) -> Tensor {
+        Tensor.record(map { $0 + s }, [self]) { g in [g] }
     }
 
     /// eˣ; ∂ = g·eˣ.

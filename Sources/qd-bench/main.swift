@@ -4,7 +4,9 @@
 //            [--batch 256] [--n-batch 10] [--target-s 1] [--min-reps 5] [--max-reps 200] [--warmup 2]
 //            [--cache-block-bytes 524288]
 import Foundation
+import QDLearning
 import QDSimulator
+import QDTensor
 
 var options: [String: String] = [:]
 var argv = CommandLine.arguments.dropFirst()
@@ -97,6 +99,28 @@ do {
                     emit(record("gate", ["n": n, "gate": gate, "method": "per gate, averaged over a sweep of all wires"]), times: times)
                 }
             }
+        case "L1", "L2":
+            // L1: LeNet training step (forward, cross-entropy, backward, SGD) on 256 images;
+            // L2: Hessian-vector product of the LeNet loss on 1024 images (forward included).
+            ConvThreads.count = threads
+            let model = LeNet()
+            let batch = w == "L1" ? 256 : 1024
+            let x = Tensor<Float>.normal([batch, 1, 28, 28], using: &rng)
+            let labels = (0..<batch).map { _ in Int.random(in: 0..<10, using: &rng) }
+            var theta: Tensor<Float> = model.initialParameters(seed: 1)
+            let v = Tensor<Float>.normal([model.layout.count], using: &rng)
+            let times = try timer.measure {
+                let leaf = theta.requiringGrad()
+                let loss = try model.forward(x, parameters: leaf).crossEntropy(labels: labels)
+                let g = try Autograd.gradients(of: loss, wrt: [leaf], createGraph: w == "L2")[0]
+                if w == "L1" {
+                    theta = try Autograd.withoutGradients { try theta - g * 0.01 }
+                } else {
+                    _ = try Autograd.gradients(of: (g * v).sum(), wrt: [leaf])
+                }
+            }
+            emit(record(w, ["model": "LeNet", "batch": batch, "dtype": "float32",
+                            "method": w == "L1" ? "forward + cross-entropy + backward + SGD step" : "forward + gradient with create_graph + Hessian-vector product"]), times: times)
         case "membw":
             let count = 1 << 24  // 256 MiB of complex128, as the anchors' bench_membw.py
             var re = [Double](repeating: 1, count: count), im = re
@@ -111,7 +135,7 @@ do {
             }
             emit(record("membw", ["bytes": 16 * count, "method": "in-place complex scale of 2^24 amplitudes"]), times: times)
         default:
-            FileHandle.standardError.write(Data("qd-bench: unknown workload '\(w)'; known: W1 W2 W3 W3F W4 W5 gate membw\n".utf8))
+            FileHandle.standardError.write(Data("qd-bench: unknown workload '\(w)'; known: W1 W2 W3 W3F W4 W5 gate membw L1 L2\n".utf8))
             exit(2)
         }
     }
