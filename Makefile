@@ -22,8 +22,9 @@ build: deps
 run: build
 	swift run $(RELEASE) qd --help
 
+# Tests build in release mode: the training tests run real networks, far too slow unoptimised.
 test: deps
-	swift test --disable-swift-testing
+	swift test $(RELEASE) --disable-swift-testing
 
 bench: build
 	@for t in $(THREADS); do .build/release/qd-bench --threads $$t; done

@@ -21,7 +21,8 @@ let package = Package(
         .target(name: "QDSimulator"),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .target(name: "QDTensor", dependencies: ["COpenBLAS"]),
-        .target(name: "QDLearning", dependencies: ["QDTensor"]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "QDLearning", dependencies: ["QDTensor", "CZlib"], resources: [.copy("Embedded")]),
         .executableTarget(name: "qd"),
         .executableTarget(name: "qd-bench", dependencies: ["QDSimulator", "QDLearning", "QDTensor"]),
         .testTarget(
@@ -30,6 +31,6 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "QDTensorTests", dependencies: ["QDTensor"]),
-        .testTarget(name: "QDLearningTests", dependencies: ["QDLearning", "QDTensor"]),
+        .testTarget(name: "QDLearningTests", dependencies: ["QDLearning", "QDTensor"], resources: [.copy("Fixtures")]),
     ]
 )

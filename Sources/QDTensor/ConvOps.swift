@@ -107,7 +107,7 @@ extension Tensor {
     /// plus an optional bias [O]. im2col + GEMM per chunk of images, chunks spread over threads.
     public func conv2d(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) throws -> Tensor {
         let g = try Conv2dGeometry(input: shape, weight: weight.shape, stride: stride, padding: padding)
-        let y = Tensor.record(Tensor.convForward(values, weight.values, g), [self, weight]) { grad in
+        let y = Tensor.record(Tensor(unchecked: g.outputShape, Kernels.convForward(values, weight.values, g)), [self, weight]) { grad in
             [try grad.conv2dInputGrad(weight, g), try self.conv2dWeightGrad(grad, g)]
         }
         guard let b = bias else { return y }
@@ -119,7 +119,7 @@ extension Tensor {
 
     /// ∂L/∂x of a convolution, given ∂L/∂y = self [N, O, Ho, Wo] and the weight.
     func conv2dInputGrad(_ weight: Tensor, _ g: Conv2dGeometry) throws -> Tensor {
-        let result = Tensor(unchecked: g.inputShape, Tensor.convInputGrad(values, weight.values, g))
+        let result = Tensor(unchecked: g.inputShape, Kernels.convInputGrad(values, weight.values, g))
         return Tensor.record(result, [self, weight]) { gx in
             [try gx.conv2d(weight, stride: g.stride, padding: g.padding), try gx.conv2dWeightGrad(self, g)]
         }
@@ -127,89 +127,116 @@ extension Tensor {
 
     /// ∂L/∂w of a convolution of x = self, given ∂L/∂y.
     func conv2dWeightGrad(_ grad: Tensor, _ g: Conv2dGeometry) throws -> Tensor {
-        let result = Tensor(unchecked: g.weightShape, Tensor.convWeightGrad(values, grad.values, g))
+        let result = Tensor(unchecked: g.weightShape, Kernels.convWeightGrad(values, grad.values, g))
         return Tensor.record(result, [self, grad]) { gw in
             [try grad.conv2dInputGrad(gw, g), try self.conv2d(gw, stride: g.stride, padding: g.padding)]
         }
     }
 
-    static func convForward(_ x: [Scalar], _ w: [Scalar], _ g: Conv2dGeometry) -> Tensor {
-        var out = [Scalar](repeating: 0, count: g.outputShape.reduce(1, *))
-        let per = chunkImages(g), p = g.positions
-        x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in out.withUnsafeMutableBufferPointer { op in
-            let (xb, wb, ob) = (xp.baseAddress!, wp.baseAddress!, op.baseAddress!)
-            forEachChunk(g) { images in
-                let cols = UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p)
-                let tmp = UnsafeMutablePointer<Scalar>.allocate(capacity: g.outChannels * per * p)
-                defer { cols.deallocate(); tmp.deallocate() }
-                im2col(xb, g, images, cols)
-                let width = images.count * p
-                // tmp [O, images·P] = W [O, patch] · cols [patch, images·P]
-                Scalar.gemm(transposeA: false, transposeB: false, m: g.outChannels, n: width, k: g.patch, alpha: 1,
-                            a: wb, lda: g.patch, b: cols, ldb: width, beta: 0, c: tmp, ldc: width)
-                for (ii, n) in images.enumerated() { for o in 0..<g.outChannels {
-                    (ob + (n * g.outChannels + o) * p).update(from: tmp + o * width + ii * p, count: p)
-                } }
-            }
-        } } }
-        return Tensor(unchecked: g.outputShape, out)
-    }
+}
 
-    static func convInputGrad(_ dy: [Scalar], _ w: [Scalar], _ g: Conv2dGeometry) -> [Scalar] {
-        var dx = [Scalar](repeating: 0, count: g.inputShape.reduce(1, *))
-        let per = chunkImages(g), p = g.positions
-        dy.withUnsafeBufferPointer { dp in w.withUnsafeBufferPointer { wp in dx.withUnsafeMutableBufferPointer { xp in
-            let (db, wb, xb) = (dp.baseAddress!, wp.baseAddress!, xp.baseAddress!)
-            forEachChunk(g) { images in
+/// y = conv(x, w): im2col + GEMM per chunk of images.
+func convForwardKernel<Scalar: TensorScalar>(_ x: [Scalar], _ w: [Scalar], _ g: Conv2dGeometry) -> [Scalar] {
+    var out = [Scalar](repeating: 0, count: g.outputShape.reduce(1, *))
+    let per = chunkImages(g), p = g.positions
+    x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in out.withUnsafeMutableBufferPointer { op in
+        let (xb, wb, ob) = (xp.baseAddress!, wp.baseAddress!, op.baseAddress!)
+        forEachChunk(g) { images in
+            let cols = UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p)
+            let tmp = UnsafeMutablePointer<Scalar>.allocate(capacity: g.outChannels * per * p)
+            defer { cols.deallocate(); tmp.deallocate() }
+            im2col(xb, g, images, cols)
+            let width = images.count * p
+            // tmp [O, images·P] = W [O, patch] · cols [patch, images·P]
+            Scalar.gemm(transposeA: false, transposeB: false, m: g.outChannels, n: width, k: g.patch, alpha: 1,
+                        a: wb, lda: g.patch, b: cols, ldb: width, beta: 0, c: tmp, ldc: width)
+            for (ii, n) in images.enumerated() { for o in 0..<g.outChannels {
+                (ob + (n * g.outChannels + o) * p).update(from: tmp + o * width + ii * p, count: p)
+            } }
+        }
+    } } }
+    return out
+}
+
+/// ∂x = Wᵀ·dY per chunk, then col2im.
+func convInputGradKernel<Scalar: TensorScalar>(_ dy: [Scalar], _ w: [Scalar], _ g: Conv2dGeometry) -> [Scalar] {
+    var dx = [Scalar](repeating: 0, count: g.inputShape.reduce(1, *))
+    let per = chunkImages(g), p = g.positions
+    dy.withUnsafeBufferPointer { dp in w.withUnsafeBufferPointer { wp in dx.withUnsafeMutableBufferPointer { xp in
+        let (db, wb, xb) = (dp.baseAddress!, wp.baseAddress!, xp.baseAddress!)
+        forEachChunk(g) { images in
+            let gathered = UnsafeMutablePointer<Scalar>.allocate(capacity: g.outChannels * per * p)
+            let cols = UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p)
+            defer { gathered.deallocate(); cols.deallocate() }
+            let width = images.count * p
+            for (ii, n) in images.enumerated() { for o in 0..<g.outChannels {
+                (gathered + o * width + ii * p).update(from: db + (n * g.outChannels + o) * p, count: p)
+            } }
+            // cols [patch, images·P] = Wᵀ [patch, O] · dY [O, images·P]
+            Scalar.gemm(transposeA: true, transposeB: false, m: g.patch, n: width, k: g.outChannels, alpha: 1,
+                        a: wb, lda: g.patch, b: gathered, ldb: width, beta: 0, c: cols, ldc: width)
+            col2im(cols, g, images, xb)
+        }
+    } } }
+    return dx
+}
+
+/// ∂W = Σ dY·colsᵀ over chunks, one partial sum per thread.
+func convWeightGradKernel<Scalar: TensorScalar>(_ x: [Scalar], _ dy: [Scalar], _ g: Conv2dGeometry) -> [Scalar] {
+    let per = chunkImages(g), p = g.positions
+    let chunks = (g.batch + per - 1) / per
+    let workers = min(ConvThreads.count, chunks)
+    var partial = [[Scalar]](repeating: [Scalar](repeating: 0, count: g.outChannels * g.patch), count: workers)
+    x.withUnsafeBufferPointer { xp in dy.withUnsafeBufferPointer { dp in
+        let (xb, db) = (xp.baseAddress!, dp.baseAddress!)
+        partial.withUnsafeMutableBufferPointer { buffer in
+            let parts = buffer
+            func run(_ wk: Int) {
+                let cols = UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p)
                 let gathered = UnsafeMutablePointer<Scalar>.allocate(capacity: g.outChannels * per * p)
-                let cols = UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p)
-                defer { gathered.deallocate(); cols.deallocate() }
-                let width = images.count * p
-                for (ii, n) in images.enumerated() { for o in 0..<g.outChannels {
-                    (gathered + o * width + ii * p).update(from: db + (n * g.outChannels + o) * p, count: p)
-                } }
-                // cols [patch, images·P] = Wᵀ [patch, O] · dY [O, images·P]
-                Scalar.gemm(transposeA: true, transposeB: false, m: g.patch, n: width, k: g.outChannels, alpha: 1,
-                            a: wb, lda: g.patch, b: gathered, ldb: width, beta: 0, c: cols, ldc: width)
-                col2im(cols, g, images, xb)
-            }
-        } } }
-        return dx
-    }
-
-    static func convWeightGrad(_ x: [Scalar], _ dy: [Scalar], _ g: Conv2dGeometry) -> [Scalar] {
-        let per = chunkImages(g), p = g.positions
-        let chunks = (g.batch + per - 1) / per
-        let workers = min(ConvThreads.count, chunks)
-        var partial = [[Scalar]](repeating: [Scalar](repeating: 0, count: g.outChannels * g.patch), count: workers)
-        x.withUnsafeBufferPointer { xp in dy.withUnsafeBufferPointer { dp in
-            let (xb, db) = (xp.baseAddress!, dp.baseAddress!)
-            partial.withUnsafeMutableBufferPointer { buffer in
-                let parts = buffer
-                func run(_ wk: Int) {
-                    let cols = UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p)
-                    let gathered = UnsafeMutablePointer<Scalar>.allocate(capacity: g.outChannels * per * p)
-                    defer { cols.deallocate(); gathered.deallocate() }
-                    parts[wk].withUnsafeMutableBufferPointer { acc in
-                        for c in stride(from: wk, to: chunks, by: workers) {
-                            let images = (c * per)..<min(g.batch, (c + 1) * per)
-                            let width = images.count * p
-                            im2col(xb, g, images, cols)
-                            for (ii, n) in images.enumerated() { for o in 0..<g.outChannels {
-                                (gathered + o * width + ii * p).update(from: db + (n * g.outChannels + o) * p, count: p)
-                            } }
-                            // dW [O, patch] += dY [O, images·P] · colsᵀ [images·P, patch]
-                            Scalar.gemm(transposeA: false, transposeB: true, m: g.outChannels, n: g.patch, k: width, alpha: 1,
-                                        a: gathered, lda: width, b: cols, ldb: width, beta: 1, c: acc.baseAddress!, ldc: g.patch)
-                        }
+                defer { cols.deallocate(); gathered.deallocate() }
+                parts[wk].withUnsafeMutableBufferPointer { acc in
+                    for c in stride(from: wk, to: chunks, by: workers) {
+                        let images = (c * per)..<min(g.batch, (c + 1) * per)
+                        let width = images.count * p
+                        im2col(xb, g, images, cols)
+                        for (ii, n) in images.enumerated() { for o in 0..<g.outChannels {
+                            (gathered + o * width + ii * p).update(from: db + (n * g.outChannels + o) * p, count: p)
+                        } }
+                        // dW [O, patch] += dY [O, images·P] · colsᵀ [images·P, patch]
+                        Scalar.gemm(transposeA: false, transposeB: true, m: g.outChannels, n: g.patch, k: width, alpha: 1,
+                                    a: gathered, lda: width, b: cols, ldb: width, beta: 1, c: acc.baseAddress!, ldc: g.patch)
                     }
                 }
-                if workers <= 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
             }
-        } }
-        var dw = partial[0]
-        for w in 1..<max(workers, 1) { for k in dw.indices { dw[k] += partial[w][k] } }
-        return dw
+            if workers <= 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
+        }
+    } }
+    var dw = partial[0]
+    for w in 1..<max(workers, 1) { for k in dw.indices { dw[k] += partial[w][k] } }
+    return dw
+}
+
+extension Kernels {
+    static func convForward<S: TensorScalar>(_ x: [S], _ w: [S], _ g: Conv2dGeometry) -> [S] {
+        concrete(S.self,
+                 float: { cast(convForwardKernel(cast(x, to: Float.self), cast(w, to: Float.self), g), to: S.self) },
+                 double: { cast(convForwardKernel(cast(x, to: Double.self), cast(w, to: Double.self), g), to: S.self) },
+                 generic: { convForwardKernel(x, w, g) })
+    }
+
+    static func convInputGrad<S: TensorScalar>(_ dy: [S], _ w: [S], _ g: Conv2dGeometry) -> [S] {
+        concrete(S.self,
+                 float: { cast(convInputGradKernel(cast(dy, to: Float.self), cast(w, to: Float.self), g), to: S.self) },
+                 double: { cast(convInputGradKernel(cast(dy, to: Double.self), cast(w, to: Double.self), g), to: S.self) },
+                 generic: { convInputGradKernel(dy, w, g) })
+    }
+
+    static func convWeightGrad<S: TensorScalar>(_ x: [S], _ dy: [S], _ g: Conv2dGeometry) -> [S] {
+        concrete(S.self,
+                 float: { cast(convWeightGradKernel(cast(x, to: Float.self), cast(dy, to: Float.self), g), to: S.self) },
+                 double: { cast(convWeightGradKernel(cast(x, to: Double.self), cast(dy, to: Double.self), g), to: S.self) },
+                 generic: { convWeightGradKernel(x, dy, g) })
     }
 }
 

@@ -19,24 +19,10 @@ extension Tensor {
     public func maxPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0) throws -> Tensor {
         let s = stride ?? kernel
         let g = try poolGeometry(kernel: kernel, stride: s, padding: padding, op: "maxPool2d")
-        var argmax = [Int](repeating: 0, count: g.n * g.c * g.oh * g.ow)
-        values.withUnsafeBufferPointer { x in
-            var k = 0
-            for plane in 0..<(g.n * g.c) {
-                let base = plane * g.h * g.w
-                for oi in 0..<g.oh { for oj in 0..<g.ow {
-                    var best = -1
-                    for di in 0..<kernel { for dj in 0..<kernel {
-                        let i = oi * s - padding + di, j = oj * s - padding + dj
-                        guard i >= 0, i < g.h, j >= 0, j < g.w else { continue }
-                        let idx = base + i * g.w + j
-                        if best < 0 || x[idx] > x[best] { best = idx }
-                    } }
-                    argmax[k] = best
-                    k += 1
-                } }
-            }
-        }
+        let argmax = Kernels.concrete(Scalar.self,
+            float: { maxPoolArgmax(Kernels.cast(values, to: Float.self), g, kernel, s, padding) },
+            double: { maxPoolArgmax(Kernels.cast(values, to: Double.self), g, kernel, s, padding) },
+            generic: { maxPoolArgmax(values, g, kernel, s, padding) })
         return try gathered(flatIndices: argmax, shape: [g.n, g.c, g.oh, g.ow])
     }
 
@@ -70,4 +56,28 @@ extension Tensor {
             [try grad.avgPool2d(kernel: kernel, stride: s)]
         }
     }
+}
+
+/// The flat index of each window's maximum (padding cells never win).
+func maxPoolArgmax<T: TensorScalar>(_ x: [T], _ g: (n: Int, c: Int, h: Int, w: Int, oh: Int, ow: Int),
+                                   _ kernel: Int, _ s: Int, _ padding: Int) -> [Int] {
+    var argmax = [Int](repeating: 0, count: g.n * g.c * g.oh * g.ow)
+    x.withUnsafeBufferPointer { x in
+        var k = 0
+        for plane in 0..<(g.n * g.c) {
+            let base = plane * g.h * g.w
+            for oi in 0..<g.oh { for oj in 0..<g.ow {
+                var best = -1
+                for di in 0..<kernel { for dj in 0..<kernel {
+                    let i = oi * s - padding + di, j = oj * s - padding + dj
+                    guard i >= 0, i < g.h, j >= 0, j < g.w else { continue }
+                    let idx = base + i * g.w + j
+                    if best < 0 || x[idx] > x[best] { best = idx }
+                } }
+                argmax[k] = best
+                k += 1
+            } }
+        }
+    }
+    return argmax
 }

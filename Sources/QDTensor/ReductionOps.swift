@@ -15,18 +15,15 @@ extension Tensor {
 
     /// Σ of every element, as a scalar tensor.
     public func sum() -> Tensor {
-        Tensor.record(Tensor(values.reduce(0, +)), [self]) { g in [try g.expanded(to: self.shape)] }
+        let total = Kernels.reduceSum(values, [count], [0], outCount: 1)
+        return Tensor.record(Tensor(unchecked: [], total), [self]) { g in [try g.expanded(to: self.shape)] }
     }
 
     /// Σ over `axes`; with `keepDims` the reduced axes stay as size 1.
     public func sum(axes: [Int], keepDims: Bool = false) throws -> Tensor {
         let ax = try normalizedAxes(axes, op: "sum")
         let kept = shape.enumerated().map { ax.contains($0.offset) ? 1 : $0.element }
-        var out = [Scalar](repeating: 0, count: kept.reduce(1, *))
-        let so = broadcastStrides(kept, to: shape)
-        values.withUnsafeBufferPointer { x in out.withUnsafeMutableBufferPointer { o in
-            forEachIndex(shape, contiguousStrides(shape), so) { _, ix, io in o[io] += x[ix] }
-        } }
+        let out = Kernels.reduceSum(values, shape, broadcastStrides(kept, to: shape), outCount: kept.reduce(1, *))
         let result = Tensor(unchecked: keepDims ? kept : shape.enumerated().filter { !ax.contains($0.offset) }.map(\.element), out)
         return Tensor.record(result, [self]) { g in [try g.reshaped(kept).expanded(to: self.shape)] }
     }
@@ -46,11 +43,7 @@ extension Tensor {
         if target == shape { return self }
         let full = try broadcastShape(shape, target, op: "expand")
         guard full == target else { throw TensorError.shape("expand: shape \(shape) does not broadcast to \(target)") }
-        var out = [Scalar](repeating: 0, count: target.reduce(1, *))
-        let si = broadcastStrides(shape, to: target)
-        values.withUnsafeBufferPointer { x in out.withUnsafeMutableBufferPointer { o in
-            forEachIndex(target, si, si) { i, ix, _ in o[i] = x[ix] }
-        } }
+        let out = Kernels.stridedCopy(values, target, broadcastStrides(shape, to: target))
         return Tensor.record(Tensor(unchecked: target, out), [self]) { g in [try g.summed(toShape: self.shape)] }
     }
 

@@ -26,10 +26,7 @@ extension Tensor {
         let outShape = axes.map { shape[$0] }
         let inStrides = contiguousStrides(shape)
         let read = axes.map { inStrides[$0] }
-        var out = [Scalar](repeating: 0, count: count)
-        values.withUnsafeBufferPointer { x in out.withUnsafeMutableBufferPointer { o in
-            forEachIndex(outShape, read, read) { i, ix, _ in o[i] = x[ix] }
-        } }
+        let out = Kernels.stridedCopy(values, outShape, read)
         var inverse = [Int](repeating: 0, count: axes.count)
         for (i, a) in axes.enumerated() { inverse[a] = i }
         return Tensor.record(Tensor(unchecked: outShape, out), [self]) { g in [try g.permuted(inverse)] }
@@ -108,7 +105,7 @@ extension Tensor {
         if let bad = indices.first(where: { !(0..<count).contains($0) }) {
             throw TensorError.argument("gather: index \(bad) is outside 0..<\(count) (shape \(shape))")
         }
-        let out = indices.map { values[$0] }
+        let out = Kernels.gather(values, indices)
         return Tensor.record(Tensor(unchecked: outShape, out), [self]) { g in
             [try g.scatterAdded(flatIndices: indices, shape: self.shape)]
         }
@@ -123,8 +120,7 @@ extension Tensor {
         if let bad = indices.first(where: { !(0..<total).contains($0) }) {
             throw TensorError.argument("scatter: index \(bad) is outside 0..<\(total) (shape \(outShape))")
         }
-        var out = [Scalar](repeating: 0, count: total)
-        for (i, k) in indices.enumerated() { out[k] += values[i] }
+        let out = Kernels.scatterAdd(values, indices, count: total)
         return Tensor.record(Tensor(unchecked: outShape, out), [self]) { g in
             [try g.gathered(flatIndices: indices, shape: self.shape)]
         }

@@ -1,0 +1,95 @@
+import QDTensor
+
+/// An optimiser updates a flat parameter vector from its gradient. Updates happen outside the
+/// autodiff graph (as PyTorch's `optimizer.step()` under `no_grad`).
+public protocol Optimizer {
+    associatedtype Scalar: TensorScalar
+    /// The learning rate used by the next step (schedules change it between epochs).
+    var learningRate: Double { get set }
+    /// θ ← update(θ, ∇θ).
+    mutating func step(_ parameters: inout Tensor<Scalar>, gradient: Tensor<Scalar>) throws
+}
+
+/// Stochastic gradient descent with momentum and weight decay, as PyTorch's `SGD` (dampening 0):
+/// d = g + λθ;  b ← μb + d;  θ ← θ − η·b.
+public struct SGD<Scalar: TensorScalar>: Optimizer {
+    public var learningRate: Double
+    public let momentum: Double
+    public let weightDecay: Double
+    private var velocity: [Scalar] = []
+
+    public init(learningRate: Double, momentum: Double = 0, weightDecay: Double = 0) {
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.weightDecay = weightDecay
+    }
+
+    public mutating func step(_ parameters: inout Tensor<Scalar>, gradient: Tensor<Scalar>) throws {
+        try checkShapes(parameters, gradient)
+        var p = parameters.values
+        if velocity.isEmpty { velocity = [Scalar](repeating: 0, count: p.count) }
+        let (eta, mu, lambda) = (Scalar(learningRate), Scalar(momentum), Scalar(weightDecay))
+        for i in p.indices {
+            let d = gradient.values[i] + lambda * p[i]
+            velocity[i] = mu * velocity[i] + d
+            p[i] -= eta * (momentum == 0 ? d : velocity[i])
+        }
+        parameters = try Tensor(shape: parameters.shape, values: p)
+    }
+}
+
+/// Adam, as PyTorch's: m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;
+/// θ ← θ − η·m̂/(√v̂ + ε) with m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ).
+public struct Adam<Scalar: TensorScalar>: Optimizer {
+    public var learningRate: Double
+    public let beta1: Double, beta2: Double, epsilon: Double
+    private var m: [Double] = [], v: [Double] = []
+    private var t = 0
+
+    public init(learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8) {
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+    }
+
+    public mutating func step(_ parameters: inout Tensor<Scalar>, gradient: Tensor<Scalar>) throws {
+        try checkShapes(parameters, gradient)
+        var p = parameters.values
+        if m.isEmpty { m = [Double](repeating: 0, count: p.count); v = m }
+        t += 1
+        let c1 = 1 - pow(beta1, Double(t)), c2 = 1 - pow(beta2, Double(t))
+        for i in p.indices {
+            let g = Double(gradient.values[i])
+            m[i] = beta1 * m[i] + (1 - beta1) * g
+            v[i] = beta2 * v[i] + (1 - beta2) * g * g
+            p[i] -= Scalar(learningRate * (m[i] / c1) / ((v[i] / c2).squareRoot() + epsilon))
+        }
+        parameters = try Tensor(shape: parameters.shape, values: p)
+    }
+}
+
+/// Multiplies the learning rate by `factor` every `every` epochs (PyTorch's `StepLR`).
+public struct StepDecay: Sendable, Equatable {
+    public let every: Int
+    public let factor: Double
+
+    public init(every: Int, factor: Double) {
+        self.every = max(1, every)
+        self.factor = factor
+    }
+
+    /// The rate for `epoch` (0-based) starting from `base`.
+    public func rate(base: Double, epoch: Int) -> Double { base * pow(factor, Double(epoch / every)) }
+}
+
+private func checkShapes<S>(_ p: Tensor<S>, _ g: Tensor<S>) throws {
+    guard p.shape == g.shape else {
+        throw TensorError.shape("optimizer step: gradient shape \(g.shape) does not match the parameters \(p.shape)")
+    }
+    if let bad = g.values.firstIndex(where: { !$0.isFinite }) {
+        throw TensorError.argument("optimizer step: gradient entry \(bad) is \(g.values[bad]); the step was not taken")
+    }
+}
+
+import Foundation

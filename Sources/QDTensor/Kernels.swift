@@ -1,0 +1,148 @@
+/// The heavy loops of the tensor operations, run at full speed whatever the caller's genericity.
+///
+/// Public operations are generic over ``TensorScalar``. Called from another module with a concrete
+/// type, a generic function runs unspecialised (every `+` through a witness table), which is
+/// 20× slower. So each kernel here has one generic entry point that checks once per operation
+/// whether the scalar is `Float` or `Double` and calls its implementation with that concrete type,
+/// which whole-module optimisation specialises inside this module. Elementwise work is named by an
+/// enum rather than passed as a closure, so the specialised loops vectorise.
+enum Kernels {
+    /// Calls `body` with `S` fixed to Float or Double (the only conformances), so the compiler
+    /// specialises what `body` runs. `A` is the array type of `S`.
+    @inline(__always)
+    static func concrete<S: TensorScalar, R>(_ s: S.Type, float: () -> R, double: () -> R, generic: () -> R) -> R {
+        if S.self == Float.self { return float() }
+        if S.self == Double.self { return double() }
+        return generic()
+    }
+
+    @inline(__always) static func cast<A, B>(_ x: [A], to: B.Type) -> [B] { unsafeBitCast(x, to: [B].self) }
+
+    // MARK: elementwise
+
+    static func binary<S: TensorScalar>(_ op: BinaryOp, _ a: [S], _ aShape: [Int], _ b: [S], _ bShape: [Int], _ out: [Int]) -> [S] {
+        concrete(S.self,
+                 float: { cast(binaryImpl(op, cast(a, to: Float.self), aShape, cast(b, to: Float.self), bShape, out), to: S.self) },
+                 double: { cast(binaryImpl(op, cast(a, to: Double.self), aShape, cast(b, to: Double.self), bShape, out), to: S.self) },
+                 generic: { binaryImpl(op, a, aShape, b, bShape, out) })
+    }
+
+    static func unary<S: TensorScalar>(_ op: UnaryOp, _ x: [S]) -> [S] {
+        concrete(S.self,
+                 float: { cast(unaryImpl(op, cast(x, to: Float.self)), to: S.self) },
+                 double: { cast(unaryImpl(op, cast(x, to: Double.self)), to: S.self) },
+                 generic: { unaryImpl(op, x) })
+    }
+
+    private static func binaryImpl<T: TensorScalar>(_ op: BinaryOp, _ a: [T], _ aShape: [Int], _ b: [T], _ bShape: [Int], _ shape: [Int]) -> [T] {
+        var out = [T](repeating: 0, count: shape.reduce(1, *))
+        a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in out.withUnsafeMutableBufferPointer { o in
+            if aShape == bShape {
+                switch op {
+                case .add: for i in 0..<o.count { o[i] = x[i] + y[i] }
+                case .subtract: for i in 0..<o.count { o[i] = x[i] - y[i] }
+                case .multiply: for i in 0..<o.count { o[i] = x[i] * y[i] }
+                case .divide: for i in 0..<o.count { o[i] = x[i] / y[i] }
+                }
+                return
+            }
+            let sa = broadcastStrides(aShape, to: shape), sb = broadcastStrides(bShape, to: shape)
+            switch op {
+            case .add: forEachIndex(shape, sa, sb) { i, ia, ib in o[i] = x[ia] + y[ib] }
+            case .subtract: forEachIndex(shape, sa, sb) { i, ia, ib in o[i] = x[ia] - y[ib] }
+            case .multiply: forEachIndex(shape, sa, sb) { i, ia, ib in o[i] = x[ia] * y[ib] }
+            case .divide: forEachIndex(shape, sa, sb) { i, ia, ib in o[i] = x[ia] / y[ib] }
+            }
+        } } }
+        return out
+    }
+
+    private static func unaryImpl<T: TensorScalar>(_ op: UnaryOp, _ x: [T]) -> [T] {
+        switch op {
+        case .negate: return x.map { -$0 }
+        case .scale(let s): let k = T(s); return x.map { $0 * k }
+        case .shift(let s): let k = T(s); return x.map { $0 + k }
+        case .exp: return x.map(T.exp)
+        case .log: return x.map(T.log)
+        case .tanh: return x.map(T.tanh)
+        case .sqrt: return x.map(T.sqrt)
+        case .square: return x.map { $0 * $0 }
+        case .sigmoid: return x.map { 1 / (1 + T.exp(-$0)) }
+        case .softplus: return x.map { $0 > 0 ? $0 + T.log(1 + T.exp(-$0)) : T.log(1 + T.exp($0)) }
+        case .relu: return x.map { $0 > 0 ? $0 : 0 }
+        case .positiveMask: return x.map { $0 > 0 ? 1 : 0 }
+        }
+    }
+
+    // MARK: layout and reductions
+
+    /// out[o] += x[i] where o follows strides `outStrides` (0 on reduced axes) over `shape`.
+    static func reduceSum<S: TensorScalar>(_ x: [S], _ shape: [Int], _ outStrides: [Int], outCount: Int) -> [S] {
+        concrete(S.self,
+                 float: { cast(reduceSumImpl(cast(x, to: Float.self), shape, outStrides, outCount), to: S.self) },
+                 double: { cast(reduceSumImpl(cast(x, to: Double.self), shape, outStrides, outCount), to: S.self) },
+                 generic: { reduceSumImpl(x, shape, outStrides, outCount) })
+    }
+
+    private static func reduceSumImpl<T: TensorScalar>(_ x: [T], _ shape: [Int], _ so: [Int], _ outCount: Int) -> [T] {
+        var out = [T](repeating: 0, count: outCount)
+        x.withUnsafeBufferPointer { xp in out.withUnsafeMutableBufferPointer { o in
+            forEachIndex(shape, contiguousStrides(shape), so) { _, ix, io in o[io] += xp[ix] }
+        } }
+        return out
+    }
+
+    /// out[i] = x[offset(i)] over `shape` with read strides `strides` (broadcast copies, permutations).
+    static func stridedCopy<S: TensorScalar>(_ x: [S], _ shape: [Int], _ strides: [Int]) -> [S] {
+        concrete(S.self,
+                 float: { cast(stridedCopyImpl(cast(x, to: Float.self), shape, strides), to: S.self) },
+                 double: { cast(stridedCopyImpl(cast(x, to: Double.self), shape, strides), to: S.self) },
+                 generic: { stridedCopyImpl(x, shape, strides) })
+    }
+
+    private static func stridedCopyImpl<T: TensorScalar>(_ x: [T], _ shape: [Int], _ strides: [Int]) -> [T] {
+        var out = [T](repeating: 0, count: shape.reduce(1, *))
+        x.withUnsafeBufferPointer { xp in out.withUnsafeMutableBufferPointer { o in
+            forEachIndex(shape, strides, strides) { i, ix, _ in o[i] = xp[ix] }
+        } }
+        return out
+    }
+
+    /// out[i] = x[indices[i]].
+    static func gather<S: TensorScalar>(_ x: [S], _ indices: [Int]) -> [S] {
+        concrete(S.self,
+                 float: { cast(cast(x, to: Float.self).gatheredImpl(indices), to: S.self) },
+                 double: { cast(cast(x, to: Double.self).gatheredImpl(indices), to: S.self) },
+                 generic: { x.gatheredImpl(indices) })
+    }
+
+    /// out[indices[i]] += x[i] into `count` zeros.
+    static func scatterAdd<S: TensorScalar>(_ x: [S], _ indices: [Int], count: Int) -> [S] {
+        concrete(S.self,
+                 float: { cast(cast(x, to: Float.self).scatteredImpl(indices, count), to: S.self) },
+                 double: { cast(cast(x, to: Double.self).scatteredImpl(indices, count), to: S.self) },
+                 generic: { x.scatteredImpl(indices, count) })
+    }
+}
+
+/// Binary elementwise operations.
+enum BinaryOp { case add, subtract, multiply, divide }
+
+/// Unary elementwise operations (constants as Double, exact for both precisions' values here).
+enum UnaryOp {
+    case negate, scale(Double), shift(Double), exp, log, tanh, sqrt, square, sigmoid, softplus, relu, positiveMask
+}
+
+extension Array where Element: TensorScalar {
+    func gatheredImpl(_ indices: [Int]) -> [Element] {
+        withUnsafeBufferPointer { x in indices.map { x[$0] } }
+    }
+
+    func scatteredImpl(_ indices: [Int], _ count: Int) -> [Element] {
+        var out = [Element](repeating: 0, count: count)
+        withUnsafeBufferPointer { x in out.withUnsafeMutableBufferPointer { o in
+            for (i, k) in indices.enumerated() { o[k] += x[i] }
+        } }
+        return out
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import XCTest
+import QDLearning
+import QDTensor
+
+/// The MNIST and CIFAR-10 readers on small fixtures (valid and broken), the embedded subset, and
+/// the full data in ../shared/data when it is present.
+final class DataTests: XCTestCase {
+    func fixture(_ name: String) throws -> URL {
+        try XCTUnwrap(Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures"))
+    }
+
+    func testReadsRawAndGzippedIDXWithNormalisation() throws {
+        let train = try Datasets.load(.mnist, split: .train, folder: fixture("mnist-good"))
+        let test = try Datasets.load(.mnist, split: .test, folder: fixture("mnist-good"))
+        XCTAssertEqual(train.labels, [7, 0, 9])
+        XCTAssertEqual(train.images.shape, [3, 1, 28, 28])
+        XCTAssertEqual(test.images.values, train.images.values)
+        // pixel (image 1, index 5) is (1·7 + 5) mod 256 = 12
+        XCTAssertEqual(train.images.values[784 + 5], (12 / 255 - 0.1307) / 0.3081, accuracy: 1e-6)
+        XCTAssertTrue(train.name.contains("MNIST train"))
+    }
+
+    func testBrokenFilesNameTheFileAndWhatWasWrong() throws {
+        let cases: [(String, String)] = [
+            ("mnist-wrong-magic", "wrong magic number 0x00000804; expected 0x00000803"),
+            ("mnist-truncated", "promises 3×28×28 = 2352 bytes of data; found 984"),
+            ("mnist-count-mismatch", "2 labels for 3 images"),
+            ("mnist-corrupt-gzip", "gzip data"),
+            ("mnist-bad-label", "label 12 is outside 0...9"),
+        ]
+        for (folder, message) in cases {
+            XCTAssertThrowsError(try Datasets.load(.mnist, split: .train, folder: fixture(folder))) { error in
+                XCTAssertTrue("\(error)".contains(message), "\(folder): \(error)")
+                XCTAssertTrue("\(error)".contains(folder), "\(folder): the message should name the file: \(error)")
+            }
+        }
+        XCTAssertThrowsError(try Datasets.load(.mnist, split: .test, folder: fixture("mnist-truncated"))) {
+            XCTAssertTrue("\($0)".contains("missing (looked for t10k-images-idx3-ubyte and t10k-images-idx3-ubyte.gz)"))
+        }
+    }
+
+    func testReadsCIFARRecordsAndRejectsBrokenOnes() throws {
+        let good = try Datasets.load(.cifar10, split: .test, folder: fixture("cifar-good"), requireStandardSize: false)
+        XCTAssertEqual(good.labels, [3, 8])
+        XCTAssertEqual(good.images.shape, [2, 3, 32, 32])
+        // record 0, green channel pixel 0: byte (31 + 1024) mod 256 = 31
+        XCTAssertEqual(good.images.values[1024], (31 / 255 - 0.4822) / 0.243, accuracy: 1e-6)
+        XCTAssertThrowsError(try Datasets.load(.cifar10, split: .test, folder: fixture("cifar-truncated"), requireStandardSize: false)) {
+            XCTAssertTrue("\($0)".contains("5000 bytes is not a whole number of 3073-byte records"))
+        }
+        XCTAssertThrowsError(try Datasets.load(.cifar10, split: .test, folder: fixture("cifar-bad-label"), requireStandardSize: false)) {
+            XCTAssertTrue("\($0)".contains("record 1 has label 11"))
+        }
+        // by default a batch file must hold the standard 10000 records
+        XCTAssertThrowsError(try Datasets.load(.cifar10, split: .test, folder: fixture("cifar-good"))) {
+            XCTAssertTrue("\($0)".contains("holds 2 records; a CIFAR-10 batch file holds 10000"))
+        }
+    }
+
+    func testEmbeddedSubsetIsClassBalanced() throws {
+        let train = try Datasets.load(.mnist, split: .train), test = try Datasets.load(.mnist, split: .test)
+        XCTAssertEqual(train.classCounts, [Int](repeating: 100, count: 10))
+        XCTAssertEqual(test.classCounts, [Int](repeating: 50, count: 10))
+        XCTAssertTrue(train.name.contains("embedded subset"))
+        let cifar = try Datasets.load(.cifar10, split: .train), cifarTest = try Datasets.load(.cifar10, split: .test)
+        XCTAssertEqual(cifar.classCounts, [Int](repeating: 50, count: 10))
+        XCTAssertEqual(cifarTest.classCounts, [Int](repeating: 20, count: 10))
+        let few = try train.classBalanced(perClass: 3, seed: 1)
+        XCTAssertEqual(few.classCounts, [Int](repeating: 3, count: 10))
+    }
+
+    /// ../shared/data beside the repository (or QD_DATA), when present.
+    func sharedData() throws -> URL {
+        if let env = Datasets.environmentFolder { return env }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let shared = root.deletingLastPathComponent().appendingPathComponent("shared/data")
+        guard FileManager.default.fileExists(atPath: shared.appendingPathComponent("mnist").path) else {
+            throw XCTSkip("SKIPPED: the full MNIST/CIFAR-10 data is not at \(shared.path) and QD_DATA is not set")
+        }
+        return shared
+    }
+
+    func testFullMNISTAndCIFARWhenPresent() throws {
+        let folder = try sharedData()
+        let train = try Datasets.load(.mnist, split: .train, folder: folder), test = try Datasets.load(.mnist, split: .test, folder: folder)
+        XCTAssertEqual(train.count, 60_000)
+        XCTAssertEqual(Array(train.labels.prefix(10)), [5, 0, 4, 1, 9, 2, 1, 3, 1, 4])
+        XCTAssertEqual(Array(test.labels.prefix(10)), [7, 2, 1, 0, 4, 1, 4, 9, 5, 9])
+        XCTAssertEqual(train.classCounts, [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949])
+        let cifar = try Datasets.load(.cifar10, split: .test, folder: folder)
+        XCTAssertEqual(Array(cifar.labels.prefix(10)), [3, 8, 8, 0, 6, 6, 1, 6, 3, 1])
+        XCTAssertEqual(cifar.classCounts, [Int](repeating: 1000, count: 10))
+    }
+}

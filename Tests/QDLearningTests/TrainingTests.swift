@@ -1,0 +1,59 @@
+import XCTest
+import QDLearning
+import QDTensor
+
+/// Optimisers against their formulas, and a short training run that must learn.
+final class TrainingTests: XCTestCase {
+    func testSGDWithMomentumAndWeightDecayFollowsItsFormula() throws {
+        var sgd = SGD<Double>(learningRate: 0.1, momentum: 0.9, weightDecay: 0.01)
+        var p = Tensor<Double>(vector: [1, -2])
+        let g = Tensor<Double>(vector: [0.5, 0.5])
+        try sgd.step(&p, gradient: g)           // b = g + λp = (0.51, 0.48); p −= 0.1·b
+        XCTAssertEqual(p.values[0], 1 - 0.051, accuracy: 1e-12)
+        XCTAssertEqual(p.values[1], -2 - 0.048, accuracy: 1e-12)
+        try sgd.step(&p, gradient: g)           // b = 0.9·b + g + λp
+        XCTAssertEqual(p.values[0], 0.949 - 0.1 * (0.9 * 0.51 + 0.5 + 0.01 * 0.949), accuracy: 1e-12)
+    }
+
+    func testAdamFirstStepMovesByTheLearningRate() throws {
+        var adam = Adam<Double>(learningRate: 0.01)
+        var p = Tensor<Double>(vector: [1, 1])
+        try adam.step(&p, gradient: Tensor<Double>(vector: [3, -0.2]))
+        // m̂ = g, v̂ = g², so the step is η·sign(g) up to ε
+        XCTAssertEqual(p.values[0], 0.99, accuracy: 1e-7)
+        XCTAssertEqual(p.values[1], 1.01, accuracy: 1e-7)
+    }
+
+    func testStepDecayHalvesEveryPeriod() {
+        let s = StepDecay(every: 40, factor: 0.5)
+        XCTAssertEqual(s.rate(base: 0.01, epoch: 39), 0.01)
+        XCTAssertEqual(s.rate(base: 0.01, epoch: 40), 0.005)
+        XCTAssertEqual(s.rate(base: 0.01, epoch: 125), 0.00125)
+    }
+
+    func testNaNGradientStopsTheStepWithAMessage() {
+        var sgd = SGD<Float>(learningRate: 0.1)
+        var p = Tensor<Float>(vector: [1, 2])
+        XCTAssertThrowsError(try sgd.step(&p, gradient: Tensor<Float>(vector: [0, .nan]))) {
+            XCTAssertTrue("\($0)".contains("gradient entry 1 is nan"))
+        }
+        XCTAssertEqual(p.values, [1, 2])
+    }
+
+    func testLeNetLearnsTheEmbeddedMNISTSubset() throws {
+        // 1000 training images, 500 test images; chance is 10%.
+        let train = try Datasets.load(.mnist, split: .train), test = try Datasets.load(.mnist, split: .test)
+        let model = LeNet()
+        let start: Tensor<Float> = model.initialParameters(seed: 1)
+        let trained = try Trainer.train(model, parameters: start, on: train, epochs: 5, batchSize: 32,
+                                        optimizer: SGD<Float>(learningRate: 0.01, momentum: 0.9), seed: 2)
+        let result = try Trainer.evaluate(model, parameters: trained, on: test)
+        XCTAssertGreaterThanOrEqual(result.accuracy, 0.85, "LeNet on 1000 embedded MNIST images reached \(result.accuracy)")
+        XCTAssertEqual(result.confusion.flatMap { $0 }.reduce(0, +), test.count)
+        let again = try Trainer.train(model, parameters: start, on: train, epochs: 1, batchSize: 32,
+                                      optimizer: SGD<Float>(learningRate: 0.01, momentum: 0.9), seed: 2)
+        let again2 = try Trainer.train(model, parameters: start, on: train, epochs: 1, batchSize: 32,
+                                       optimizer: SGD<Float>(learningRate: 0.01, momentum: 0.9), seed: 2)
+        XCTAssertEqual(again.values, again2.values, "the same seed gives the same run")
+    }
+}
