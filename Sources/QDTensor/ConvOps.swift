@@ -56,20 +56,34 @@ private func forEachChunk(_ g: Conv2dGeometry, _ body: (Range<Int>) -> Void) {
     if workers <= 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
 }
 
-/// im2col of images `images` into `cols` [patch, images.count·positions].
+/// The output columns oj whose input column j = oj·s − p + kj lies inside 0..<w.
+@inline(__always)
+private func validColumns(_ g: Conv2dGeometry, _ kj: Int) -> Range<Int> {
+    let lo = max(0, (g.padding - kj + g.stride - 1) / g.stride)
+    let hi = min(g.outWidth, (g.width - 1 + g.padding - kj) / g.stride + 1)
+    return lo..<max(lo, hi)
+}
+
+/// im2col of images `images` into `cols` [patch, images.count·positions]: border cells are zero,
+/// the rest is copied (a `memcpy` per row when the stride is 1).
 private func im2col<S: TensorScalar>(_ x: UnsafePointer<S>, _ g: Conv2dGeometry, _ images: Range<Int>, _ cols: UnsafeMutablePointer<S>) {
     let p = g.positions, width = images.count * p
     for c in 0..<g.inChannels { for ki in 0..<g.kernelHeight { for kj in 0..<g.kernelWidth {
         let row = cols + ((c * g.kernelHeight + ki) * g.kernelWidth + kj) * width
+        let valid = validColumns(g, kj)
         for (ii, n) in images.enumerated() {
             let plane = x + (n * g.inChannels + c) * g.height * g.width
             for oi in 0..<g.outHeight {
                 let i = oi * g.stride - g.padding + ki
                 let dst = row + ii * p + oi * g.outWidth
-                if i < 0 || i >= g.height { for oj in 0..<g.outWidth { dst[oj] = 0 }; continue }
-                for oj in 0..<g.outWidth {
-                    let j = oj * g.stride - g.padding + kj
-                    dst[oj] = j >= 0 && j < g.width ? plane[i * g.width + j] : 0
+                if i < 0 || i >= g.height || valid.isEmpty { dst.update(repeating: 0, count: g.outWidth); continue }
+                if valid.lowerBound > 0 { dst.update(repeating: 0, count: valid.lowerBound) }
+                if valid.upperBound < g.outWidth { (dst + valid.upperBound).update(repeating: 0, count: g.outWidth - valid.upperBound) }
+                let src = plane + i * g.width - g.padding + kj
+                if g.stride == 1 {
+                    (dst + valid.lowerBound).update(from: src + valid.lowerBound, count: valid.count)
+                } else {
+                    for oj in valid { dst[oj] = src[oj * g.stride] }
                 }
             }
         }
@@ -81,15 +95,18 @@ private func col2im<S: TensorScalar>(_ cols: UnsafePointer<S>, _ g: Conv2dGeomet
     let p = g.positions, width = images.count * p
     for c in 0..<g.inChannels { for ki in 0..<g.kernelHeight { for kj in 0..<g.kernelWidth {
         let row = cols + ((c * g.kernelHeight + ki) * g.kernelWidth + kj) * width
+        let valid = validColumns(g, kj)
         for (ii, n) in images.enumerated() {
             let plane = x + (n * g.inChannels + c) * g.height * g.width
             for oi in 0..<g.outHeight {
                 let i = oi * g.stride - g.padding + ki
                 if i < 0 || i >= g.height { continue }
                 let src = row + ii * p + oi * g.outWidth
-                for oj in 0..<g.outWidth {
-                    let j = oj * g.stride - g.padding + kj
-                    if j >= 0 && j < g.width { plane[i * g.width + j] += src[oj] }
+                let dst = plane + i * g.width - g.padding + kj
+                if g.stride == 1 {
+                    for oj in valid { dst[oj] += src[oj] }
+                } else {
+                    for oj in valid { dst[oj * g.stride] += src[oj] }
                 }
             }
         }

@@ -62,6 +62,25 @@ extension Tensor {
 func maxPoolArgmax<T: TensorScalar>(_ x: [T], _ g: (n: Int, c: Int, h: Int, w: Int, oh: Int, ow: Int),
                                    _ kernel: Int, _ s: Int, _ padding: Int) -> [Int] {
     var argmax = [Int](repeating: 0, count: g.n * g.c * g.oh * g.ow)
+    if padding == 0 {
+        // every window lies inside the image: no bounds tests
+        x.withUnsafeBufferPointer { x in argmax.withUnsafeMutableBufferPointer { out in
+            var k = 0
+            for plane in 0..<(g.n * g.c) {
+                let base = plane * g.h * g.w
+                for oi in 0..<g.oh { for oj in 0..<g.ow {
+                    var best = base + oi * s * g.w + oj * s
+                    for di in 0..<kernel {
+                        let row = base + (oi * s + di) * g.w + oj * s
+                        for dj in 0..<kernel where x[row + dj] > x[best] { best = row + dj }
+                    }
+                    out[k] = best
+                    k += 1
+                } }
+            }
+        } }
+        return argmax
+    }
     x.withUnsafeBufferPointer { x in
         var k = 0
         for plane in 0..<(g.n * g.c) {
