@@ -58,20 +58,25 @@ enum Kernels {
     }
 
     private static func unaryImpl<T: TensorScalar>(_ op: UnaryOp, _ x: [T]) -> [T] {
-        switch op {
-        case .negate: return x.map { -$0 }
-        case .scale(let s): let k = T(s); return x.map { $0 * k }
-        case .shift(let s): let k = T(s); return x.map { $0 + k }
-        case .exp: return x.map(T.exp)
-        case .log: return x.map(T.log)
-        case .tanh: return x.map(T.tanh)
-        case .sqrt: return x.map(T.sqrt)
-        case .square: return x.map { $0 * $0 }
-        case .sigmoid: return x.map { 1 / (1 + T.exp(-$0)) }
-        case .softplus: return x.map { $0 > 0 ? $0 + T.log(1 + T.exp(-$0)) : T.log(1 + T.exp($0)) }
-        case .relu: return x.map { $0 > 0 ? $0 : 0 }
-        case .positiveMask: return x.map { $0 > 0 ? 1 : 0 }
-        }
+        var out = [T](repeating: 0, count: x.count)
+        x.withUnsafeBufferPointer { xp in out.withUnsafeMutableBufferPointer { o in
+            let n = o.count
+            switch op {
+            case .negate: for i in 0..<n { o[i] = -xp[i] }
+            case .scale(let s): let k = T(s); for i in 0..<n { o[i] = xp[i] * k }
+            case .shift(let s): let k = T(s); for i in 0..<n { o[i] = xp[i] + k }
+            case .exp: for i in 0..<n { o[i] = T.exp(xp[i]) }
+            case .log: for i in 0..<n { o[i] = T.log(xp[i]) }
+            case .tanh: for i in 0..<n { o[i] = T.tanh(xp[i]) }
+            case .sqrt: for i in 0..<n { o[i] = T.sqrt(xp[i]) }
+            case .square: for i in 0..<n { o[i] = xp[i] * xp[i] }
+            case .sigmoid: for i in 0..<n { o[i] = 1 / (1 + T.exp(-xp[i])) }
+            case .softplus: for i in 0..<n { let v = xp[i]; o[i] = v > 0 ? v + T.log(1 + T.exp(-v)) : T.log(1 + T.exp(v)) }
+            case .relu: for i in 0..<n { o[i] = xp[i] > 0 ? xp[i] : 0 }
+            case .positiveMask: for i in 0..<n { o[i] = xp[i] > 0 ? 1 : 0 }
+            }
+        } }
+        return out
     }
 
     // MARK: layout and reductions
@@ -86,8 +91,54 @@ enum Kernels {
 
     private static func reduceSumImpl<T: TensorScalar>(_ x: [T], _ shape: [Int], _ so: [Int], _ outCount: Int) -> [T] {
         var out = [T](repeating: 0, count: outCount)
+        let n = shape.count
+        guard n > 0, !x.isEmpty else {
+            if !x.isEmpty { out[0] = x[0] }
+            return out
+        }
+        let inner = shape[n - 1], innerStride = so[n - 1]
         x.withUnsafeBufferPointer { xp in out.withUnsafeMutableBufferPointer { o in
-            forEachIndex(shape, contiguousStrides(shape), so) { _, ix, io in o[io] += xp[ix] }
+            // an odometer over the outer axes; the last axis is either summed into one value
+            // (stride 0) or added elementwise (stride 1), both tight loops
+            var counter = [Int](repeating: 0, count: n)
+            var io = 0, ix = 0
+            while ix < xp.count {
+                if innerStride == 0 {
+                    var acc: T = 0
+                    for j in 0..<inner { acc += xp[ix + j] }
+                    o[io] += acc
+                } else {
+                    for j in 0..<inner { o[io + j] += xp[ix + j] }
+                }
+                ix += inner
+                var d = n - 2
+                while d >= 0 {
+                    counter[d] += 1
+                    io += so[d]
+                    if counter[d] < shape[d] { break }
+                    io -= so[d] * shape[d]
+                    counter[d] = 0
+                    d -= 1
+                }
+                if d < 0 { break }
+            }
+        } }
+        return out
+    }
+
+    /// Copies `count` elements from `x` at `from[k]` to `out` at `to[k]` for every block k, into
+    /// `outCount` zeros (slicing, padding and concatenation are all this).
+    static func copyBlocks<S: TensorScalar>(_ x: [S], from: [Int], to: [Int], count: Int, into outCount: Int) -> [S] {
+        concrete(S.self,
+                 float: { cast(copyBlocksImpl(cast(x, to: Float.self), from, to, count, outCount), to: S.self) },
+                 double: { cast(copyBlocksImpl(cast(x, to: Double.self), from, to, count, outCount), to: S.self) },
+                 generic: { copyBlocksImpl(x, from, to, count, outCount) })
+    }
+
+    private static func copyBlocksImpl<T: TensorScalar>(_ x: [T], _ from: [Int], _ to: [Int], _ count: Int, _ outCount: Int) -> [T] {
+        var out = [T](repeating: 0, count: outCount)
+        x.withUnsafeBufferPointer { xp in out.withUnsafeMutableBufferPointer { o in
+            for (f, t) in zip(from, to) where count > 0 { (o.baseAddress! + t).update(from: xp.baseAddress! + f, count: count) }
         } }
         return out
     }

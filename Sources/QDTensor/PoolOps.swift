@@ -62,6 +62,25 @@ extension Tensor {
 func maxPoolArgmax<T: TensorScalar>(_ x: [T], _ g: (n: Int, c: Int, h: Int, w: Int, oh: Int, ow: Int),
                                    _ kernel: Int, _ s: Int, _ padding: Int) -> [Int] {
     var argmax = [Int](repeating: 0, count: g.n * g.c * g.oh * g.ow)
+    if padding == 0 && kernel == 2 && s == 2 {
+        // LeNet's pooling: four candidates per window, compared directly
+        x.withUnsafeBufferPointer { x in argmax.withUnsafeMutableBufferPointer { out in
+            var k = 0
+            for plane in 0..<(g.n * g.c) {
+                let base = plane * g.h * g.w
+                for oi in 0..<g.oh {
+                    let r0 = base + 2 * oi * g.w, r1 = r0 + g.w
+                    for oj in 0..<g.ow {
+                        let a = r0 + 2 * oj, b = a + 1, c = r1 + 2 * oj, d = c + 1
+                        let ab = x[b] > x[a] ? b : a, cd = x[d] > x[c] ? d : c
+                        out[k] = x[cd] > x[ab] ? cd : ab
+                        k += 1
+                    }
+                }
+            }
+        } }
+        return argmax
+    }
     if padding == 0 {
         // every window lies inside the image: no bounds tests
         x.withUnsafeBufferPointer { x in argmax.withUnsafeMutableBufferPointer { out in

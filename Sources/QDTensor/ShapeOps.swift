@@ -45,12 +45,9 @@ extension Tensor {
             throw TensorError.argument("slice: range \(range) is outside 0..<\(shape[a]) of axis \(a) (shape \(shape))")
         }
         let outer = shape[..<a].reduce(1, *), inner = shape[(a + 1)...].reduce(1, *)
-        var out: [Scalar] = []
-        out.reserveCapacity(outer * range.count * inner)
-        for o in 0..<outer {
-            let base = (o * shape[a] + range.lowerBound) * inner
-            out.append(contentsOf: values[base..<(base + range.count * inner)])
-        }
+        let block = range.count * inner
+        let out = Kernels.copyBlocks(values, from: (0..<outer).map { ($0 * shape[a] + range.lowerBound) * inner },
+                                     to: (0..<outer).map { $0 * block }, count: block, into: outer * block)
         var outShape = shape
         outShape[a] = range.count
         return Tensor.record(Tensor(unchecked: outShape, out), [self]) { g in
@@ -64,10 +61,8 @@ extension Tensor {
         guard before >= 0, after >= 0 else { throw TensorError.argument("pad: amounts \(before), \(after) must be ≥ 0") }
         let outer = shape[..<a].reduce(1, *), inner = shape[(a + 1)...].reduce(1, *)
         let n = shape[a], m = n + before + after
-        var out = [Scalar](repeating: 0, count: outer * m * inner)
-        for o in 0..<outer {
-            for k in 0..<(n * inner) { out[(o * m + before) * inner + k] = values[o * n * inner + k] }
-        }
+        let out = Kernels.copyBlocks(values, from: (0..<outer).map { $0 * n * inner }, to: (0..<outer).map { ($0 * m + before) * inner },
+                                     count: n * inner, into: outer * m * inner)
         var outShape = shape
         outShape[a] = m
         return Tensor.record(Tensor(unchecked: outShape, out), [self]) { g in [try g.sliced(axis: a, before..<(before + n))] }
