@@ -2,7 +2,7 @@
 //
 //   qd-bench [--threads T] [--workloads W1,W2,W3,W3F,W4,W5,gate,membw] [--ns 4,8,10,12,16,20]
 //            [--batch 256] [--n-batch 10] [--target-s 1] [--min-reps 5] [--max-reps 200] [--warmup 2]
-//            [--cache-block-bytes 524288]
+//            [--cache-block-bytes 524288] [--data DIR] [--epochs 15]
 import Foundation
 import QDLearning
 import QDSimulator
@@ -121,6 +121,28 @@ do {
             }
             emit(record(w, ["model": "LeNet", "batch": batch, "dtype": "float32",
                             "method": w == "L1" ? "forward + cross-entropy + backward + SGD step" : "forward + gradient with create_graph + Hessian-vector product"]), times: times)
+        case "mnist-lenet":
+            // Full MNIST LeNet training: SGD (lr 0.01, momentum 0.9), batch 64, the rate halved
+            // every 5 epochs; one JSON line per epoch with its seconds and the test accuracy.
+            ConvThreads.count = threads
+            guard let folder = options["data"].map({ URL(fileURLWithPath: $0) }) ?? Datasets.environmentFolder else {
+                FileHandle.standardError.write(Data("qd-bench: mnist-lenet needs --data DIR or QD_DATA\n".utf8))
+                exit(2)
+            }
+            let train = try Datasets.load(.mnist, split: .train, folder: folder), test = try Datasets.load(.mnist, split: .test, folder: folder)
+            let model = LeNet()
+            var theta: Tensor<Float> = model.initialParameters(seed: 1)
+            var sgd = SGD<Float>(learningRate: 0.01, momentum: 0.9)
+            let schedule = StepDecay(every: 5, factor: 0.5)
+            for epoch in 0..<(Int(options["epochs"] ?? "15") ?? 15) {
+                sgd.learningRate = schedule.rate(base: 0.01, epoch: epoch)
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                theta = try Trainer.train(model, parameters: theta, on: train, epochs: 1, batchSize: 64, optimizer: sgd, seed: UInt64(epoch))
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                let result = try Trainer.evaluate(model, parameters: theta, on: test)
+                emit(record(w, ["epoch": epoch + 1, "train": train.name, "test_accuracy": result.accuracy, "test_loss": result.loss,
+                                "learning_rate": sgd.learningRate]), times: [seconds])
+            }
         case "membw":
             let count = 1 << 24  // 256 MiB of complex128, as the anchors' bench_membw.py
             var re = [Double](repeating: 1, count: count), im = re
@@ -135,7 +157,7 @@ do {
             }
             emit(record("membw", ["bytes": 16 * count, "method": "in-place complex scale of 2^24 amplitudes"]), times: times)
         default:
-            FileHandle.standardError.write(Data("qd-bench: unknown workload '\(w)'; known: W1 W2 W3 W3F W4 W5 gate membw L1 L2\n".utf8))
+            FileHandle.standardError.write(Data("qd-bench: unknown workload '\(w)'; known: W1 W2 W3 W3F W4 W5 gate membw L1 L2 mnist-lenet\n".utf8))
             exit(2)
         }
     }
