@@ -20,7 +20,8 @@ let package = Package(
     targets: [
         .target(name: "QDSimulator"),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "QDTensor", dependencies: ["COpenBLAS"]),
+        .systemLibrary(name: "CMalloc"),
+        .target(name: "QDTensor", dependencies: ["COpenBLAS", "CMalloc"]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "QDLearning", dependencies: ["QDTensor", "CZlib"], resources: [.copy("Embedded")]),
         .executableTarget(name: "qd"),

@@ -71,9 +71,12 @@ func maxPoolArgmax<T: TensorScalar>(_ x: [T], _ g: (n: Int, c: Int, h: Int, w: I
                 for oi in 0..<g.oh {
                     let r0 = base + 2 * oi * g.w, r1 = r0 + g.w
                     for oj in 0..<g.ow {
-                        let a = r0 + 2 * oj, b = a + 1, c = r1 + 2 * oj, d = c + 1
-                        let ab = x[b] > x[a] ? b : a, cd = x[d] > x[c] ? d : c
-                        out[k] = x[cd] > x[ab] ? cd : ab
+                        // values compared alongside indices, so the selects need no branches
+                        let a = r0 + 2 * oj, c = r1 + 2 * oj
+                        let va = x[a], vb = x[a + 1], vc = x[c], vd = x[c + 1]
+                        let ab = vb > va ? a + 1 : a, vab = vb > va ? vb : va
+                        let cd = vd > vc ? c + 1 : c, vcd = vd > vc ? vd : vc
+                        out[k] = vcd > vab ? cd : ab
                         k += 1
                     }
                 }

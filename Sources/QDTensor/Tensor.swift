@@ -25,6 +25,7 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
 
     /// A tensor whose element count is known to match (internal: operations build these).
     init(unchecked shape: [Int], _ values: [Scalar], node: GradNode<Scalar>? = nil) {
+        _ = reuseLargeBuffers
         self.shape = shape
         self.values = values
         self.node = node

@@ -54,3 +54,17 @@ public func setBLASThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))
 
 /// Evaluated once, before the first BLAS call.
 private let singleThreadedBLAS: Void = setBLASThreads(1)
+
+#if canImport(Glibc)
+import CMalloc
+
+/// Evaluated once, when the first tensor buffer is made: glibc maps every block above its mmap
+/// threshold (128 KiB by default) afresh and faults it in page by page on every operation; raising
+/// the threshold to 256 MiB lets freed tensor buffers be reused from the heap instead.
+let reuseLargeBuffers: Void = {
+    _ = mallopt(M_MMAP_THRESHOLD, 256 << 20)
+    _ = mallopt(M_TRIM_THRESHOLD, 512 << 20)
+}()
+#else
+let reuseLargeBuffers: Void = ()
+#endif

@@ -1,0 +1,2 @@
+// glibc's malloc tuning (mallopt), used by QDTensor to keep large tensor buffers on the heap.
+#include <malloc.h>
