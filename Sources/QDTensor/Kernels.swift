@@ -18,6 +18,15 @@ enum Kernels {
 
     @inline(__always) static func cast<A, B>(_ x: [A], to: B.Type) -> [B] { unsafeBitCast(x, to: [B].self) }
 
+    /// An array of `count` elements that `fill` writes completely (no zero-fill first).
+    @inline(__always)
+    static func filled<T>(_ count: Int, _ fill: (UnsafeMutableBufferPointer<T>) -> Void) -> [T] {
+        [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            fill(buffer)
+            initialized = count
+        }
+    }
+
     // MARK: elementwise
 
     static func binary<S: TensorScalar>(_ op: BinaryOp, _ a: [S], _ aShape: [Int], _ b: [S], _ bShape: [Int], _ out: [Int]) -> [S] {
@@ -35,8 +44,7 @@ enum Kernels {
     }
 
     private static func binaryImpl<T: TensorScalar>(_ op: BinaryOp, _ a: [T], _ aShape: [Int], _ b: [T], _ bShape: [Int], _ shape: [Int]) -> [T] {
-        var out = [T](repeating: 0, count: shape.reduce(1, *))
-        a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in out.withUnsafeMutableBufferPointer { o in
+        filled(shape.reduce(1, *)) { o in a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in
             if aShape == bShape {
                 switch op {
                 case .add: for i in 0..<o.count { o[i] = x[i] + y[i] }
@@ -54,12 +62,10 @@ enum Kernels {
             case .divide: forEachIndex(shape, sa, sb) { i, ia, ib in o[i] = x[ia] / y[ib] }
             }
         } } }
-        return out
     }
 
     private static func unaryImpl<T: TensorScalar>(_ op: UnaryOp, _ x: [T]) -> [T] {
-        var out = [T](repeating: 0, count: x.count)
-        x.withUnsafeBufferPointer { xp in out.withUnsafeMutableBufferPointer { o in
+        filled(x.count) { o in x.withUnsafeBufferPointer { xp in
             let n = o.count
             switch op {
             case .negate: for i in 0..<n { o[i] = -xp[i] }
@@ -76,7 +82,6 @@ enum Kernels {
             case .positiveMask: for i in 0..<n { o[i] = xp[i] > 0 ? 1 : 0 }
             }
         } }
-        return out
     }
 
     // MARK: layout and reductions
@@ -152,11 +157,9 @@ enum Kernels {
     }
 
     private static func stridedCopyImpl<T: TensorScalar>(_ x: [T], _ shape: [Int], _ strides: [Int]) -> [T] {
-        var out = [T](repeating: 0, count: shape.reduce(1, *))
-        x.withUnsafeBufferPointer { xp in out.withUnsafeMutableBufferPointer { o in
+        return filled(shape.reduce(1, *)) { o in x.withUnsafeBufferPointer { xp in
             forEachIndex(shape, strides, strides) { i, ix, _ in o[i] = xp[ix] }
         } }
-        return out
     }
 
     /// out[i] = x[indices[i]].
@@ -186,7 +189,9 @@ enum UnaryOp {
 
 extension Array where Element: TensorScalar {
     func gatheredImpl(_ indices: [Int]) -> [Element] {
-        withUnsafeBufferPointer { x in indices.map { x[$0] } }
+        Kernels.filled(indices.count) { o in withUnsafeBufferPointer { x in
+            for (i, k) in indices.enumerated() { o[i] = x[k] }
+        } }
     }
 
     func scatteredImpl(_ indices: [Int], _ count: Int) -> [Element] {
