@@ -21,6 +21,14 @@ final class DataTests: XCTestCase {
         XCTAssertTrue(train.name.contains("MNIST train"))
     }
 
+    func testFashionMNISTUsesTheSameFilesWithItsOwnNormalisation() throws {
+        let fashion = try Datasets.load(.fashionMNIST, split: .train, folder: fixture("mnist-good"))
+        XCTAssertEqual(fashion.labels, [7, 0, 9])
+        XCTAssertEqual(fashion.images.values[784 + 5], (12 / 255 - 0.2860) / 0.3530, accuracy: 1e-6)
+        XCTAssertTrue(fashion.name.hasPrefix("Fashion-MNIST train"))
+        XCTAssertThrowsError(try Datasets.load(.fashionMNIST, split: .train)) { XCTAssertTrue("\($0)".contains("no subset is embedded")) }
+    }
+
     func testBrokenFilesNameTheFileAndWhatWasWrong() throws {
         let cases: [(String, String)] = [
             ("mnist-wrong-magic", "wrong magic number 0x00000804; expected 0x00000803"),

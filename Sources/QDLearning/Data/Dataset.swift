@@ -55,18 +55,35 @@ public struct Dataset: Sendable {
 
 /// The datasets qd reads, with their standard file names and the reference normalisation.
 public enum DatasetKind: String, Sendable, CaseIterable {
-    case mnist, cifar10
+    case mnist, fashionMNIST = "fashion-mnist", cifar10
 
-    /// Per-channel means and standard deviations of the reference code.
+    /// Per-channel means and standard deviations (MNIST and CIFAR-10 as in the reference code;
+    /// Fashion-MNIST's training-set statistics).
     public var normalization: (mean: [Float], std: [Float]) {
         switch self {
         case .mnist: return ([0.1307], [0.3081])
+        case .fashionMNIST: return ([0.2860], [0.3530])
         case .cifar10: return ([0.4914, 0.4822, 0.4465], [0.247, 0.243, 0.261])
         }
     }
 
     /// The sub-folder the standard distribution uses.
-    var folderName: String { self == .mnist ? "mnist" : "cifar-10-batches-bin" }
+    var folderName: String {
+        switch self {
+        case .mnist: return "mnist"
+        case .fashionMNIST: return "fashion-mnist"
+        case .cifar10: return "cifar-10-batches-bin"
+        }
+    }
+
+    /// The name shown in a dataset's description.
+    var title: String {
+        switch self {
+        case .mnist: return "MNIST"
+        case .fashionMNIST: return "Fashion-MNIST"
+        case .cifar10: return "CIFAR-10"
+        }
+    }
 }
 
 /// Training or test split.
@@ -91,15 +108,18 @@ public enum Datasets {
             dir = FileManager.default.fileExists(atPath: nested.path) ? nested : f
             label = dir.path
         } else {
+            guard kind != .fashionMNIST else {
+                throw DataError(file: "Fashion-MNIST", "no subset is embedded; give a data folder holding its IDX files")
+            }
             guard let embedded = Bundle.module.url(forResource: kind.rawValue, withExtension: nil, subdirectory: "Embedded") else {
                 throw DataError(file: "Embedded/\(kind.rawValue)", "the embedded subset is missing from the package resources")
             }
             dir = embedded
             label = "embedded subset"
         }
-        let name = "\(kind == .mnist ? "MNIST" : "CIFAR-10") \(split.rawValue) (\(label))"
+        let name = "\(kind.title) \(split.rawValue) (\(label))"
         switch kind {
-        case .mnist: return try loadMNIST(dir, split: split, name: name)
+        case .mnist, .fashionMNIST: return try loadIDXImages(dir, split: split, name: name, kind: kind)
         case .cifar10: return try loadCIFAR10(dir, split: split, name: name, standard: folder != nil && requireStandardSize)
         }
     }
@@ -113,20 +133,21 @@ public enum Datasets {
         throw DataError(file: dir.appendingPathComponent(base).path, "missing (looked for \(base) and \(base).gz)")
     }
 
-    static func loadMNIST(_ dir: URL, split: Split, name: String) throws -> Dataset {
+    /// MNIST or Fashion-MNIST: 28×28 unsigned-byte IDX images and labels under the standard names.
+    static func loadIDXImages(_ dir: URL, split: Split, name: String, kind: DatasetKind) throws -> Dataset {
         let prefix = split == .train ? "train" : "t10k"
         let imageFile = try file(dir, "\(prefix)-images-idx3-ubyte"), labelFile = try file(dir, "\(prefix)-labels-idx1-ubyte")
         let (dims, pixels) = try IDX.parse(readMaybeGzipped(imageFile), rank: 3, file: imageFile.path)
         let (ldims, labelBytes) = try IDX.parse(readMaybeGzipped(labelFile), rank: 1, file: labelFile.path)
         guard dims[1] == 28, dims[2] == 28 else {
-            throw DataError(file: imageFile.path, "images are \(dims[1])×\(dims[2]); MNIST images are 28×28")
+            throw DataError(file: imageFile.path, "images are \(dims[1])×\(dims[2]); \(kind.title) images are 28×28")
         }
         guard ldims[0] == dims[0] else {
             throw DataError(file: labelFile.path, "\(ldims[0]) labels for \(dims[0]) images in \(imageFile.lastPathComponent)")
         }
         let labels = labelBytes.map(Int.init)
         if let bad = labels.first(where: { $0 > 9 }) { throw DataError(file: labelFile.path, "label \(bad) is outside 0...9") }
-        let (mean, std) = DatasetKind.mnist.normalization
+        let (mean, std) = kind.normalization
         let values = pixels.map { (Float($0) / 255 - mean[0]) / std[0] }
         return Dataset(name: name, images: try Tensor(shape: [dims[0], 1, 28, 28], values: values), labels: labels, classes: 10)
     }
