@@ -6,7 +6,7 @@ public enum GradCheck {
     /// with step `epsilon`.
     public static func gradientError(_ inputs: [Tensor<Double>], epsilon: Double = 1e-6, seed: UInt64 = 7,
                                      _ f: ([Tensor<Double>]) throws -> Tensor<Double>) throws -> Double {
-        var rng = CheckGenerator(seed: seed)
+        var rng = SeededRandom(seed: seed)
         let probe = try f(inputs.map { $0.detached })
         let weights = Tensor<Double>.normal(probe.shape, using: &rng)
         func loss(_ xs: [Tensor<Double>]) throws -> Tensor<Double> { try (f(xs) * weights).sum() }
@@ -33,7 +33,7 @@ public enum GradCheck {
     /// itself checked by ``gradientError(_:epsilon:seed:_:)`` (second derivatives).
     public static func secondGradientError(_ inputs: [Tensor<Double>], epsilon: Double = 1e-5, seed: UInt64 = 11,
                                            _ f: @escaping ([Tensor<Double>]) throws -> Tensor<Double>) throws -> Double {
-        var rng = CheckGenerator(seed: seed ^ 0x5bd1)
+        var rng = SeededRandom(seed: seed ^ 0x5bd1)
         let probe = try f(inputs.map { $0.detached })
         let weights = Tensor<Double>.normal(probe.shape, using: &rng)
         return try gradientError(inputs, epsilon: epsilon, seed: seed) { xs in
@@ -45,15 +45,3 @@ public enum GradCheck {
     }
 }
 
-/// SplitMix64, so checks are reproducible.
-struct CheckGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

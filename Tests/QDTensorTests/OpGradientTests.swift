@@ -3,7 +3,7 @@ import QDTensor
 
 /// gradcheck and gradgradcheck (central differences in Float64) on every operation.
 final class OpGradientTests: XCTestCase {
-    var rng = TestGenerator(seed: 3)
+    var rng = SeededRandom(seed: 3)
 
     func random(_ shape: [Int], offset: Double = 0) -> Tensor<Double> {
         Tensor<Double>.normal(shape, mean: offset, using: &rng)
@@ -105,15 +105,3 @@ final class OpGradientTests: XCTestCase {
     }
 }
 
-/// SplitMix64 for reproducible test data.
-struct TestGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -4,7 +4,7 @@ import QDTensor
 /// Operations against slow, obvious references, and errors for bad shapes.
 final class TensorReferenceTests: XCTestCase {
     func testConv2dMatchesNaiveLoop() throws {
-        var rng = TestGenerator(seed: 5)
+        var rng = SeededRandom(seed: 5)
         for (stride, padding) in [(1, 0), (1, 2), (2, 1), (3, 0)] {
             let x = Tensor<Double>.normal([3, 2, 7, 6], using: &rng), w = Tensor<Double>.normal([4, 2, 3, 2], using: &rng)
             let y = try x.conv2d(w, stride: stride, padding: padding)
@@ -22,7 +22,7 @@ final class TensorReferenceTests: XCTestCase {
     }
 
     func testFloatAndDoubleAgree() throws {
-        var rng = TestGenerator(seed: 6)
+        var rng = SeededRandom(seed: 6)
         let x = Tensor<Double>.normal([2, 3, 8, 8], using: &rng), w = Tensor<Double>.normal([5, 3, 3, 3], using: &rng)
         let yd = try x.conv2d(w, padding: 1).maxPool2d(kernel: 2).relu()
         let yf = try x.converted(to: Float.self).conv2d(w.converted(to: Float.self), padding: 1).maxPool2d(kernel: 2).relu()
@@ -41,7 +41,7 @@ final class TensorReferenceTests: XCTestCase {
 
     func testHessianVectorProductOfAQuadraticIsExact() throws {
         // f(x) = ½ xᵀAx with symmetric A has Hessian A, so H·v = A·v exactly.
-        var rng = TestGenerator(seed: 7)
+        var rng = SeededRandom(seed: 7)
         let m = Tensor<Double>.normal([4, 4], using: &rng)
         let a = try m + m.transposed()
         let x = Tensor<Double>.normal([4, 1], using: &rng).requiringGrad()
