@@ -15,12 +15,13 @@ for T in $THREADS; do
   export OMP_NUM_THREADS=$T MKL_NUM_THREADS=$T OPENBLAS_NUM_THREADS=$T
   echo "[$(date +%T)] threads=$T qd-bench" >&2
   .build/release/qd-bench --threads "$T" >> "$OUT"
-  echo "[$(date +%T)] threads=$T anchors: membw, gate pass, qulacs, lightning, torch, PennyLane W5" >&2
+  echo "[$(date +%T)] threads=$T anchors: membw, gate pass, qulacs, lightning, torch, PennyLane W5, torch L1/L2" >&2
   $PY $SIM/bench_membw.py --threads "$T" >> "$OUT"
   for s in lightning qulacs; do $PY $SIM/bench_gate.py --threads "$T" --sims $s --n 20 >> "$OUT"; done
   $PY $SIM/bench_qulacs.py --threads "$T" --workloads W1,W2,W3,W3F,W4 >> "$OUT"
   $PY $SIM/bench_pennylane.py --device lightning.qubit --threads "$T" --workloads W1,W2,W3,W3F,W4 >> "$OUT"
   $PY $SIM/bench_torch.py --threads "$T" --workloads W1,W2,W3,W3F,W4 >> "$OUT"
   $PY scripts/anchor_w5_pennylane.py --threads "$T" >> "$OUT"
+  $PY ../shared/anchors/bench_torch_dd.py --threads "$T" --workloads L1,L2 --reps 10 2>/dev/null | grep '"workload": "L' >> "$OUT"
 done
 python3 scripts/compare.py "$OUT"

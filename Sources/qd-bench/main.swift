@@ -1,6 +1,6 @@
 // qd-bench: named workloads, one JSON object per line, in the shape of ../shared/anchors.
 //
-//   qd-bench [--threads T] [--workloads W1,W2,W3,W3F,W4,W5,gate,membw] [--ns 4,8,10,12,16,20]
+//   qd-bench [--threads T] [--workloads W1,W2,W3,W3F,W4,W5,gate,membw,L1,L2,mnist-lenet] [--ns 4,8,10,12,16,20]
 //            [--batch 256] [--n-batch 10] [--target-s 1] [--min-reps 5] [--max-reps 200] [--warmup 2]
 //            [--cache-block-bytes 524288] [--data DIR] [--epochs 15]
 import Foundation
@@ -18,7 +18,7 @@ while let key = argv.popFirst() {
     options[String(key.dropFirst(2))] = value
 }
 let threads = Int(options["threads"] ?? "1") ?? 1
-let workloads = (options["workloads"] ?? "W1,W2,W3,W3F,W4,W5,gate,membw").split(separator: ",").map(String.init)
+let workloads = (options["workloads"] ?? "W1,W2,W3,W3F,W4,W5,gate,membw,L1,L2").split(separator: ",").map(String.init)
 let ns = (options["ns"] ?? "4,8,10,12,16,20").split(separator: ",").compactMap { Int($0) }
 let batch = Int(options["batch"] ?? "256") ?? 256
 let nBatch = Int(options["n-batch"] ?? "10") ?? 10
