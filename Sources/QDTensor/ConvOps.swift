@@ -64,53 +64,55 @@ private func validColumns(_ g: Conv2dGeometry, _ kj: Int) -> Range<Int> {
     return lo..<max(lo, hi)
 }
 
-/// im2col of images `images` into `cols` [patch, images.count·positions]: border cells are zero,
-/// the rest is copied (a `memcpy` per row when the stride is 1).
-private func im2col<S: TensorScalar>(_ x: UnsafePointer<S>, _ g: Conv2dGeometry, _ images: Range<Int>, _ cols: UnsafeMutablePointer<S>) {
+/// Walks the rows of an im2col matrix for `images`: for every (channel, ki, kj), image and output
+/// row oi, calls `body(dst, src, valid)` with `dst` the offset of that output row in the matrix,
+/// `src` the offset in the images of input row i = oi·s − p + ki shifted by kj − p (nil when the
+/// row is padding), and `valid` the output columns that read inside the image.
+@inline(__always)
+private func forEachPatchRow(_ g: Conv2dGeometry, _ images: Range<Int>, _ body: (Int, Int?, Range<Int>) -> Void) {
     let p = g.positions, width = images.count * p
     for c in 0..<g.inChannels { for ki in 0..<g.kernelHeight { for kj in 0..<g.kernelWidth {
-        let row = cols + ((c * g.kernelHeight + ki) * g.kernelWidth + kj) * width
+        let row = ((c * g.kernelHeight + ki) * g.kernelWidth + kj) * width
         let valid = validColumns(g, kj)
         for (ii, n) in images.enumerated() {
-            let plane = x + (n * g.inChannels + c) * g.height * g.width
+            let plane = (n * g.inChannels + c) * g.height * g.width
             for oi in 0..<g.outHeight {
                 let i = oi * g.stride - g.padding + ki
-                let dst = row + ii * p + oi * g.outWidth
-                if i < 0 || i >= g.height || valid.isEmpty { dst.update(repeating: 0, count: g.outWidth); continue }
-                if valid.lowerBound > 0 { dst.update(repeating: 0, count: valid.lowerBound) }
-                if valid.upperBound < g.outWidth { (dst + valid.upperBound).update(repeating: 0, count: g.outWidth - valid.upperBound) }
-                let src = plane + i * g.width - g.padding + kj
-                if g.stride == 1 {
-                    (dst + valid.lowerBound).update(from: src + valid.lowerBound, count: valid.count)
-                } else {
-                    for oj in valid { dst[oj] = src[oj * g.stride] }
-                }
+                let inside = i >= 0 && i < g.height
+                body(row + ii * p + oi * g.outWidth, inside ? plane + i * g.width - g.padding + kj : nil, valid)
             }
         }
     } } }
 }
 
+/// im2col of images `images` into `cols` [patch, images.count·positions]: padding cells are zero,
+/// the rest is copied (a `memcpy` per row when the stride is 1).
+private func im2col<S: TensorScalar>(_ x: UnsafePointer<S>, _ g: Conv2dGeometry, _ images: Range<Int>, _ cols: UnsafeMutablePointer<S>) {
+    forEachPatchRow(g, images) { dstOffset, srcOffset, valid in
+        let dst = cols + dstOffset
+        guard let so = srcOffset, !valid.isEmpty else { dst.update(repeating: 0, count: g.outWidth); return }
+        if valid.lowerBound > 0 { dst.update(repeating: 0, count: valid.lowerBound) }
+        if valid.upperBound < g.outWidth { (dst + valid.upperBound).update(repeating: 0, count: g.outWidth - valid.upperBound) }
+        let src = x + so
+        if g.stride == 1 {
+            (dst + valid.lowerBound).update(from: src + valid.lowerBound, count: valid.count)
+        } else {
+            for oj in valid { dst[oj] = src[oj * g.stride] }
+        }
+    }
+}
+
 /// col2im: adds `cols` [patch, images.count·positions] back into the images (the transpose of im2col).
 private func col2im<S: TensorScalar>(_ cols: UnsafePointer<S>, _ g: Conv2dGeometry, _ images: Range<Int>, _ x: UnsafeMutablePointer<S>) {
-    let p = g.positions, width = images.count * p
-    for c in 0..<g.inChannels { for ki in 0..<g.kernelHeight { for kj in 0..<g.kernelWidth {
-        let row = cols + ((c * g.kernelHeight + ki) * g.kernelWidth + kj) * width
-        let valid = validColumns(g, kj)
-        for (ii, n) in images.enumerated() {
-            let plane = x + (n * g.inChannels + c) * g.height * g.width
-            for oi in 0..<g.outHeight {
-                let i = oi * g.stride - g.padding + ki
-                if i < 0 || i >= g.height { continue }
-                let src = row + ii * p + oi * g.outWidth
-                let dst = plane + i * g.width - g.padding + kj
-                if g.stride == 1 {
-                    for oj in valid { dst[oj] += src[oj] }
-                } else {
-                    for oj in valid { dst[oj * g.stride] += src[oj] }
-                }
-            }
+    forEachPatchRow(g, images) { srcOffset, dstOffset, valid in
+        guard let d = dstOffset else { return }
+        let src = cols + srcOffset, dst = x + d
+        if g.stride == 1 {
+            for oj in valid { dst[oj] += src[oj] }
+        } else {
+            for oj in valid { dst[oj * g.stride] += src[oj] }
         }
-    } } }
+    }
 }
 
 /// Convolution and its two gradients. The three are linear in each argument and transposes of
