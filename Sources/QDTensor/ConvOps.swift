@@ -45,6 +45,15 @@ public enum ConvThreads {
     nonisolated(unsafe) public static var count = ProcessInfo.processInfo.activeProcessorCount
 }
 
+/// Calls `body` on `count` independent items split into contiguous ranges across
+/// ``ConvThreads/count`` threads, when `work` (elements touched) is large enough to pay for it.
+@inline(__always)
+func forEachRange(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
+    let parts = work >= 1 << 17 ? min(ConvThreads.count, count) : 1
+    if parts <= 1 { body(0..<count); return }
+    DispatchQueue.concurrentPerform(iterations: parts) { p in body((count * p / parts)..<(count * (p + 1) / parts)) }
+}
+
 /// Runs `body(images)` over chunks of the batch, spread over ``ConvThreads/count`` threads.
 private func forEachChunk(_ g: Conv2dGeometry, _ body: (Range<Int>) -> Void) {
     let per = chunkImages(g)

@@ -46,11 +46,13 @@ enum Kernels {
     private static func binaryImpl<T: TensorScalar>(_ op: BinaryOp, _ a: [T], _ aShape: [Int], _ b: [T], _ bShape: [Int], _ shape: [Int]) -> [T] {
         filled(shape.reduce(1, *)) { o in a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in
             if aShape == bShape {
-                switch op {
-                case .add: for i in 0..<o.count { o[i] = x[i] + y[i] }
-                case .subtract: for i in 0..<o.count { o[i] = x[i] - y[i] }
-                case .multiply: for i in 0..<o.count { o[i] = x[i] * y[i] }
-                case .divide: for i in 0..<o.count { o[i] = x[i] / y[i] }
+                forEachRange(o.count, work: o.count) { r in
+                    switch op {
+                    case .add: for i in r { o[i] = x[i] + y[i] }
+                    case .subtract: for i in r { o[i] = x[i] - y[i] }
+                    case .multiply: for i in r { o[i] = x[i] * y[i] }
+                    case .divide: for i in r { o[i] = x[i] / y[i] }
+                    }
                 }
                 return
             }

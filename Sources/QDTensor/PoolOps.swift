@@ -65,9 +65,9 @@ func maxPoolArgmax<T: TensorScalar>(_ x: [T], _ g: (n: Int, c: Int, h: Int, w: I
     if padding == 0 && kernel == 2 && s == 2 {
         // LeNet's pooling: four candidates per window, compared directly
         x.withUnsafeBufferPointer { x in argmax.withUnsafeMutableBufferPointer { out in
-            var k = 0
-            for plane in 0..<(g.n * g.c) {
+            forEachRange(g.n * g.c, work: x.count) { planes in for plane in planes {
                 let base = plane * g.h * g.w
+                var k = plane * g.oh * g.ow
                 for oi in 0..<g.oh {
                     let r0 = base + 2 * oi * g.w, r1 = r0 + g.w
                     for oj in 0..<g.ow {
@@ -80,7 +80,7 @@ func maxPoolArgmax<T: TensorScalar>(_ x: [T], _ g: (n: Int, c: Int, h: Int, w: I
                         k += 1
                     }
                 }
-            }
+            } }
         } }
         return argmax
     }

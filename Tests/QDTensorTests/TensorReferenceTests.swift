@@ -29,6 +29,22 @@ final class TensorReferenceTests: XCTestCase {
         for (a, b) in zip(yd.values, yf.values) { XCTAssertEqual(a, Double(b), accuracy: 1e-4) }
     }
 
+    func testThreadedKernelsMatchOneThread() throws {
+        // Large inputs take the split paths (pooling by planes, elementwise by ranges, conv by chunks).
+        var rng = SeededRandom(seed: 8)
+        let x = Tensor<Float>.normal([16, 6, 28, 28], using: &rng), y = Tensor<Float>.normal([16, 6, 28, 28], using: &rng)
+        let w = Tensor<Float>.normal([4, 6, 5, 5], using: &rng)
+        func run() throws -> [Float] {
+            try (x * y).maxPool2d(kernel: 2).values + (x + y).conv2d(w, padding: 2).values
+        }
+        let saved = ConvThreads.count
+        defer { ConvThreads.count = saved }
+        ConvThreads.count = 1
+        let serial = try run()
+        ConvThreads.count = 2
+        XCTAssertEqual(try run(), serial)
+    }
+
     func testKnownValues() throws {
         let a = try Tensor<Double>(shape: [2, 2], values: [1, 2, 3, 4]), b = try Tensor<Double>(shape: [2, 2], values: [5, 6, 7, 8])
         XCTAssertEqual(try a.matmul(b).values, [19, 22, 43, 50])
