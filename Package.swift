@@ -32,6 +32,6 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "QDTensorTests", dependencies: ["QDTensor"]),
-        .testTarget(name: "QDLearningTests", dependencies: ["QDLearning", "QDTensor"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "QDLearningTests", dependencies: ["QDLearning", "QDTensor", "QDSimulator"], resources: [.copy("Fixtures")]),
     ]
 )

@@ -113,6 +113,16 @@ extension Tensor {
         return Tensor.record(elementwise(.relu), [self]) { g in [try g * mask] }
     }
 
+    /// sin x; ∂ = g·cos x.
+    public func sin() -> Tensor {
+        Tensor.record(elementwise(.sin), [self]) { g in [try g * self.cos()] }
+    }
+
+    /// cos x; ∂ = −g·sin x.
+    public func cos() -> Tensor {
+        Tensor.record(elementwise(.cos), [self]) { g in [try g * self.sin().negated()] }
+    }
+
     /// √x; ∂ = g/(2√x).
     public func sqrt() -> Tensor {
         Tensor.record(elementwise(.sqrt), [self]) { g in [try g / (self.sqrt() * 2)] }

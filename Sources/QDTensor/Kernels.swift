@@ -82,6 +82,8 @@ enum Kernels {
             case .softplus: for i in 0..<n { let v = xp[i]; o[i] = v > 0 ? v + T.log(1 + T.exp(-v)) : T.log(1 + T.exp(v)) }
             case .relu: for i in 0..<n { o[i] = xp[i] > 0 ? xp[i] : 0 }
             case .positiveMask: for i in 0..<n { o[i] = xp[i] > 0 ? 1 : 0 }
+            case .sin: for i in 0..<n { o[i] = T.sin(xp[i]) }
+            case .cos: for i in 0..<n { o[i] = T.cos(xp[i]) }
             }
         } }
     }
@@ -186,7 +188,7 @@ enum BinaryOp { case add, subtract, multiply, divide }
 
 /// Unary elementwise operations (constants as Double, exact for both precisions' values here).
 enum UnaryOp {
-    case negate, scale(Double), shift(Double), exp, log, tanh, sqrt, square, sigmoid, softplus, relu, positiveMask
+    case negate, scale(Double), shift(Double), exp, log, tanh, sqrt, square, sigmoid, softplus, relu, positiveMask, sin, cos
 }
 
 extension Array where Element: TensorScalar {

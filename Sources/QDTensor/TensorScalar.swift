@@ -10,6 +10,8 @@ public protocol TensorScalar: BinaryFloatingPoint, Sendable where Self.RawSignif
     static func log(_ x: Self) -> Self
     static func tanh(_ x: Self) -> Self
     static func sqrt(_ x: Self) -> Self
+    static func sin(_ x: Self) -> Self
+    static func cos(_ x: Self) -> Self
 
     /// C ← α·op(A)·op(B) + β·C for row-major A, B, C (BLAS `gemm`).
     static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Self,
@@ -22,6 +24,8 @@ extension Float: TensorScalar {
     public static func log(_ x: Float) -> Float { Foundation.log(x) }
     public static func tanh(_ x: Float) -> Float { Foundation.tanh(x) }
     public static func sqrt(_ x: Float) -> Float { x.squareRoot() }
+    public static func sin(_ x: Float) -> Float { Foundation.sin(x) }
+    public static func cos(_ x: Float) -> Float { Foundation.cos(x) }
 
     public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -37,6 +41,8 @@ extension Double: TensorScalar {
     public static func log(_ x: Double) -> Double { Foundation.log(x) }
     public static func tanh(_ x: Double) -> Double { Foundation.tanh(x) }
     public static func sqrt(_ x: Double) -> Double { x.squareRoot() }
+    public static func sin(_ x: Double) -> Double { Foundation.sin(x) }
+    public static func cos(_ x: Double) -> Double { Foundation.cos(x) }
 
     public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Double,
                             a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,

@@ -35,6 +35,8 @@ final class OpGradientTests: XCTestCase {
         try check("exp", [x]) { $0[0].exp() }
         try check("log", [positive]) { $0[0].log() }
         try check("tanh", [x]) { $0[0].tanh() }
+        try check("sin", [x]) { $0[0].sin() }
+        try check("cos", [x]) { $0[0].cos() }
         try check("sigmoid", [x]) { $0[0].sigmoid() }
         try check("softplus", [x]) { $0[0].softplus() }
         try check("sqrt", [positive]) { $0[0].sqrt() }

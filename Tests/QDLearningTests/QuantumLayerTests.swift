@@ -1,0 +1,58 @@
+import XCTest
+import QDLearning
+import QDSimulator
+import QDTensor
+
+/// The differentiable quantum layer against the native simulator (values and adjoint gradients),
+/// and its second derivatives against finite differences.
+final class QuantumLayerTests: XCTestCase {
+    func testMatchesTheNativeSimulatorInValueAndGradient() throws {
+        for (n, layers, features) in [(6, 3, 64), (4, 2, 13), (3, 2, 8)] {
+            var rng = SeededRandom(seed: UInt64(10 * n + layers))
+            let layer = try QuantumLayer(qubits: n, layers: layers)
+            let batch = 5
+            let h = Tensor<Double>.normal([batch, features], using: &rng)
+            let angles = Tensor<Double>.uniform([layer.angleCount], low: 0, high: 2 * .pi, using: &rng)
+            let herm = Tensor<Double>.normal([layer.hermitianCount], using: &rng)
+            let upstream = Tensor<Double>.normal([batch, n], using: &rng)
+
+            let (hl, al, pl) = (h.requiringGrad(), angles.requiringGrad(), herm.requiringGrad())
+            let q = try layer(hl, angles: al, hermitian: pl)
+            let grads = try Autograd.gradients(of: (q * upstream).sum(), wrt: [hl, al, pl])
+
+            var c = try Circuit(qubits: n)
+            try c.amplitudeEmbedding(features: 0..<features, wires: Array(0..<n))
+            try c.stronglyEntanglingLayers(layers: layers, wires: Array(0..<n))
+            let obs = (0..<n).map { Observable.trainableHermitian(wires: [$0], offset: 8 * $0) }
+            let (e, g) = try Simulator(threads: 1).vectorJacobianProduct(
+                c, observables: obs, trainable: angles.values, observableParameters: herm.values,
+                inputs: Inputs(batch: batch, features: features, values: h.values), upstream: upstream.values)
+            for (a, b) in zip(q.values, e.values) { XCTAssertEqual(a, b, accuracy: 1e-12, "n=\(n): value") }
+            for (a, b) in zip(grads[0].values, g.inputs) { XCTAssertEqual(a, b, accuracy: 1e-10, "n=\(n): input gradient") }
+            for (a, b) in zip(grads[1].values, g.trainable) { XCTAssertEqual(a, b, accuracy: 1e-10, "n=\(n): angle gradient") }
+            for (a, b) in zip(grads[2].values, g.observable) { XCTAssertEqual(a, b, accuracy: 1e-10, "n=\(n): Hermitian gradient") }
+        }
+    }
+
+    func testSecondDerivativesMatchFiniteDifferences() throws {
+        let layer = try QuantumLayer(qubits: 3, layers: 2)
+        var rng = SeededRandom(seed: 4)
+        let inputs = [Tensor<Double>.normal([2, 8], using: &rng),
+                      Tensor<Double>.uniform([layer.angleCount], low: 0, high: 6, using: &rng),
+                      Tensor<Double>.normal([layer.hermitianCount], using: &rng)]
+        let f = { (x: [Tensor<Double>]) throws -> Tensor<Double> in try layer(x[0], angles: x[1], hermitian: x[2]) }
+        XCTAssertLessThan(try GradCheck.gradientError(inputs, f), 1e-6)
+        XCTAssertLessThan(try GradCheck.secondGradientError(inputs, f), 1e-4)
+    }
+
+    func testBadShapesNameWhatIsExpected() throws {
+        let layer = try QuantumLayer(qubits: 3, layers: 1)
+        XCTAssertThrowsError(try layer(Tensor<Double>.ones([2, 9]), angles: .zeros([9]), hermitian: .zeros([24]))) {
+            XCTAssertTrue("\($0)".contains("1 ≤ F ≤ 2^3 = 8"))
+        }
+        XCTAssertThrowsError(try layer(Tensor<Double>.ones([2, 8]), angles: .zeros([8]), hermitian: .zeros([24]))) {
+            XCTAssertTrue("\($0)".contains("needs angles [9]"))
+        }
+        XCTAssertThrowsError(try QuantumLayer(qubits: 0, layers: 1))
+    }
+}
