@@ -15,8 +15,7 @@ public struct LeNet: Model {
     public init(input: Input = .mnist) {
         self.input = input
         var l = ParameterLayout()
-        l.add("conv1.weight", [6, input == .mnist ? 1 : 3, 5, 5]); l.add("conv1.bias", [6])
-        l.add("conv2.weight", [16, 6, 5, 5]); l.add("conv2.bias", [16])
+        LeNet.addConvolutionStack(&l, input: input)
         l.add("fc1.weight", [120, 400]); l.add("fc1.bias", [120])
         l.add("fc2.weight", [84, 120]); l.add("fc2.bias", [84])
         l.add("fc3.weight", [10, 84]); l.add("fc3.bias", [10])
@@ -28,7 +27,18 @@ public struct LeNet: Model {
     /// The 400 features after the second pooling, [B, 400].
     public func features<S: TensorScalar>(_ x: Tensor<S>, parameters p: Tensor<S>) throws -> Tensor<S> {
         try checkInput(x)
-        let v = { (name: String) in try self.layout.view(name, in: p) }
+        return try LeNet.convolutionStack(x, layout: layout, parameters: p, input: input)
+    }
+
+    /// Adds the convolution blocks of LeNet (conv1, conv2 and their biases) to `layout`.
+    static func addConvolutionStack(_ layout: inout ParameterLayout, input: Input) {
+        layout.add("conv1.weight", [6, input == .mnist ? 1 : 3, 5, 5]); layout.add("conv1.bias", [6])
+        layout.add("conv2.weight", [16, 6, 5, 5]); layout.add("conv2.bias", [16])
+    }
+
+    /// conv 6@5×5 → ReLU → maxpool 2 → conv 16@5×5 → ReLU → maxpool 2 → flatten to [B, 400].
+    static func convolutionStack<S: TensorScalar>(_ x: Tensor<S>, layout: ParameterLayout, parameters p: Tensor<S>, input: Input) throws -> Tensor<S> {
+        let v = { (name: String) in try layout.view(name, in: p) }
         let h1 = try x.conv2d(v("conv1.weight"), bias: v("conv1.bias"), padding: input == .mnist ? 2 : 0).relu().maxPool2d(kernel: 2)
         let h2 = try h1.conv2d(v("conv2.weight"), bias: v("conv2.bias")).relu().maxPool2d(kernel: 2)
         return try h2.reshaped([x.shape[0], 400])

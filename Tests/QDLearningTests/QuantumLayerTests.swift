@@ -56,3 +56,46 @@ final class QuantumLayerTests: XCTestCase {
         XCTAssertThrowsError(try QuantumLayer(qubits: 0, layers: 1))
     }
 }
+
+/// The quantum LeNet: size, initialisation, and second derivatives through the whole network.
+final class QuantumLeNetTests: XCTestCase {
+    func testParameterCountAndInitialisation() throws {
+        let model = try QuantumLeNet()
+        XCTAssertEqual(model.layout.count, 59_369)
+        let p: Tensor<Double> = model.initialParameters(seed: 3)
+        let alpha = model.layout.entry("alpha")!
+        XCTAssertEqual(p.values[alpha.offset], 0.5)
+        let herm = model.layout.entry("quantum.hermitian")!
+        let h = p.values[herm.offset..<(herm.offset + herm.count)]
+        XCTAssertGreaterThan(h.map(abs).max()!, 0.5, "N(0, 1) Hermitian parameters")
+        XCTAssertEqual(try model.forward(Tensor<Float>.zeros([2, 1, 28, 28]) + 0.1, parameters: model.initialParameters(seed: 3)).shape, [2, 10])
+        XCTAssertEqual(try QuantumLeNet(input: .cifar10).forward(Tensor<Float>.ones([1, 3, 32, 32]),
+                                                                 parameters: QuantumLeNet(input: .cifar10).initialParameters(seed: 1)).shape, [1, 10])
+    }
+
+    func testHessianVectorProductThroughTheQuantumLayerMatchesFiniteDifferences() throws {
+        // What the distillation meta-gradient needs: H·v of the loss, every parameter included.
+        let model = try QuantumLeNet()
+        var rng = SeededRandom(seed: 12)
+        let x = Tensor<Double>.normal([3, 1, 28, 28], using: &rng)
+        let labels = [2, 7, 1]
+        let theta: Tensor<Double> = model.initialParameters(seed: 2)
+        let v = Tensor<Double>.normal([model.layout.count], using: &rng)
+        func gradient(_ p: Tensor<Double>, createGraph: Bool) throws -> (Tensor<Double>, Tensor<Double>) {
+            let leaf = p.requiringGrad()
+            let loss = try model.forward(x, parameters: leaf).crossEntropy(labels: labels)
+            return (try Autograd.gradients(of: loss, wrt: [leaf], createGraph: createGraph)[0], leaf)
+        }
+        let (g, leaf) = try gradient(theta, createGraph: true)
+        let hv = try Autograd.gradients(of: (g * v).sum(), wrt: [leaf])[0]
+        // a small step: with 59,369 parameters moved at once, 1e-5 already crosses ReLU and
+        // max-pool kinks (where the gradient jumps); Float64 leaves ample precision at 1e-7
+        let eps = 1e-7
+        let fd = try (gradient(theta + v * eps, createGraph: false).0 - gradient(theta - v * eps, createGraph: false).0) * (1 / (2 * eps))
+        let scale = fd.values.map(abs).max()!
+        for (a, b) in zip(hv.values, fd.values) { XCTAssertEqual(a, b, accuracy: 1e-5 * scale) }
+        // the quantum parameters really receive second-order signal
+        let angles = model.layout.entry("quantum.angles")!
+        XCTAssertGreaterThan(hv.values[angles.offset..<(angles.offset + angles.count)].map(abs).max()!, 1e-6)
+    }
+}
