@@ -1,6 +1,6 @@
 // qd-bench: named workloads, one JSON object per line, in the shape of ../shared/anchors.
 //
-//   qd-bench [--threads T] [--workloads W1,W2,W3,W3F,W4,W5,gate,membw,L1,L2,mnist-lenet] [--ns 4,8,10,12,16,20]
+//   qd-bench [--threads T] [--workloads W1,W2,W3,W3F,W4,W5,gate,membw,L1,L2,Q1,mnist-lenet] [--ns 4,8,10,12,16,20]
 //            [--batch 256] [--n-batch 10] [--target-s 1] [--min-reps 5] [--max-reps 200] [--warmup 2]
 //            [--cache-block-bytes 524288] [--data DIR] [--epochs 15]
 import Foundation
@@ -121,6 +121,19 @@ do {
             }
             emit(record(w, ["model": "LeNet", "batch": batch, "dtype": "float32",
                             "method": w == "L1" ? "forward + cross-entropy + backward + SGD step" : "forward + gradient with create_graph + Hessian-vector product"]), times: times)
+        case "Q1":
+            // The quantum LeNet forward + cross-entropy + backward (all parameters) on 1024 images.
+            ConvThreads.count = threads
+            let model = try QuantumLeNet()
+            let x = Tensor<Float>.normal([1024, 1, 28, 28], using: &rng)
+            let labels = (0..<1024).map { _ in Int.random(in: 0..<10, using: &rng) }
+            let theta: Tensor<Float> = model.initialParameters(seed: 1)
+            let times = try timer.measure {
+                let leaf = theta.requiringGrad()
+                _ = try Autograd.gradients(of: model.forward(x, parameters: leaf).crossEntropy(labels: labels), wrt: [leaf])
+            }
+            emit(record(w, ["model": "QLeNet", "batch": 1024, "dtype": "float32",
+                            "method": "forward + cross-entropy + backward, quantum layer as differentiable tensor operations"]), times: times)
         case "mnist-lenet":
             // Full MNIST LeNet training: SGD (lr 0.01, momentum 0.9), batch 64, the rate halved
             // every 5 epochs; one JSON line per epoch with its seconds and the test accuracy.
@@ -157,7 +170,7 @@ do {
             }
             emit(record("membw", ["bytes": 16 * count, "method": "in-place complex scale of 2^24 amplitudes"]), times: times)
         default:
-            FileHandle.standardError.write(Data("qd-bench: unknown workload '\(w)'; known: W1 W2 W3 W3F W4 W5 gate membw L1 L2 mnist-lenet\n".utf8))
+            FileHandle.standardError.write(Data("qd-bench: unknown workload '\(w)'; known: W1 W2 W3 W3F W4 W5 gate membw L1 L2 Q1 mnist-lenet\n".utf8))
             exit(2)
         }
     }
