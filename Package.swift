@@ -3,9 +3,9 @@
 //
 // Layers (dependencies point downwards only):
 //   qd, qd-bench        thin executables
-//   QDSimulator         batched, differentiable statevector simulator
-//   QDLearning          models (LeNet, AlexCifarNet), optimisers, training, datasets
+//   QDLearning          models (LeNet, AlexCifarNet, quantum LeNet), optimisers, training, datasets
 //   QDTensor            tensors with reverse-mode autodiff to any order (OpenBLAS via COpenBLAS)
+//   QDSimulator         batched, differentiable statevector simulator
 import PackageDescription
 
 let package = Package(
@@ -23,7 +23,7 @@ let package = Package(
         .systemLibrary(name: "CMalloc"),
         .target(name: "QDTensor", dependencies: ["COpenBLAS", "CMalloc"]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "QDLearning", dependencies: ["QDTensor", "CZlib"], resources: [.copy("Embedded")]),
+        .target(name: "QDLearning", dependencies: ["QDSimulator", "QDTensor", "CZlib"], resources: [.copy("Embedded")]),
         .executableTarget(name: "qd"),
         .executableTarget(name: "qd-bench", dependencies: ["QDSimulator", "QDLearning", "QDTensor"]),
         .testTarget(

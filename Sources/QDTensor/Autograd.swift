@@ -49,17 +49,22 @@ public enum Autograd {
     /// With `createGraph: true` the backward rules record their own graph, so the returned
     /// gradients can be differentiated again (PyTorch's `create_graph=True`). An input the output
     /// does not depend on gets zeros.
+    ///
+    /// With `stopAtInputs` the traversal treats the inputs as leaves and goes no further, so an
+    /// operation can differentiate its own sub-graph from inside a backward rule; the gradients
+    /// stay functions of the inputs themselves.
     public static func gradients<S>(of output: Tensor<S>, wrt inputs: [Tensor<S>], seed: Tensor<S>? = nil,
-                                    createGraph: Bool = false) throws -> [Tensor<S>] {
+                                    createGraph: Bool = false, stopAtInputs: Bool = false) throws -> [Tensor<S>] {
         if let s = seed, s.shape != output.shape {
             throw TensorError.shape("gradient seed has shape \(s.shape); the output has shape \(output.shape)")
         }
         guard let root = output.node else { return inputs.map { Tensor<S>.zeros($0.shape) } }
-        let order = topologicalOrder(from: root)
+        let boundary = stopAtInputs ? Set(inputs.compactMap { $0.node.map(ObjectIdentifier.init) }) : []
+        let order = topologicalOrder(from: root, boundary: boundary)
         var grads: [ObjectIdentifier: Tensor<S>] = [ObjectIdentifier(root): seed ?? Tensor<S>.ones(output.shape)]
         try GradMode.with(enabled: createGraph) {
             for node in order.reversed() {
-                guard let rule = node.backward, let g = grads[ObjectIdentifier(node)] else { continue }
+                guard !boundary.contains(ObjectIdentifier(node)), let rule = node.backward, let g = grads[ObjectIdentifier(node)] else { continue }
                 let inputGrads = try rule(g)
                 for (parent, pg) in zip(node.inputs, inputGrads) {
                     guard let parent = parent, let pg = pg else { continue }
@@ -71,8 +76,8 @@ public enum Autograd {
         return inputs.map { x in x.node.flatMap { grads[ObjectIdentifier($0)] } ?? Tensor<S>.zeros(x.shape) }
     }
 
-    /// Nodes reachable from `root`, each after all of its inputs.
-    private static func topologicalOrder<S>(from root: GradNode<S>) -> [GradNode<S>] {
+    /// Nodes reachable from `root` without passing through `boundary`, each after all of its inputs.
+    private static func topologicalOrder<S>(from root: GradNode<S>, boundary: Set<ObjectIdentifier>) -> [GradNode<S>] {
         var order: [GradNode<S>] = []
         var visited = Set<ObjectIdentifier>()
         var stack: [(GradNode<S>, Bool)] = [(root, false)]
@@ -80,13 +85,29 @@ public enum Autograd {
             if expanded { order.append(node); continue }
             guard visited.insert(ObjectIdentifier(node)).inserted else { continue }
             stack.append((node, true))
+            guard !boundary.contains(ObjectIdentifier(node)) else { continue }
             for input in node.inputs { if let i = input, !visited.contains(ObjectIdentifier(i)) { stack.append((i, false)) } }
         }
         return order
     }
 }
 
+extension Autograd {
+    /// True while operations record graph nodes: outside ``withoutGradients(_:)``, and inside a
+    /// backward pass only with `createGraph`. A backward rule that has a fast path for plain
+    /// gradients and a differentiable one for gradients of gradients chooses by this.
+    public static var isRecording: Bool { GradMode.isEnabled }
+}
+
 extension Tensor {
+    /// This tensor recorded as computed from `inputs` by an operation outside this library, with
+    /// backward rule `backward` (∂L/∂self ↦ ∂L/∂input for each input). Rules that must support
+    /// gradients of gradients build their results from differentiable operations whenever
+    /// ``Autograd/isRecording`` is true.
+    public func recorded(from inputs: [Tensor], backward: @escaping (Tensor) throws -> [Tensor?]) -> Tensor {
+        Tensor.record(detached, inputs, backward: backward)
+    }
+
     /// `result` recorded in the graph as computed from `inputs` by an operation whose backward
     /// rule is `backward` (which must use differentiable operations only). When gradients are off
     /// or no input requires one, `result` is returned as a constant.

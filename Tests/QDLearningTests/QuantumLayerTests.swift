@@ -16,8 +16,9 @@ final class QuantumLayerTests: XCTestCase {
             let herm = Tensor<Double>.normal([layer.hermitianCount], using: &rng)
             let upstream = Tensor<Double>.normal([batch, n], using: &rng)
 
+            // the tensor form, against a circuit built and run on the native simulator directly
             let (hl, al, pl) = (h.requiringGrad(), angles.requiringGrad(), herm.requiringGrad())
-            let q = try layer(hl, angles: al, hermitian: pl)
+            let q = try layer.differentiable(hl, angles: al, hermitian: pl)
             let grads = try Autograd.gradients(of: (q * upstream).sum(), wrt: [hl, al, pl])
 
             var c = try Circuit(qubits: n)
@@ -32,6 +33,23 @@ final class QuantumLayerTests: XCTestCase {
             for (a, b) in zip(grads[1].values, g.trainable) { XCTAssertEqual(a, b, accuracy: 1e-10, "n=\(n): angle gradient") }
             for (a, b) in zip(grads[2].values, g.observable) { XCTAssertEqual(a, b, accuracy: 1e-10, "n=\(n): Hermitian gradient") }
         }
+    }
+
+    func testFastFirstOrderPathAgreesWithTheDifferentiablePath() throws {
+        // Plain gradients come from the simulator's adjoint; with createGraph they come from the
+        // tensor form. The two must agree, and so must the forward values.
+        let layer = try QuantumLayer(qubits: 6, layers: 3)
+        var rng = SeededRandom(seed: 21)
+        let h = Tensor<Double>.normal([4, 64], using: &rng).requiringGrad()
+        let angles = Tensor<Double>.uniform([layer.angleCount], low: 0, high: 6, using: &rng).requiringGrad()
+        let herm = Tensor<Double>.normal([layer.hermitianCount], using: &rng).requiringGrad()
+        let seed = Tensor<Double>.normal([4, 6], using: &rng)
+        let q = try layer(h, angles: angles, hermitian: herm)
+        for (a, b) in zip(q.values, try layer.differentiable(h, angles: angles, hermitian: herm).values) { XCTAssertEqual(a, b, accuracy: 1e-12) }
+        let fast = try Autograd.gradients(of: q, wrt: [h, angles, herm], seed: seed)
+        let exact = try Autograd.gradients(of: q, wrt: [h, angles, herm], seed: seed, createGraph: true)
+        XCTAssertTrue(exact.allSatisfy(\.requiresGrad), "gradients taken with createGraph can be differentiated again")
+        for (f, e) in zip(fast, exact) { for (a, b) in zip(f.values, e.values) { XCTAssertEqual(a, b, accuracy: 1e-10) } }
     }
 
     func testSecondDerivativesMatchFiniteDifferences() throws {

@@ -1,7 +1,9 @@
+import QDSimulator
 import QDTensor
 
-/// The quantum LeNet's quantum layer, written in differentiable tensor operations so that its
-/// gradients can be differentiated again (the distillation meta-gradient passes through it):
+/// The quantum LeNet's quantum layer. It runs on the native simulator, and is also written in
+/// differentiable tensor operations so that its gradients can be differentiated again (the
+/// distillation meta-gradient passes through it):
 ///
 ///     ψ = pad(h)/‖pad(h)‖ on n qubits (amplitude embedding, wire 0 the most significant bit)
 ///     ψ ← StronglyEntanglingLayers(θ) ψ: per layer, Rot(φ, θ, ω) = RZ(ω)·RY(θ)·RZ(φ) on every
@@ -11,8 +13,7 @@ import QDTensor
 /// Complex amplitudes are pairs of real tensors [B, 2^n]. Each Rot is a 2×2 complex matrix on the
 /// pair of slices of its wire; each layer's CNOT ring is one permutation (a gather); ⟨H_i⟩ comes
 /// from the reduced density matrix ρ of wire i: Re Σ_ab A_ab ρ_ba =
-/// p₀ρ₀₀ + p₆ρ₁₁ + (p₂ + p₄)·Re ρ₀₁ + (p₃ − p₅)·Im ρ₀₁. The values match the native simulator's
-/// (see the tests), which stays the fast path where only first derivatives are needed.
+/// p₀ρ₀₀ + p₆ρ₁₁ + (p₂ + p₄)·Re ρ₀₁ + (p₃ − p₅)·Im ρ₀₁. Both forms agree to 1e-10 (see the tests).
 public struct QuantumLayer: Sendable, Equatable {
     /// Number of qubits n.
     public let qubits: Int
@@ -33,14 +34,55 @@ public struct QuantumLayer: Sendable, Equatable {
     public var hermitianCount: Int { 8 * qubits }
 
     /// q [B, n] for features h [B, F] (F ≤ 2^n; zero-padded), angles [3Ln] and Hermitian parameters [8n].
+    ///
+    /// The forward pass and first-order gradients run on the native simulator (one forward run and
+    /// one adjoint sweep, in Float64). When the backward pass itself records a graph
+    /// (`createGraph: true`, as the distillation meta-gradient does), the gradient is taken through
+    /// ``differentiable(_:angles:hermitian:)`` instead, so it can be differentiated again.
     public func callAsFunction<S: TensorScalar>(_ h: Tensor<S>, angles: Tensor<S>, hermitian: Tensor<S>) throws -> Tensor<S> {
-        let n = qubits, dim = 1 << n
-        guard h.rank == 2, h.shape[1] >= 1, h.shape[1] <= dim else {
-            throw TensorError.shape("QuantumLayer: features must be [B, F] with 1 ≤ F ≤ 2^\(n) = \(dim); got \(h.shape)")
+        try checkShapes(h, angles, hermitian)
+        let (b, f) = (h.shape[0], h.shape[1])
+        let circuit = try self.circuit(features: f)
+        let observables = (0..<qubits).map { Observable.trainableHermitian(wires: [$0], offset: 8 * $0) }
+        let x = try Inputs(batch: b, features: f, values: h.values.map(Double.init))
+        let theta = angles.values.map(Double.init), p = hermitian.values.map(Double.init)
+        let simulator = Simulator(threads: ConvThreads.count)
+        let q = try simulator.expectations(circuit, observables: observables, trainable: theta, observableParameters: p, inputs: x)
+        let value = try Tensor<S>(shape: [b, qubits], values: q.values.map { S($0) })
+        return value.recorded(from: [h, angles, hermitian]) { g in
+            if Autograd.isRecording {
+                let exact = try self.differentiable(h, angles: angles, hermitian: hermitian)
+                return try Autograd.gradients(of: exact, wrt: [h, angles, hermitian], seed: g, createGraph: true, stopAtInputs: true)
+            }
+            let (_, grads) = try simulator.vectorJacobianProduct(circuit, observables: observables, trainable: theta, observableParameters: p,
+                                                                 inputs: x, upstream: g.values.map(Double.init))
+            return [try Tensor<S>(shape: h.shape, values: grads.inputs.map { S($0) }),
+                    try Tensor<S>(shape: angles.shape, values: grads.trainable.map { S($0) }),
+                    try Tensor<S>(shape: hermitian.shape, values: grads.observable.map { S($0) })]
+        }
+    }
+
+    /// The circuit: amplitude embedding of `features` features, then the entangling layers.
+    private func circuit(features: Int) throws -> Circuit {
+        var c = try Circuit(qubits: qubits)
+        try c.amplitudeEmbedding(features: 0..<features, wires: Array(0..<qubits))
+        try c.stronglyEntanglingLayers(layers: layers, wires: Array(0..<qubits))
+        return c
+    }
+
+    private func checkShapes<S>(_ h: Tensor<S>, _ angles: Tensor<S>, _ hermitian: Tensor<S>) throws {
+        guard h.rank == 2, h.shape[1] >= 1, h.shape[1] <= 1 << qubits else {
+            throw TensorError.shape("QuantumLayer: features must be [B, F] with 1 ≤ F ≤ 2^\(qubits) = \(1 << qubits); got \(h.shape)")
         }
         guard angles.shape == [angleCount], hermitian.shape == [hermitianCount] else {
             throw TensorError.shape("QuantumLayer: needs angles [\(angleCount)] and Hermitian parameters [\(hermitianCount)]; got \(angles.shape) and \(hermitian.shape)")
         }
+    }
+
+    /// The same layer as differentiable tensor operations: exact derivatives of every order.
+    public func differentiable<S: TensorScalar>(_ h: Tensor<S>, angles: Tensor<S>, hermitian: Tensor<S>) throws -> Tensor<S> {
+        try checkShapes(h, angles, hermitian)
+        let n = qubits, dim = 1 << n
         let b = h.shape[0]
         var re = try h.padded(axis: 1, before: 0, after: dim - h.shape[1]).l2Normalized(axis: 1)
         var im = Tensor<S>.zeros([b, dim])
