@@ -41,16 +41,7 @@ final class ModelTests: XCTestCase {
         let labels = [3, 1, 4, 1]
         let theta: Tensor<Double> = model.initialParameters(seed: 5)
         let v = Tensor<Double>.normal([model.layout.count], using: &rng)
-        func gradient(_ p: Tensor<Double>, createGraph: Bool) throws -> (Tensor<Double>, Tensor<Double>) {
-            let leaf = p.requiringGrad()
-            let loss = try model.forward(x, parameters: leaf).crossEntropy(labels: labels)
-            return (try Autograd.gradients(of: loss, wrt: [leaf], createGraph: createGraph)[0], leaf)
-        }
-        let (g, leaf) = try gradient(theta, createGraph: true)
-        let hv = try Autograd.gradients(of: (g * v).sum(), wrt: [leaf])[0]
-        let eps = 1e-5
-        let plus = try gradient(theta + v * eps, createGraph: false).0, minus = try gradient(theta - v * eps, createGraph: false).0
-        let fd = try (plus - minus) * (1 / (2 * eps))
+        let (hv, fd) = try hessianVectorProducts(model, x: x, labels: labels, theta: theta, v: v, epsilon: 1e-5)
         let scale = fd.values.map(abs).max()!
         XCTAssertGreaterThan(scale, 1e-3)
         for (a, b) in zip(hv.values, fd.values) { XCTAssertEqual(a, b, accuracy: 1e-5 * scale) }

@@ -99,17 +99,9 @@ final class QuantumLeNetTests: XCTestCase {
         let labels = [2, 7, 1]
         let theta: Tensor<Double> = model.initialParameters(seed: 2)
         let v = Tensor<Double>.normal([model.layout.count], using: &rng)
-        func gradient(_ p: Tensor<Double>, createGraph: Bool) throws -> (Tensor<Double>, Tensor<Double>) {
-            let leaf = p.requiringGrad()
-            let loss = try model.forward(x, parameters: leaf).crossEntropy(labels: labels)
-            return (try Autograd.gradients(of: loss, wrt: [leaf], createGraph: createGraph)[0], leaf)
-        }
-        let (g, leaf) = try gradient(theta, createGraph: true)
-        let hv = try Autograd.gradients(of: (g * v).sum(), wrt: [leaf])[0]
         // a small step: with 59,369 parameters moved at once, 1e-5 already crosses ReLU and
         // max-pool kinks (where the gradient jumps); Float64 leaves ample precision at 1e-7
-        let eps = 1e-7
-        let fd = try (gradient(theta + v * eps, createGraph: false).0 - gradient(theta - v * eps, createGraph: false).0) * (1 / (2 * eps))
+        let (hv, fd) = try hessianVectorProducts(model, x: x, labels: labels, theta: theta, v: v, epsilon: 1e-7)
         let scale = fd.values.map(abs).max()!
         for (a, b) in zip(hv.values, fd.values) { XCTAssertEqual(a, b, accuracy: 1e-5 * scale) }
         // the quantum parameters really receive second-order signal
