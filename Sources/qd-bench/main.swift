@@ -1,6 +1,6 @@
 // qd-bench: named workloads, one JSON object per line, in the shape of ../shared/anchors.
 //
-//   qd-bench [--threads T] [--workloads W1,W2,W3,W3F,W4,W5,gate,membw,L1,L2,Q1,mnist-lenet] [--ns 4,8,10,12,16,20]
+//   qd-bench [--threads T] [--workloads W1,W2,W3,W3F,W4,W5,gate,membw,L1,L2,Q1,D1,D2,D3,mnist-lenet] [--ns 4,8,10,12,16,20]
 //            [--batch 256] [--n-batch 10] [--target-s 1] [--min-reps 5] [--max-reps 200] [--warmup 2]
 //            [--cache-block-bytes 524288] [--data DIR] [--epochs 15]
 import Foundation
@@ -134,6 +134,31 @@ do {
             }
             emit(record(w, ["model": "QLeNet", "batch": 1024, "dtype": "float32",
                             "method": "forward + cross-entropy + backward, quantum layer as differentiable tensor operations"]), times: times)
+        case "D1", "D2", "D3":
+            // One outer iteration of dataset distillation with fixed init on a real batch of 1024:
+            // D1 LeNet, 10 images, 3 steps; D2 the same with the quantum LeNet; D3 100 images as
+            // 10 steps × 10, 3 epochs (30 inner steps), with the quantum LeNet.
+            ConvThreads.count = threads
+            var config = Distiller<QuantumLeNet, Float>.Configuration()
+            if w == "D3" { (config.steps, config.epochs) = (10, 3) }
+            let real = Tensor<Float>.normal([1024, 1, 28, 28], using: &rng)
+            let labels = (0..<1024).map { _ in Int.random(in: 0..<10, using: &rng) }
+            let times: [Double]
+            if w == "D1" {
+                var lenetConfig = Distiller<LeNet, Float>.Configuration()
+                lenetConfig.steps = config.steps
+                let distiller = Distiller<LeNet, Float>(model: LeNet(), configuration: lenetConfig, seed: 1)
+                let theta0: Tensor<Float> = LeNet().initialParameters(seed: 2)
+                times = try timer.measure { try distiller.step(initial: theta0, realImages: real, realLabels: labels) }
+            } else {
+                let model = try QuantumLeNet()
+                let distiller = Distiller<QuantumLeNet, Float>(model: model, configuration: config, seed: 1)
+                let theta0: Tensor<Float> = model.initialParameters(seed: 2)
+                times = try timer.measure { try distiller.step(initial: theta0, realImages: real, realLabels: labels) }
+            }
+            emit(record(w, ["model": w == "D1" ? "LeNet" : "QLeNet", "images": w == "D3" ? 100 : 10,
+                            "inner_steps": w == "D3" ? 30 : 3, "real_batch": 1024, "dtype": "float32",
+                            "method": "unrolled inner steps with exact meta-gradient + Adam"]), times: times)
         case "mnist-lenet":
             // Full MNIST LeNet training: SGD (lr 0.01, momentum 0.9), batch 64, the rate halved
             // every 5 epochs; one JSON line per epoch with its seconds and the test accuracy.
@@ -170,7 +195,7 @@ do {
             }
             emit(record("membw", ["bytes": 16 * count, "method": "in-place complex scale of 2^24 amplitudes"]), times: times)
         default:
-            FileHandle.standardError.write(Data("qd-bench: unknown workload '\(w)'; known: W1 W2 W3 W3F W4 W5 gate membw L1 L2 Q1 mnist-lenet\n".utf8))
+            FileHandle.standardError.write(Data("qd-bench: unknown workload '\(w)'; known: W1 W2 W3 W3F W4 W5 gate membw L1 L2 Q1 D1 D2 D3 mnist-lenet\n".utf8))
             exit(2)
         }
     }

@@ -1,0 +1,105 @@
+import QDTensor
+
+/// Dataset distillation (Wang et al. 2018, as in SsnL/dataset-distillation): synthetic images and
+/// per-step learning rates, learned so that a network trained on them alone does well on real data.
+///
+/// One outer iteration, with T = steps × epochs inner steps and θ₀ the network's initial weights:
+///
+///     θ_{k+1} = θ_k − softplus(r_k) · ∇_θ CE(f(x̃_{k mod steps}; θ_k), ỹ)      (graph kept)
+///     L = CE(f(x_real; θ_T), y_real)
+///     (x̃, r) ← Adam((x̃, r), ∂L/∂(x̃, r))
+///
+/// ∂L/∂(x̃, r) is exact: it differentiates through every inner gradient (Hessian-vector products),
+/// with no first-order shortcut. Labels are fixed: `imagesPerClass` of each class per step.
+public final class Distiller<M: Model, S: TensorScalar> {
+    /// What to distil and how.
+    public struct Configuration: Sendable, Equatable {
+        public var imagesPerClass = 1
+        public var steps = 1
+        public var epochs = 3
+        /// Initial inner learning rate: 0.02 for MNIST, 0.001 for CIFAR-10 in the reference code.
+        public var distillLearningRate = 0.02
+        /// Outer Adam rate and betas.
+        public var learningRate = 0.01
+        public var beta1 = 0.5, beta2 = 0.999
+
+        public init() {}
+
+        /// Inner gradient steps per outer iteration, T = steps × epochs.
+        public var innerSteps: Int { steps * epochs }
+    }
+
+    public let model: M
+    public let configuration: Configuration
+    /// The synthetic images, [steps · imagesPerClass · classes, C, H, W], in normalised space.
+    public private(set) var images: Tensor<S>
+    /// Their fixed labels: each step holds `imagesPerClass` of every class, in class order.
+    public let labels: [Int]
+    /// The raw rates r_k (the step sizes are softplus(r_k)), one per inner step.
+    public private(set) var rawRates: Tensor<S>
+    private var imageOptimizer: Adam<S>
+    private var rateOptimizer: Adam<S>
+
+    /// A distiller whose images start at N(0, 1) from `seed`.
+    public init(model: M, configuration: Configuration, seed: UInt64) {
+        self.model = model
+        self.configuration = configuration
+        let c = configuration
+        let perStep = c.imagesPerClass * model.classes
+        var rng = SeededRandom(seed: seed)
+        images = Tensor<S>.normal([c.steps * perStep] + model.inputShape, using: &rng)
+        labels = (0..<c.steps).flatMap { _ in (0..<model.classes).flatMap { k in [Int](repeating: k, count: c.imagesPerClass) } }
+        // softplus⁻¹(η) = log(e^η − 1)
+        let raw = S(Foundation.log(Foundation.exp(c.distillLearningRate) - 1))
+        rawRates = Tensor<S>(vector: [S](repeating: raw, count: c.innerSteps))
+        imageOptimizer = Adam(learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2)
+        rateOptimizer = Adam(learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2)
+    }
+
+    /// The learned step sizes softplus(r_k).
+    public var learningRates: [S] { rawRates.softplus().values }
+
+    /// θ_T: `initial` trained on the synthetic data (`images` and `rawRates` may carry gradients).
+    public func unroll(from initial: Tensor<S>, images x: Tensor<S>, rawRates r: Tensor<S>, keepGraph: Bool) throws -> Tensor<S> {
+        let c = configuration
+        let perStep = c.imagesPerClass * model.classes
+        var theta = initial.requiresGrad ? initial : initial.requiringGrad()
+        let rates = r.softplus()
+        for k in 0..<c.innerSteps {
+            let d = k % c.steps
+            let batch = try x.sliced(axis: 0, (d * perStep)..<((d + 1) * perStep))
+            let loss = try model.forward(batch, parameters: theta).crossEntropy(labels: Array(labels[(d * perStep)..<((d + 1) * perStep)]))
+            let g = try Autograd.gradients(of: loss, wrt: [theta], createGraph: keepGraph, stopAtInputs: true)[0]
+            theta = try theta - g * rates.sliced(axis: 0, k..<(k + 1))
+        }
+        return theta
+    }
+
+    /// The outer loss on a real batch and its exact gradients with respect to the images and raw rates.
+    public func metaGradient(initial: Tensor<S>, realImages: Tensor<S>, realLabels: [Int]) throws
+        -> (loss: S, images: Tensor<S>, rawRates: Tensor<S>) {
+        let x = images.requiringGrad(), r = rawRates.requiringGrad()
+        let theta = try unroll(from: initial, images: x, rawRates: r, keepGraph: true)
+        let outer = try model.forward(realImages, parameters: theta).crossEntropy(labels: realLabels)
+        let grads = try Autograd.gradients(of: outer, wrt: [x, r])
+        return (outer.item, grads[0], grads[1])
+    }
+
+    /// One outer iteration from weights `initial` on a real batch; returns the outer loss. On a
+    /// non-finite loss or gradient it throws and leaves the images and rates as they were.
+    @discardableResult
+    public func step(initial: Tensor<S>, realImages: Tensor<S>, realLabels: [Int]) throws -> S {
+        let (loss, gx, gr) = try metaGradient(initial: initial, realImages: realImages, realLabels: realLabels)
+        guard loss.isFinite, gx.values.allSatisfy(\.isFinite), gr.values.allSatisfy(\.isFinite) else {
+            throw TensorError.argument("distillation diverged: the outer loss is \(loss) or a meta-gradient is not finite; images, rates and optimiser state were kept")
+        }
+        var newImages = images, newRates = rawRates
+        try imageOptimizer.step(&newImages, gradient: gx)
+        try rateOptimizer.step(&newRates, gradient: gr)
+        images = newImages
+        rawRates = newRates
+        return loss
+    }
+}
+
+import Foundation

@@ -1,0 +1,77 @@
+import XCTest
+import QDLearning
+import QDTensor
+
+/// A tiny network for meta-gradient checks: x [B, 1, 2, 2] → tanh(x·W₁ᵀ + b₁) → ·W₂ᵀ + b₂ → 3 classes.
+struct TinyNet: Model {
+    let layout: ParameterLayout
+    let inputShape = [1, 2, 2]
+    let classes = 3
+
+    init() {
+        var l = ParameterLayout()
+        l.add("w1", [5, 4]); l.add("b1", [5]); l.add("w2", [3, 5]); l.add("b2", [3])
+        layout = l
+    }
+
+    func forward<S: TensorScalar>(_ x: Tensor<S>, parameters p: Tensor<S>) throws -> Tensor<S> {
+        let h = try x.reshaped([x.shape[0], 4]).linear(layout.view("w1", in: p), layout.view("b1", in: p)).tanh()
+        return try h.linear(layout.view("w2", in: p), layout.view("b2", in: p))
+    }
+}
+
+/// The distiller's meta-gradient against finite differences, and its outer loop.
+final class DistillerTests: XCTestCase {
+    func testMetaGradientMatchesFiniteDifferences() throws {
+        // Through T = 2 steps × 2 epochs = 4 unrolled inner steps, with 2 images per class.
+        let model = TinyNet()
+        var config = Distiller<TinyNet, Double>.Configuration()
+        (config.imagesPerClass, config.steps, config.epochs, config.distillLearningRate) = (2, 2, 2, 0.3)
+        let distiller = Distiller<TinyNet, Double>(model: model, configuration: config, seed: 1)
+        var rng = SeededRandom(seed: 2)
+        let theta0: Tensor<Double> = model.initialParameters(seed: 3)
+        let real = Tensor<Double>.normal([12, 1, 2, 2], using: &rng)
+        let realLabels = (0..<12).map { $0 % 3 }
+        let (_, gx, gr) = try distiller.metaGradient(initial: theta0, realImages: real, realLabels: realLabels)
+
+        func outerLoss(images: Tensor<Double>, rates: Tensor<Double>) throws -> Double {
+            let theta = try distiller.unroll(from: theta0, images: images, rawRates: rates, keepGraph: false)
+            return try model.forward(real, parameters: theta).crossEntropy(labels: realLabels).item
+        }
+        let eps = 1e-6
+        for k in [0, 5, 17, 30, 47] {
+            var plus = distiller.images.values, minus = plus
+            plus[k] += eps; minus[k] -= eps
+            let fd = (try outerLoss(images: Tensor(shape: distiller.images.shape, values: plus), rates: distiller.rawRates)
+                      - outerLoss(images: Tensor(shape: distiller.images.shape, values: minus), rates: distiller.rawRates)) / (2 * eps)
+            XCTAssertEqual(gx.values[k], fd, accuracy: 1e-7 + 1e-5 * abs(fd), "image element \(k)")
+        }
+        for k in 0..<config.innerSteps {
+            var plus = distiller.rawRates.values, minus = plus
+            plus[k] += eps; minus[k] -= eps
+            let fd = (try outerLoss(images: distiller.images, rates: Tensor(vector: plus))
+                      - outerLoss(images: distiller.images, rates: Tensor(vector: minus))) / (2 * eps)
+            XCTAssertEqual(gr.values[k], fd, accuracy: 1e-7 + 1e-5 * abs(fd), "raw rate \(k)")
+        }
+        XCTAssertGreaterThan(gx.values.map(abs).max()!, 1e-4)
+    }
+
+    func testOuterStepsLowerTheLossAndStartFromTheReferenceRate() throws {
+        let model = TinyNet()
+        var config = Distiller<TinyNet, Double>.Configuration()
+        config.distillLearningRate = 0.02
+        let distiller = Distiller<TinyNet, Double>(model: model, configuration: config, seed: 4)
+        XCTAssertEqual(distiller.learningRates.count, 3)
+        XCTAssertEqual(distiller.learningRates[0], 0.02, accuracy: 1e-12)
+        XCTAssertEqual(distiller.labels, [0, 1, 2])
+        var rng = SeededRandom(seed: 5)
+        let real = Tensor<Double>.normal([30, 1, 2, 2], using: &rng)
+        // a learnable rule: the class is the index of the largest of the first three pixels
+        let labels = (0..<30).map { b in (0..<3).max { real.values[4 * b + $0] < real.values[4 * b + $1] }! }
+        let theta0: Tensor<Double> = model.initialParameters(seed: 6)
+        let first = try distiller.step(initial: theta0, realImages: real, realLabels: labels)
+        var last = first
+        for _ in 0..<150 { last = try distiller.step(initial: theta0, realImages: real, realLabels: labels) }
+        XCTAssertLessThan(last, first * 0.9, "outer loss went from \(first) to \(last)")
+    }
+}
