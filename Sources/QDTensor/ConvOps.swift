@@ -160,7 +160,23 @@ extension Tensor {
             [try grad.conv2dInputGrad(gw, g), try self.conv2d(gw, stride: g.stride, padding: g.padding)]
         }
     }
+}
 
+/// Copies the images' [O, P] planes into a chunk matrix [O, images·P] (the layout the chunk's
+/// GEMM works in).
+private func chunkFromImages<S>(_ src: UnsafePointer<S>, _ g: Conv2dGeometry, _ images: Range<Int>, into chunk: UnsafeMutablePointer<S>) {
+    let p = g.positions, width = images.count * p
+    for (ii, n) in images.enumerated() { for o in 0..<g.outChannels {
+        (chunk + o * width + ii * p).update(from: src + (n * g.outChannels + o) * p, count: p)
+    } }
+}
+
+/// The inverse of ``chunkFromImages(_:_:_:into:)``: a chunk matrix back into the images' planes.
+private func imagesFromChunk<S>(_ chunk: UnsafePointer<S>, _ g: Conv2dGeometry, _ images: Range<Int>, into dst: UnsafeMutablePointer<S>) {
+    let p = g.positions, width = images.count * p
+    for (ii, n) in images.enumerated() { for o in 0..<g.outChannels {
+        (dst + (n * g.outChannels + o) * p).update(from: chunk + o * width + ii * p, count: p)
+    } }
 }
 
 /// y = conv(x, w): im2col + GEMM per chunk of images.
@@ -178,9 +194,7 @@ func convForwardKernel<Scalar: TensorScalar>(_ x: [Scalar], _ w: [Scalar], _ g: 
             // tmp [O, images·P] = W [O, patch] · cols [patch, images·P]
             Scalar.gemm(transposeA: false, transposeB: false, m: g.outChannels, n: width, k: g.patch, alpha: 1,
                         a: wb, lda: g.patch, b: cols, ldb: width, beta: 0, c: tmp, ldc: width)
-            for (ii, n) in images.enumerated() { for o in 0..<g.outChannels {
-                (ob + (n * g.outChannels + o) * p).update(from: tmp + o * width + ii * p, count: p)
-            } }
+            imagesFromChunk(tmp, g, images, into: ob)
         }
     } } }
     return out
@@ -197,9 +211,7 @@ func convInputGradKernel<Scalar: TensorScalar>(_ dy: [Scalar], _ w: [Scalar], _ 
             let cols = UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p)
             defer { gathered.deallocate(); cols.deallocate() }
             let width = images.count * p
-            for (ii, n) in images.enumerated() { for o in 0..<g.outChannels {
-                (gathered + o * width + ii * p).update(from: db + (n * g.outChannels + o) * p, count: p)
-            } }
+            chunkFromImages(db, g, images, into: gathered)
             // cols [patch, images·P] = Wᵀ [patch, O] · dY [O, images·P]
             Scalar.gemm(transposeA: true, transposeB: false, m: g.patch, n: width, k: g.outChannels, alpha: 1,
                         a: wb, lda: g.patch, b: gathered, ldb: width, beta: 0, c: cols, ldc: width)
@@ -228,9 +240,7 @@ func convWeightGradKernel<Scalar: TensorScalar>(_ x: [Scalar], _ dy: [Scalar], _
                         let images = (c * per)..<min(g.batch, (c + 1) * per)
                         let width = images.count * p
                         im2col(xb, g, images, cols)
-                        for (ii, n) in images.enumerated() { for o in 0..<g.outChannels {
-                            (gathered + o * width + ii * p).update(from: db + (n * g.outChannels + o) * p, count: p)
-                        } }
+                        chunkFromImages(db, g, images, into: gathered)
                         // dW [O, patch] += dY [O, images·P] · colsᵀ [images·P, patch]
                         Scalar.gemm(transposeA: false, transposeB: true, m: g.outChannels, n: g.patch, k: width, alpha: 1,
                                     a: gathered, lda: width, b: cols, ldb: width, beta: 1, c: acc.baseAddress!, ldc: g.patch)

@@ -7,8 +7,8 @@
 /// which whole-module optimisation specialises inside this module. Elementwise work is named by an
 /// enum rather than passed as a closure, so the specialised loops vectorise.
 enum Kernels {
-    /// Calls `body` with `S` fixed to Float or Double (the only conformances), so the compiler
-    /// specialises what `body` runs. `A` is the array type of `S`.
+    /// Runs `float` or `double` when `S` is that type (the only conformances), so the compiler
+    /// specialises what they call; `generic` is the unspecialised fallback.
     @inline(__always)
     static func concrete<S: TensorScalar, R>(_ s: S.Type, float: () -> R, double: () -> R, generic: () -> R) -> R {
         if S.self == Float.self { return float() }
