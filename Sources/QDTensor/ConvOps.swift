@@ -39,26 +39,27 @@ public struct Conv2dGeometry: Equatable, Sendable {
 /// Images per im2col chunk: enough columns for an efficient GEMM, few enough to stay in cache.
 private func chunkImages(_ g: Conv2dGeometry) -> Int { max(1, min(g.batch, 4096 / max(1, g.positions))) }
 
-/// Threads the convolution kernels split the batch across.
-public enum ConvThreads {
-    /// How many threads conv2d and its gradients use (default: every active core).
+/// Threads the tensor kernels use: convolutions split the batch, pooling splits planes, large
+/// elementwise operations split their elements (and the quantum layer runs its simulator on as many).
+public enum TensorThreads {
+    /// How many threads (default: every active core).
     nonisolated(unsafe) public static var count = ProcessInfo.processInfo.activeProcessorCount
 }
 
 /// Calls `body` on `count` independent items split into contiguous ranges across
-/// ``ConvThreads/count`` threads, when `work` (elements touched) is large enough to pay for it.
+/// ``TensorThreads/count`` threads, when `work` (elements touched) is large enough to pay for it.
 @inline(__always)
 func forEachRange(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
-    let parts = work >= 1 << 17 ? min(ConvThreads.count, count) : 1
+    let parts = work >= 1 << 17 ? min(TensorThreads.count, count) : 1
     if parts <= 1 { body(0..<count); return }
     DispatchQueue.concurrentPerform(iterations: parts) { p in body((count * p / parts)..<(count * (p + 1) / parts)) }
 }
 
-/// Runs `body(images)` over chunks of the batch, spread over ``ConvThreads/count`` threads.
+/// Runs `body(images)` over chunks of the batch, spread over ``TensorThreads/count`` threads.
 private func forEachChunk(_ g: Conv2dGeometry, _ body: (Range<Int>) -> Void) {
     let per = chunkImages(g)
     let chunks = (g.batch + per - 1) / per
-    let workers = min(ConvThreads.count, chunks)
+    let workers = min(TensorThreads.count, chunks)
     func run(_ w: Int) {
         for c in stride(from: w, to: chunks, by: workers) { body((c * per)..<min(g.batch, (c + 1) * per)) }
     }
@@ -225,7 +226,7 @@ func convInputGradKernel<Scalar: TensorScalar>(_ dy: [Scalar], _ w: [Scalar], _ 
 func convWeightGradKernel<Scalar: TensorScalar>(_ x: [Scalar], _ dy: [Scalar], _ g: Conv2dGeometry) -> [Scalar] {
     let per = chunkImages(g), p = g.positions
     let chunks = (g.batch + per - 1) / per
-    let workers = min(ConvThreads.count, chunks)
+    let workers = min(TensorThreads.count, chunks)
     var partial = [[Scalar]](repeating: [Scalar](repeating: 0, count: g.outChannels * g.patch), count: workers)
     x.withUnsafeBufferPointer { xp in dy.withUnsafeBufferPointer { dp in
         let (xb, db) = (xp.baseAddress!, dp.baseAddress!)

@@ -102,7 +102,7 @@ do {
         case "L1", "L2":
             // L1: LeNet training step (forward, cross-entropy, backward, SGD) on 256 images;
             // L2: Hessian-vector product of the LeNet loss on 1024 images (forward included).
-            ConvThreads.count = threads
+            TensorThreads.count = threads
             let model = LeNet()
             let batch = w == "L1" ? 256 : 1024
             let x = Tensor<Float>.normal([batch, 1, 28, 28], using: &rng)
@@ -123,7 +123,7 @@ do {
                             "method": w == "L1" ? "forward + cross-entropy + backward + SGD step" : "forward + gradient with create_graph + Hessian-vector product"]), times: times)
         case "Q1":
             // The quantum LeNet forward + cross-entropy + backward (all parameters) on 1024 images.
-            ConvThreads.count = threads
+            TensorThreads.count = threads
             let model = try QuantumLeNet()
             let x = Tensor<Float>.normal([1024, 1, 28, 28], using: &rng)
             let labels = (0..<1024).map { _ in Int.random(in: 0..<10, using: &rng) }
@@ -138,7 +138,7 @@ do {
             // One outer iteration of dataset distillation with fixed init on a real batch of 1024:
             // D1 LeNet, 10 images, 3 steps; D2 the same with the quantum LeNet; D3 100 images as
             // 10 steps × 10, 3 epochs (30 inner steps), with the quantum LeNet.
-            ConvThreads.count = threads
+            TensorThreads.count = threads
             var config = Distiller<QuantumLeNet, Float>.Configuration()
             if w == "D3" { (config.steps, config.epochs) = (10, 3) }
             let real = Tensor<Float>.normal([1024, 1, 28, 28], using: &rng)
@@ -162,7 +162,7 @@ do {
         case "mnist-lenet":
             // Full MNIST LeNet training: SGD (lr 0.01, momentum 0.9), batch 64, the rate halved
             // every 5 epochs; one JSON line per epoch with its seconds and the test accuracy.
-            ConvThreads.count = threads
+            TensorThreads.count = threads
             guard let folder = options["data"].map({ URL(fileURLWithPath: $0) }) ?? Datasets.environmentFolder else {
                 FileHandle.standardError.write(Data("qd-bench: mnist-lenet needs --data DIR or QD_DATA\n".utf8))
                 exit(2)

@@ -37,11 +37,11 @@ final class TensorReferenceTests: XCTestCase {
         func run() throws -> [Float] {
             try (x * y).maxPool2d(kernel: 2).values + (x + y).conv2d(w, padding: 2).values
         }
-        let saved = ConvThreads.count
-        defer { ConvThreads.count = saved }
-        ConvThreads.count = 1
+        let saved = TensorThreads.count
+        defer { TensorThreads.count = saved }
+        TensorThreads.count = 1
         let serial = try run()
-        ConvThreads.count = 2
+        TensorThreads.count = 2
         XCTAssertEqual(try run(), serial)
     }
 

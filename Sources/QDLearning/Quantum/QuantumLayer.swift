@@ -46,7 +46,7 @@ public struct QuantumLayer: Sendable, Equatable {
         let observables = (0..<qubits).map { Observable.trainableHermitian(wires: [$0], offset: 8 * $0) }
         let x = try Inputs(batch: b, features: f, values: h.values.map(Double.init))
         let theta = angles.values.map(Double.init), p = hermitian.values.map(Double.init)
-        let simulator = Simulator(threads: ConvThreads.count)
+        let simulator = Simulator(threads: TensorThreads.count)
         let q = try simulator.expectations(circuit, observables: observables, trainable: theta, observableParameters: p, inputs: x)
         let value = try Tensor<S>(shape: [b, qubits], values: q.values.map { S($0) })
         return value.recorded(from: [h, angles, hermitian]) { g in
