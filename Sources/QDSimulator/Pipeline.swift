@@ -1,11 +1,10 @@
-/// A validated run: the circuit lowered for one batch (or one chunk of columns), the measured
-/// observables and the inputs. ``Simulator`` builds it after checking every argument, so
-/// nothing here can fail.
+/// A validated run: the circuit, the measured observables and the inputs, for one batch (or one
+/// chunk of columns). ``Simulator`` builds it after checking every argument, so nothing here can
+/// fail; it lowers the circuit with ``compiled()`` only for the batches it actually runs.
 struct RunPlan {
     let circuit: Circuit
     let trainable: [Double]
     let batch: Int
-    let ops: [CompiledOp]
     let observables: [Observable]
     /// Per observable, its Hermitian matrix (nil for Pauli sums).
     let matrices: [ComplexMatrix?]
@@ -42,7 +41,16 @@ struct RunPlan {
             }
         }
         diagonalTerms = diagonal
-        ops = compile(circuit, batch: batch, trainable: trainable, inputs: inputs, features: features)
+    }
+
+    /// The circuit lowered for this plan's batch and inputs.
+    func compiled() -> [CompiledOp] {
+        compile(circuit, batch: batch, trainable: trainable, inputs: inputs, features: features)
+    }
+
+    /// True when some gate reads per-sample inputs, so the lowered ops differ between chunks.
+    var hasPerSampleParameters: Bool {
+        circuit.operations.contains { $0.parameters.contains { if case .input = $0 { return true } else { return false } } }
     }
 
     var qubits: Int { circuit.qubits }
@@ -102,6 +110,8 @@ struct RunResult {
 /// outer loop; callers split columns across threads by running several pipelines.
 struct Pipeline {
     let plan: RunPlan
+    /// The circuit lowered for `plan` (see ``RunPlan/compiled()``).
+    let ops: [CompiledOp]
     let phi: StatePointers
     let lam: StatePointers
     let layout: RunLayout
@@ -167,7 +177,7 @@ struct Pipeline {
     // MARK: forward
 
     private func forward() {
-        for op in plan.ops { apply(op, to: phi, inverse: false) }
+        for op in ops { apply(op, to: phi, inverse: false) }
     }
 
     private func apply(_ op: CompiledOp, to s: StatePointers, inverse: Bool) {
@@ -335,13 +345,13 @@ struct Pipeline {
 
     private func backward(into result: inout RunResult) {
         let layout = self.layout, parts = self.parts, phi = self.phi, lam = self.lam, b = plan.batch
-        let perSampleAngles = plan.ops.contains { !$0.columnDerivatives.isEmpty }
+        let perSampleAngles = ops.contains { !$0.columnDerivatives.isEmpty }
         guard plan.targets.contains(.trainable) || (plan.targets.contains(.inputs) && perSampleAngles) else {
             // No gate parameter is differentiated: carry λ back alone, φ is never needed.
-            for op in plan.ops.reversed() { apply(op, to: lam, inverse: true) }
+            for op in ops.reversed() { apply(op, to: lam, inverse: true) }
             return
         }
-        for op in plan.ops.reversed() {
+        for op in ops.reversed() {
             guard op.hasDerivatives else {
                 unapply(op)
                 continue

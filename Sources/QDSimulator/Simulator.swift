@@ -218,6 +218,10 @@ public final class Simulator: @unchecked Sendable {
                                stateGradient: backward && startsFromState ? StateBatch(zeroedQubits: plan.qubits, batch: b) : nil)
         let workers = min(threads, chunks)
         let parts = chunks == 1 && threads > 1 && dim * b >= 1 << 15 ? threads : 1
+        // Without per-sample angles a chunk's ops depend only on its width: lower once per width.
+        let widths = Set((0..<chunks).map { min(b, ($0 + 1) * width) - $0 * width })
+        let sharedOps: [Int: [CompiledOp]] = plan.hasPerSampleParameters ? [:]
+            : Dictionary(uniqueKeysWithValues: widths.map { ($0, ($0 == b ? plan : plan.chunk(0..<$0)).compiled()) })
         let results = UnsafeMutablePointer<RunResult>.allocate(capacity: workers)
         defer { results.deinitialize(count: workers); results.deallocate() }
         output.expectations.withUnsafeMutableBufferPointer { ep in
@@ -239,7 +243,8 @@ public final class Simulator: @unchecked Sendable {
                     let outputs = ColumnOutputs(expectations: ep.baseAddress! + cols.lowerBound * plan.outputs,
                                                 inputGradient: (gp.baseAddress ?? ep.baseAddress!) + cols.lowerBound * plan.features)
                     let layout = RunLayout(dimension: dim, batch: w, part: 0, parts: 1)
-                    sum.add(Pipeline(plan: chunkPlan, phi: phi, lam: lam, layout: layout, parts: parts, outputs: outputs)
+                    let ops = sharedOps[w] ?? chunkPlan.compiled()
+                    sum.add(Pipeline(plan: chunkPlan, ops: ops, phi: phi, lam: lam, layout: layout, parts: parts, outputs: outputs)
                         .run(prepared: startsFromState))
                     if let full = fullPhi, wantState, chunks > 1 { scatter(phi, into: full, b, cols, dim, scale: 1) }
                     if let full = fullLam { scatter(lam, into: full, b, cols, dim, scale: 2) }
