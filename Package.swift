@@ -3,6 +3,7 @@
 //
 // Layers (dependencies point downwards only):
 //   qd, qd-bench        thin executables
+//   QDLanguage          the .qd language: lexer, parser, AST, interpreter, builtin registry
 //   QDLearning          models (LeNet, AlexCifarNet, quantum LeNet), optimisers, training, datasets
 //   QDTensor            tensors with reverse-mode autodiff to any order (OpenBLAS via COpenBLAS)
 //   QDSimulator         batched, differentiable statevector simulator
@@ -14,6 +15,7 @@ let package = Package(
         .library(name: "QDSimulator", targets: ["QDSimulator"]),
         .library(name: "QDTensor", targets: ["QDTensor"]),
         .library(name: "QDLearning", targets: ["QDLearning"]),
+        .library(name: "QDLanguage", targets: ["QDLanguage"]),
         .executable(name: "qd", targets: ["qd"]),
         .executable(name: "qd-bench", targets: ["qd-bench"]),
     ],
@@ -24,7 +26,8 @@ let package = Package(
         .target(name: "QDTensor", dependencies: ["COpenBLAS", "CMalloc"]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "QDLearning", dependencies: ["QDSimulator", "QDTensor", "CZlib"], resources: [.copy("Embedded")]),
-        .executableTarget(name: "qd"),
+        .target(name: "QDLanguage", dependencies: ["QDSimulator", "QDTensor", "QDLearning"]),
+        .executableTarget(name: "qd", dependencies: ["QDLanguage"]),
         .executableTarget(name: "qd-bench", dependencies: ["QDSimulator", "QDLearning", "QDTensor"]),
         .testTarget(
             name: "QDSimulatorTests",
@@ -32,6 +35,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "QDTensorTests", dependencies: ["QDTensor"]),
+        .testTarget(name: "QDLanguageTests", dependencies: ["QDLanguage", "QDSimulator"]),
         .testTarget(name: "QDLearningTests", dependencies: ["QDLearning", "QDTensor", "QDSimulator"], resources: [.copy("Fixtures")]),
     ]
 )
