@@ -65,13 +65,13 @@ enum CoreBuiltins {
                                   example: "\(name)(2, 3)") { args in
                 let dims = args.rest()
                 guard !dims.isEmpty else { throw RuntimeError("\(name) needs at least one dimension: \(name)(2, 3)") }
+                let limit = args.interpreter.options.maxTensorElements
                 let shape = try dims.map { d -> Int in
-                    guard let n = d.asInt, (0...100_000_000).contains(n) else { throw RuntimeError("\(name): a dimension must be an integer in 0...100000000") }
+                    guard let n = d.asInt, (0...limit).contains(n) else { throw RuntimeError("\(name): a dimension must be an integer in 0...\(limit)") }
                     return n
                 }
-                guard shape.reduce(1, { $0.multipliedReportingOverflow(by: $1).partialValue }) <= 100_000_000 else {
-                    throw RuntimeError("\(name): \(shape) has more than 100000000 elements")
-                }
+                let total = shape.reduce(1) { a, b in a.multipliedReportingOverflow(by: b).overflow ? Int.max : a * b }
+                guard total <= limit else { throw RuntimeError("\(name): \(shape) has more than \(limit) elements") }
                 return .tensor(NDArray(shape: shape, data: [Double](repeating: fill, count: shape.reduce(1, *))))
             })
         }

@@ -93,9 +93,11 @@ extension Arguments {
     }
 
     /// The labelled integer option `name` within `range`, or `defaultValue`. (Arguments with
-    /// defaults are options: given by label, so they never swallow a positional argument.)
-    public mutating func int(_ name: String, default defaultValue: Int, in range: ClosedRange<Int> = Int.min...Int.max) throws -> Int {
-        guard let v = option(name), !v.isNone else { return defaultValue }
+    /// defaults are options: given by label, so they never swallow a positional argument; with
+    /// `positional`, the next positional argument may supply it too.)
+    public mutating func int(_ name: String, default defaultValue: Int, in range: ClosedRange<Int> = Int.min...Int.max,
+                             positional: Bool = false) throws -> Int {
+        guard let v = positional ? optional(name) : option(name), !v.isNone else { return defaultValue }
         return try checkInt(name, v, range)
     }
 

@@ -62,8 +62,8 @@ extension Interpreter {
             return try member(try eval(base, scope), name)
         case .circuit(let qubitsExpr, let body):
             let q = try eval(qubitsExpr, scope)
-            guard let n = q.asInt, (1...Circuit.maxQubits).contains(n) else {
-                throw RuntimeError("circuit(n): n must be an integer in 1...\(Circuit.maxQubits); got \(q.asDouble.map(formatNumber) ?? q.typeName)", at: qubitsExpr.location)
+            guard let n = q.asInt, (1...options.maxQubits).contains(n) else {
+                throw RuntimeError("circuit(n): n must be an integer in 1...\(options.maxQubits); got \(q.asDouble.map(formatNumber) ?? q.typeName)", at: qubitsExpr.location)
             }
             nextBuilderID += 1
             let b = try CircuitBuilder(id: nextBuilderID, qubits: n)

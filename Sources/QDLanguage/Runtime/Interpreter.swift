@@ -22,6 +22,13 @@ public final class Interpreter {
         public var threads = ProcessInfo.processInfo.activeProcessorCount
         /// Directory relative file names resolve against (outputs, `import`).
         public var workingDirectory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        /// Stops each `run` after this many statements and loop iterations (nil: no limit). Fuzz tests
+        /// and untrusted scripts use it to bound time.
+        public var statementBudget: Int?
+        /// The largest circuit a script may build.
+        public var maxQubits = Circuit.maxQubits
+        /// The largest tensor `zeros`/`ones` may make.
+        public var maxTensorElements = 100_000_000
 
         /// Default options.
         public init() {}
@@ -41,8 +48,8 @@ public final class Interpreter {
     public let options: Options
     /// Receives every displayed value and printed line, in order.
     public var onDisplay: (Display) -> Void = { print($0.text) }
-    /// Receives progress lines of long steps.
-    public var onProgress: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+    /// Receives progress text of long steps (a redrawn bar on a terminal, log lines otherwise), newlines included.
+    public var onProgress: (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }
     /// The global scope.
     public let globals = Scope()
     /// The builtin functions, gates and templates.
@@ -64,6 +71,7 @@ public final class Interpreter {
     var nextBuilderID = 0
     var nextIdentity = 0
     var callDepth = 0
+    var statementsRun = 0
     var trace: [Diagnostic.TraceEntry] = []
     var currentFile = "<input>"
     var currentLine = 0
@@ -106,6 +114,7 @@ public final class Interpreter {
         }
         let savedFile = currentFile
         currentFile = source.name
+        statementsRun = 0
         defer { currentFile = savedFile }
         do {
             try execute(program, in: globals)
@@ -126,6 +135,7 @@ public final class Interpreter {
         var program = try Parser.parse(source)
         let savedFile = currentFile
         currentFile = name
+        statementsRun = 0
         defer { currentFile = savedFile }
         var last: Expr?
         if case .expression(let e, _) = program.last?.kind {
@@ -144,11 +154,20 @@ public final class Interpreter {
     func execute(_ statements: [Stmt], in scope: Scope) throws {
         for s in statements {
             currentLine = s.location.line
+            try countStatement(at: s.location)
             if interruptRequested && builders.isEmpty {
                 interruptRequested = false
                 throw diagnostic("interrupted", at: s.location)
             }
             try located(s.location) { try execute(s, in: scope) }
+        }
+    }
+
+    /// Charges one statement or loop iteration against the budget.
+    func countStatement(at location: SourceLocation) throws {
+        statementsRun += 1
+        if let budget = options.statementBudget, statementsRun > budget {
+            throw diagnostic("the statement budget of \(budget) statements and loop iterations is exhausted", at: location)
         }
     }
 
@@ -189,10 +208,22 @@ public final class Interpreter {
             scope.define(name, .function(.user(UserFunction(name: name, parameters: params, body: body, scope: scope, file: currentFile))))
         case .for(let variable, let sequenceExpr, let body):
             let sequence = try eval(sequenceExpr, scope)
-            for item in try iterate(sequence) {
+            func iteration(_ item: Value) throws {
+                try countStatement(at: s.location)
                 let inner = Scope(parent: scope)
                 inner.define(variable, item)
                 try execute(body, in: inner)
+            }
+            if case .range(let lo, let hi) = sequence {
+                // Ranges are not materialised: 0..<10^9 iterates lazily (and stops on Ctrl-C).
+                var i = lo
+                while i < hi {
+                    if interruptRequested { interruptRequested = false; throw diagnostic("interrupted", at: s.location) }
+                    try iteration(.int(i))
+                    i += 1
+                }
+            } else {
+                for item in try iterate(sequence) { try iteration(item) }
             }
         case .if(let conditionExpr, let then, let otherwise):
             let c = try eval(conditionExpr, scope)

@@ -39,10 +39,17 @@ public struct Diagnostic: Error, Equatable, Sendable, CustomStringConvertible {
     public func rendered(source: SourceFile?) -> String {
         var out = description
         if let source, source.name == file {
-            let text = source.line(location.line)
+            var text = Array(source.line(location.line))
+            var column = location.column
+            // Long lines are shown as a window around the column.
+            if text.count > 120 {
+                let start = max(0, min(column - 60, text.count - 120))
+                text = (start > 0 ? Array("…") : []) + Array(text[start..<min(text.count, start + 120)]) + (start + 120 < text.count ? Array("…") : [])
+                column -= start - (start > 0 ? 1 : 0)
+            }
             if !text.isEmpty {
-                let pad = String(text.prefix(max(0, location.column - 1)).map { $0 == "\t" ? "\t" : " " })
-                out += "\n    \(text)\n    \(pad)^"
+                let pad = String(text.prefix(max(0, column - 1)).map { $0 == "\t" ? "\t" : " " })
+                out += "\n    \(String(text))\n    \(pad)^"
             }
         }
         for t in trace { out += "\n  called from \(t.function) at \(t.file):\(t.location.line):\(t.location.column)" }

@@ -61,7 +61,12 @@ public struct Lexer {
         if c == "\n" {
             _ = advance()
             lastWasNewline = true
-            if !nesting.isEmpty && nesting.last != "{" { return next() }
+            if !nesting.isEmpty && nesting.last != "{" {
+                // An unclosed '(' or '[' must not swallow the rest of the file: a line starting
+                // with a statement keyword ends the bracket (the parser reports it unclosed).
+                guard lineStartsWithStatementKeyword() else { return next() }
+                while let last = nesting.last, last != "{" { nesting.removeLast() }
+            }
             return make(.newline)
         }
         if c.isNumber && c.isASCII { return make(number()) }
@@ -87,6 +92,16 @@ public struct Lexer {
             ? "'\(c)'" : "U+" + String(c.unicodeScalars.first!.value, radix: 16, uppercase: true)
         error("unexpected character \(shown)", at: loc)
         return next()
+    }
+
+    private static let statementKeywords: Set<String> = ["let", "fn", "for", "if", "return", "seed", "import", "param", "input"]
+
+    private func lineStartsWithStatementKeyword() -> Bool {
+        var k = index
+        while k < chars.count, chars[k] == " " || chars[k] == "\t" { k += 1 }
+        var word = ""
+        while k < chars.count, chars[k].isLetter { word.append(chars[k]); k += 1 }
+        return Lexer.statementKeywords.contains(word) && (k == chars.count || chars[k] == " ")
     }
 
     private static let symbolsLongestFirst = Symbol.allCases.sorted { $0.rawValue.count > $1.rawValue.count }

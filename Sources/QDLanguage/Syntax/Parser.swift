@@ -303,7 +303,15 @@ public struct Parser {
         var arguments: [Argument]?
         if check(.symbol(.leftParen)) && !current.startsLine {
             advance()
-            arguments = try argumentList(closing: .rightParen, context: "to close the arguments of '\(name)'")
+            do {
+                arguments = try argumentList(closing: .rightParen, context: "to close the arguments of '\(name)'")
+            } catch {
+                guard modifiers.isEmpty else { throw error }
+                // Not parseable as a gate's arguments: let the expression parser report it.
+                diagnostics.removeSubrange(savedDiagnostics...)
+                position = saved
+                return nil
+            }
         }
         if check(.on) && !modifiers.isEmpty {
             advance()
@@ -315,7 +323,11 @@ public struct Parser {
         default: startsOperand = false
         }
         guard startsOperand else {
-            if modifiers.isEmpty { position = saved; return nil }
+            if modifiers.isEmpty {
+                diagnostics.removeSubrange(savedDiagnostics...)
+                position = saved
+                return nil
+            }
             error("expected the operand wires of '\(name)' after the modifiers, found \(current.spelling)", at: current)
             throw Failure()
         }

@@ -1,3 +1,4 @@
+import Foundation
 import QDTensor
 
 /// Dataset distillation (Wang et al. 2018, as in SsnL/dataset-distillation): synthetic images and
@@ -56,6 +57,35 @@ public final class Distiller<M: Model, S: TensorScalar> {
         rateOptimizer = Adam(learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2)
     }
 
+    /// The outer Adam rate of both the images and the rates (the run's step decay sets it).
+    public var outerLearningRate: Double {
+        get { imageOptimizer.learningRate }
+        set { imageOptimizer.learningRate = newValue; rateOptimizer.learningRate = newValue }
+    }
+
+    /// Everything that changes during distillation, for checkpoints.
+    public struct State: Codable, Equatable, Sendable {
+        public var images: [Float], rawRates: [Float]
+        public var imageOptimizer: Adam<S>.State, rateOptimizer: Adam<S>.State
+    }
+
+    /// The current state; setting it (after checking sizes) resumes exactly.
+    public func state() -> State {
+        State(images: images.values.map { Float($0) }, rawRates: rawRates.values.map { Float($0) },
+              imageOptimizer: imageOptimizer.state, rateOptimizer: rateOptimizer.state)
+    }
+
+    /// Restores a state saved by ``state()``.
+    public func restore(_ s: State) throws {
+        guard s.images.count == images.count, s.rawRates.count == rawRates.count else {
+            throw TensorError.shape("distiller state: \(s.images.count) image values and \(s.rawRates.count) rates; this distiller has \(images.count) and \(rawRates.count)")
+        }
+        images = try Tensor(shape: images.shape, values: s.images.map { S($0) })
+        rawRates = try Tensor(shape: rawRates.shape, values: s.rawRates.map { S($0) })
+        imageOptimizer.state = s.imageOptimizer
+        rateOptimizer.state = s.rateOptimizer
+    }
+
     /// The learned step sizes softplus(r_k).
     public var learningRates: [S] { rawRates.softplus().values }
 
@@ -85,21 +115,48 @@ public final class Distiller<M: Model, S: TensorScalar> {
         return (outer.item, grads[0], grads[1])
     }
 
-    /// One outer iteration from weights `initial` on a real batch; returns the outer loss. On a
-    /// non-finite loss or gradient it throws and leaves the images and rates as they were.
+    /// One outer iteration: the meta-gradient averaged over the initial weights in `initials` (one
+    /// for a fixed init, several for random init), then one Adam step. Returns the mean outer loss.
+    /// On a non-finite loss or gradient it throws and leaves the images, rates and optimiser state
+    /// as they were.
     @discardableResult
-    public func step(initial: Tensor<S>, realImages: Tensor<S>, realLabels: [Int]) throws -> S {
-        let (loss, gx, gr) = try metaGradient(initial: initial, realImages: realImages, realLabels: realLabels)
-        guard loss.isFinite, gx.values.allSatisfy(\.isFinite), gr.values.allSatisfy(\.isFinite) else {
+    public func step(initials: [Tensor<S>], realImages: Tensor<S>, realLabels: [Int]) throws -> S {
+        guard !initials.isEmpty else { throw TensorError.argument("distillation step: needs at least one initial network") }
+        var loss = 0.0
+        var gx: Tensor<S>?, gr: Tensor<S>?
+        for initial in initials {
+            let (l, x, r) = try metaGradient(initial: initial, realImages: realImages, realLabels: realLabels)
+            loss += Double(l)
+            gx = try gx.map { try $0 + x } ?? x
+            gr = try gr.map { try $0 + r } ?? r
+        }
+        let scale = 1 / Double(initials.count)
+        let meanX = gx!.scaled(by: S(scale)), meanR = gr!.scaled(by: S(scale))
+        loss *= scale
+        guard loss.isFinite, meanX.values.allSatisfy(\.isFinite), meanR.values.allSatisfy(\.isFinite) else {
             throw TensorError.argument("distillation diverged: the outer loss is \(loss) or a meta-gradient is not finite; images, rates and optimiser state were kept")
         }
         var newImages = images, newRates = rawRates
-        try imageOptimizer.step(&newImages, gradient: gx)
-        try rateOptimizer.step(&newRates, gradient: gr)
+        try imageOptimizer.step(&newImages, gradient: meanX)
+        try rateOptimizer.step(&newRates, gradient: meanR)
         images = newImages
         rawRates = newRates
-        return loss
+        return S(loss)
+    }
+
+    /// One outer iteration from the single initial weights `initial`.
+    @discardableResult
+    public func step(initial: Tensor<S>, realImages: Tensor<S>, realLabels: [Int]) throws -> S {
+        try step(initials: [initial], realImages: realImages, realLabels: realLabels)
+    }
+
+    /// `initial` trained on the given images with the learned step sizes (no graph kept): what a
+    /// user of the distilled data does. Used for evaluation and the baselines.
+    public func train(from initial: Tensor<S>, images x: Tensor<S>? = nil) throws -> Tensor<S> {
+        let x = x ?? images
+        guard x.shape == images.shape else {
+            throw TensorError.shape("training images must have the distilled images' shape \(images.shape); got \(x.shape)")
+        }
+        return try unroll(from: initial.detached, images: x.detached, rawRates: rawRates.detached, keepGraph: false).detached
     }
 }
-
-import Foundation

@@ -53,6 +53,17 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
         self.epsilon = epsilon
     }
 
+    /// The moment estimates and step count, for checkpoints.
+    public struct State: Codable, Equatable, Sendable {
+        public var m: [Double], v: [Double], t: Int
+    }
+
+    /// The optimiser's state; setting it resumes exactly where a checkpoint left off.
+    public var state: State {
+        get { State(m: m, v: v, t: t) }
+        set { (m, v, t) = (newValue.m, newValue.v, newValue.t) }
+    }
+
     public mutating func step(_ parameters: inout Tensor<Scalar>, gradient: Tensor<Scalar>) throws {
         try checkShapes(parameters, gradient)
         var p = parameters.values

@@ -1,0 +1,125 @@
+import Foundation
+import QDLearning
+import QDTensor
+
+/// A distillation run, whatever its model type.
+protocol DistillationSession: AnyObject {
+    var iteration: Int { get }
+    var epoch: Int { get }
+    var totalIterations: Int { get }
+    var iterationsPerEpoch: Int { get }
+    var losses: [Double] { get }
+    var currentLearningRate: Double { get }
+    var images: Tensor<Float> { get }
+    var labels: [Int] { get }
+    var learningRates: [Float] { get }
+    var settings: DistillationSettings { get }
+    @discardableResult
+    func run(iterations count: Int, progress: ProgressReporter?, shouldStop: () -> Bool) throws -> Int
+    func evaluate(_ set: DistillationTrainingSet, on test: Dataset, networks: Int) throws -> [Double]
+    func save(to url: URL, modelName: String) throws
+}
+
+extension DistillationRun: DistillationSession {
+    var images: Tensor<Float> { distiller.images }
+    var labels: [Int] { distiller.labels }
+    var learningRates: [Float] { distiller.learningRates }
+}
+
+/// A distillation run as a language value: `d.step(10)`, `d.images`, `d.evaluate(test)`.
+final class DistillerObject: HostObject {
+    let session: DistillationSession
+    let modelName: String
+
+    init(_ session: DistillationSession, modelName: String) {
+        self.session = session
+        self.modelName = modelName
+    }
+
+    var typeName: String { "distiller" }
+
+    func display() -> String {
+        let s = session.settings
+        let n = session.labels.count
+        var text = "distiller for \(modelName): \(n) images (\(s.imagesPerClass)/class × \(s.steps) step\(s.steps == 1 ? "" : "s")), \(s.steps * s.epochs) inner steps, \(s.randomInit ? "random init (\(s.networksPerIteration) nets/iteration)" : "fixed init"), seed \(s.seed)"
+        text += "\n  iteration \(session.iteration)/\(session.totalIterations) (epoch \(session.epoch)/\(s.totalEpochs), \(session.iterationsPerEpoch) per epoch), outer lr \(formatNumber(session.currentLearningRate))"
+        if let last = session.losses.last { text += ", last loss \(formatNumber(last))" }
+        return text
+    }
+
+    func json() -> JSONValue {
+        .object([("type", .string("distiller")), ("model", .string(modelName)), ("iteration", .number(Double(session.iteration))),
+                 ("losses", .array(session.losses.map(JSONValue.number))), ("rates", .array(session.learningRates.map { .number(Double($0)) })),
+                 ("seed", .number(Double(session.settings.seed)))])
+    }
+
+    var memberNames: [String] { ["step", "run", "images", "labels", "rates", "losses", "iteration", "epoch", "evaluate", "save"] }
+
+    func member(_ name: String, interpreter: Interpreter) throws -> Value? {
+        switch name {
+        case "images":
+            let t = session.images
+            return .tensor(NDArray(shape: t.shape, data: t.values.map(Double.init)))
+        case "labels": return .list(session.labels.map(Value.int))
+        case "rates": return .tensor(NDArray(session.learningRates.map(Double.init)))
+        case "losses": return .tensor(NDArray(session.losses))
+        case "iteration": return .int(session.iteration)
+        case "epoch": return .int(session.epoch)
+        case "step":
+            return method("step", "d.step(n: 1)", "Runs n outer iterations (Ctrl-C stops at the next iteration boundary); returns {iteration, loss}.", "d.step(10)") { args in
+                let n = try args.int("n", default: 1, in: 1...100_000_000, positional: true)
+                return try self.advance(n, interpreter: args.interpreter)
+            }
+        case "run":
+            return method("run", "d.run(epochs: nil)", "Runs `epochs` more epochs (default: the rest of the schedule).", "d.run(epochs: 5)") { args in
+                let remaining = self.session.totalIterations - self.session.iteration
+                let epochs = try args.int("epochs", default: -1, in: -1...1_000_000)
+                let n = epochs < 0 ? remaining : epochs * self.session.iterationsPerEpoch
+                guard n > 0 else { return self.summary() }
+                return try self.advance(n, interpreter: args.interpreter)
+            }
+        case "evaluate":
+            return method("evaluate", "d.evaluate(test, on: \"distilled\", networks: 10)",
+                          "Trains fresh networks on the distilled images (or the \"random\" real or class-\"means\" baseline of the same size) with the learned step sizes; returns test accuracy (mean, std, each).",
+                          "d.evaluate(test)") { args in
+                guard case .object(let o) = try args.required("test"), let test = o as? DatasetObject else {
+                    throw RuntimeError("evaluate: 'test' must be a dataset")
+                }
+                let set = try args.choice("on", DistillationTrainingSet.allCases.map(\.rawValue), default: "distilled")
+                let networks = try args.int("networks", default: 10, in: 1...1000)
+                let acc = try self.session.evaluate(DistillationTrainingSet(rawValue: set)!, on: test.dataset, networks: networks)
+                let mean = acc.reduce(0, +) / Double(acc.count)
+                let std = (acc.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(acc.count)).squareRoot()
+                return .record([("accuracy", .number(mean)), ("std", .number(std)), ("networks", .int(acc.count)), ("trained_on", .string(set))])
+            }
+        case "save":
+            return method("save", "d.save(path)", "Writes a checkpoint that resumes the run exactly (resume(path, model, data)).", "d.save(\"run.ckpt\")") { args in
+                let path = try args.string("path")
+                let url = URL(fileURLWithPath: path, relativeTo: args.interpreter.options.workingDirectory)
+                try self.session.save(to: url, modelName: self.modelName)
+                return .string(url.path)
+            }
+        default: return nil
+        }
+    }
+
+    private func method(_ name: String, _ signature: String, _ doc: String, _ example: String,
+                        _ body: @escaping (inout Arguments) throws -> Value) -> Value {
+        .function(.builtin(Builtin(name, signature, doc: doc, example: example, body: body)))
+    }
+
+    private func summary() -> Value {
+        .record([("iteration", .int(session.iteration)), ("epoch", .int(session.epoch)), ("loss", session.losses.last.map(Value.number) ?? .none)])
+    }
+
+    /// Runs n iterations with progress, stopping early on an interrupt request.
+    private func advance(_ n: Int, interpreter: Interpreter) throws -> Value {
+        let progress = n > 1 ? ProgressReporter("distil", total: n, write: { interpreter.onProgress($0) }) : nil
+        let done = try session.run(iterations: n, progress: progress, shouldStop: { interpreter.interruptRequested })
+        if done < n {
+            interpreter.interruptRequested = false
+            interpreter.onProgress("\ninterrupted after \(done) of \(n) iterations; the distiller is at iteration \(session.iteration) and can continue\n")
+        }
+        return summary()
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import QDLearning
+import QDTensor
+
+/// Datasets, models, training and distillation.
+enum LearningBuiltins {
+    static func register(_ r: inout Registry) {
+        for kind in [DatasetKind.mnist, .cifar10, .fashionMNIST] {
+            let name = kind == .fashionMNIST ? "fashion_mnist" : kind.rawValue
+            r.add("learning", Builtin(name, "\(name)(split: \"train\", per_class: nil, limit: nil, folder: nil)",
+                                      doc: "The \(kind.rawValue) \(kind == .fashionMNIST ? "" : "train or test ")split, normalised as in the reference code, from `folder`, else --data / QD_DATA, else the embedded subset\(kind == .fashionMNIST ? " (none is embedded)" : ""). `per_class` takes a seeded class-balanced subset, `limit` the first images.",
+                                      example: "let test = \(name)(split: \"test\")") { args in
+                let split = try args.choice("split", ["train", "test"], default: "train")
+                var folder = args.interpreter.options.dataFolder
+                if let f = args.option("folder"), !f.isNone {
+                    guard case .string(let path) = f else { throw args.typeError("folder", expected: "a path string", got: f) }
+                    folder = URL(fileURLWithPath: path, relativeTo: args.interpreter.options.workingDirectory)
+                }
+                var d = try Datasets.load(kind, split: Split(rawValue: split)!, folder: folder)
+                if let n = args.option("per_class"), !n.isNone {
+                    guard let k = n.asInt, k >= 1 else { throw args.typeError("per_class", expected: "a positive integer", got: n) }
+                    d = try d.classBalanced(perClass: k, seed: try args.seed())
+                }
+                if let n = args.option("limit"), !n.isNone {
+                    guard let k = n.asInt, k >= 1 else { throw args.typeError("limit", expected: "a positive integer", got: n) }
+                    d = try d.prefix(min(k, d.count))
+                }
+                return .object(DatasetObject(d, kind: kind))
+            })
+        }
+        r.add("learning", Builtin("lenet", "lenet(input: \"mnist\", seed: nil)", doc: "LeNet (Wang et al.): conv 6@5 → pool → conv 16@5 → pool → FC 120 → 84 → 10; Xavier init from the seed.",
+                                  example: "let m = lenet()") { args in
+            let input = try inputKind(&args)
+            return model(LeNet(input: input), name: "lenet", seed: try args.seed())
+        })
+        r.add("learning", Builtin("qlenet", "qlenet(input: \"mnist\", qubits: 6, layers: 3, seed: nil)",
+                                  doc: "The paper's quantum LeNet: LeNet features → 64 → amplitude embedding on `qubits` qubits → `layers` StronglyEntanglingLayers → a trainable 2×2 Hermitian per qubit, mixed with a residual path by a trainable α.",
+                                  example: "let q = qlenet()") { args in
+            let input = try inputKind(&args)
+            let qubits = try args.int("qubits", default: 6, in: 1...12), layers = try args.int("layers", default: 3, in: 1...100)
+            return model(try QuantumLeNet(input: input, qubits: qubits, layers: layers), name: "qlenet", seed: try args.seed())
+        })
+        r.add("learning", Builtin("alexcifarnet", "alexcifarnet(seed: nil)", doc: "AlexCifarNet (Wang et al.'s CIFAR-10 network, 1,756,426 parameters).",
+                                  example: "let a = alexcifarnet()") { args in
+            model(AlexCifarNet(), name: "alexcifarnet", seed: try args.seed())
+        })
+        r.add("learning", Builtin("train", "train(model, data, epochs: 1, batch: 64, optimizer: \"adam\", lr: 0.001, momentum: 0.9, weight_decay: 0, decay_every: nil, seed: nil)",
+                                  doc: "Trains a copy of the model on the data (seeded shuffling, progress on stderr) and returns it.",
+                                  example: "let trained = train(lenet(), mnist(), epochs: 1)") { args in
+            let m = try modelArgument(&args)
+            let data = try datasetArgument(&args, "data")
+            let epochs = try args.int("epochs", default: 1, in: 0...100_000)
+            let batch = try args.int("batch", default: 64, in: 1...1_000_000)
+            let kind = try args.choice("optimizer", ["adam", "sgd"], default: "adam")
+            let lr = try args.double("lr", default: kind == "adam" ? 0.001 : 0.01)
+            let momentum = try args.double("momentum", default: 0.9), decay = try args.double("weight_decay", default: 0)
+            let every = try args.int("decay_every", default: 0, in: 0...100_000)
+            let seed = try args.seed()
+            let steps = epochs * ((data.count + batch - 1) / batch)
+            let interpreter = args.interpreter
+            let progress = ProgressReporter("train", total: steps, write: { interpreter.onProgress($0) })
+            let schedule = every > 0 ? StepDecay(every: every, factor: 0.5) : nil
+            let trained: Tensor<Float> = kind == "adam"
+                ? try Trainer.train(m.model, parameters: m.parameters, on: data, epochs: epochs, batchSize: batch,
+                                    optimizer: Adam<Float>(learningRate: lr), schedule: schedule, seed: seed, progress: progress)
+                : try Trainer.train(m.model, parameters: m.parameters, on: data, epochs: epochs, batchSize: batch,
+                                    optimizer: SGD<Float>(learningRate: lr, momentum: momentum, weightDecay: decay), schedule: schedule, seed: seed, progress: progress)
+            return .object(ModelObject(model: m.model, name: m.name, parameters: trained))
+        })
+        r.add("learning", Builtin("evaluate", "evaluate(model, data)", doc: "Accuracy, mean cross-entropy and the confusion matrix (rows: true class).",
+                                  example: "evaluate(trained, mnist(split: \"test\")).accuracy") { args in
+            let m = try modelArgument(&args)
+            let data = try datasetArgument(&args, "data")
+            let e = try Trainer.evaluate(m.model, parameters: m.parameters, on: data)
+            return .record([("accuracy", .number(e.accuracy)), ("loss", .number(e.loss)),
+                            ("confusion", .list(e.confusion.map { .list($0.map(Value.int)) }))])
+        })
+        r.add("learning", Builtin("distill", "distill(model, data, images_per_class: 1, steps: 1, epochs: 3, distill_lr: 0.02 (CIFAR-10: 0.001), lr: 0.01, total_epochs: 400, decay_every: 40, batch: 1024, init: \"fixed\", nets: 4, seed: nil)",
+                                  doc: "A dataset-distillation run (Wang et al.): learned synthetic images and step sizes, exact meta-gradient, Adam (betas 0.5, 0.999). With init \"fixed\" it distils for the model's current weights; \"random\" samples `nets` fresh inits per iteration. Run it with d.step(n) or d.run().",
+                                  example: "let d = distill(qlenet(), mnist())") { args in
+            let m = try modelArgument(&args)
+            let data = try datasetArgument(&args, "data")
+            var s = DistillationSettings()
+            s.imagesPerClass = try args.int("images_per_class", default: 1, in: 1...10_000)
+            s.steps = try args.int("steps", default: 1, in: 1...10_000)
+            s.epochs = try args.int("epochs", default: 3, in: 1...10_000)
+            s.distillLearningRate = try args.double("distill_lr", default: m.model.inputShape == [3, 32, 32] ? 0.001 : 0.02)
+            s.learningRate = try args.double("lr", default: 0.01)
+            s.totalEpochs = try args.int("total_epochs", default: 400, in: 1...1_000_000)
+            s.decayEvery = try args.int("decay_every", default: 40, in: 1...1_000_000)
+            s.realBatch = try args.int("batch", default: 1024, in: 1...1_000_000)
+            s.randomInit = try args.choice("init", ["fixed", "random"], default: "fixed") == "random"
+            s.networksPerIteration = try args.int("nets", default: 4, in: 1...1000)
+            s.seed = try args.seed()
+            guard s.distillLearningRate > 0 else { throw RuntimeError("distill: distill_lr must be positive") }
+            return .object(DistillerObject(try makeRun(m.model, data: data, settings: s, initial: s.randomInit ? nil : m.parameters), modelName: m.name))
+        })
+        r.add("learning", Builtin("resume", "resume(path, model, data)", doc: "A distillation run restored from a checkpoint written by d.save(path); it continues bit-identically.",
+                                  example: "let d = resume(\"run.ckpt\", qlenet(), mnist())") { args in
+            let path = try args.string("path")
+            let m = try modelArgument(&args)
+            let data = try datasetArgument(&args, "data")
+            let url = URL(fileURLWithPath: path, relativeTo: args.interpreter.options.workingDirectory)
+            return .object(DistillerObject(try resumeRun(m.model, data: data, url: url), modelName: m.name))
+        })
+    }
+
+    private static func makeRun<M: Model>(_ model: M, data: Dataset, settings: DistillationSettings, initial: Tensor<Float>?) throws -> DistillationSession {
+        try DistillationRun(model: model, data: data, settings: settings, initial: initial)
+    }
+
+    private static func resumeRun<M: Model>(_ model: M, data: Dataset, url: URL) throws -> DistillationSession {
+        let c = try DistillationRun<M>.loadCheckpoint(from: url)
+        return try DistillationRun(model: model, data: data, checkpoint: c)
+    }
+
+    private static func model(_ m: some Model, name: String, seed: UInt64) -> Value {
+        .object(ModelObject(model: m, name: name, parameters: m.initialParameters(seed: seed)))
+    }
+
+    private static func inputKind(_ args: inout Arguments) throws -> LeNet.Input {
+        try args.choice("input", ["mnist", "cifar10"], default: "mnist") == "mnist" ? .mnist : .cifar10
+    }
+
+    private static func modelArgument(_ args: inout Arguments) throws -> ModelObject {
+        let v = try args.required("model")
+        guard case .object(let o) = v, let m = o as? ModelObject else { throw args.typeError("model", expected: "a model (lenet(), qlenet(), alexcifarnet())", got: v) }
+        return m
+    }
+
+    private static func datasetArgument(_ args: inout Arguments, _ name: String) throws -> Dataset {
+        let v = try args.required(name)
+        guard case .object(let o) = v, let d = o as? DatasetObject else { throw args.typeError(name, expected: "a dataset (mnist(), cifar10())", got: v) }
+        return d.dataset
+    }
+}

@@ -1,0 +1,257 @@
+import Foundation
+import QDTensor
+
+/// A whole distillation run as in SsnL/dataset-distillation: outer iterations over shuffled real
+/// batches (one epoch = ⌈N / realBatch⌉ iterations), the outer rate decayed by `decayFactor` every
+/// `decayEvery` epochs, a fixed or random network initialisation, evaluation against baselines,
+/// and checkpoints that resume bit-identically.
+///
+/// Everything random derives from `settings.seed` and the iteration number, never from hidden
+/// generator state, so a run resumed from a checkpoint takes exactly the same steps.
+public final class DistillationRun<M: Model> {
+    /// The network being distilled for.
+    public let model: M
+    /// The settings.
+    public let settings: DistillationSettings
+    /// The learned images and rates.
+    public let distiller: Distiller<M, Float>
+    /// The real training data.
+    public let data: Dataset
+    /// Outer iterations done.
+    public private(set) var iteration = 0
+    /// The outer loss of every iteration done.
+    public private(set) var losses: [Double] = []
+    /// The fixed initial weights (used for every iteration unless `randomInit`).
+    public let fixedInitial: Tensor<Float>
+
+    /// A run over `data` for `model`. The fixed initialisation is `initial` when given (its
+    /// weights are copied), else drawn from the seed.
+    public init(model: M, data: Dataset, settings: DistillationSettings, initial: Tensor<Float>? = nil) throws {
+        guard Array(data.imageShape) == model.inputShape else {
+            throw TensorError.shape("distillation: the data's images are \(data.imageShape) but the model takes \(model.inputShape)")
+        }
+        guard data.count >= 1, settings.imagesPerClass >= 1, settings.steps >= 1, settings.epochs >= 1, settings.realBatch >= 1,
+              settings.networksPerIteration >= 1, settings.decayEvery >= 1, settings.totalEpochs >= 1 else {
+            throw TensorError.argument("distillation: images per class, steps, epochs, the real batch, networks per iteration, decay period and total epochs must all be ≥ 1")
+        }
+        self.model = model
+        self.data = data
+        self.settings = settings
+        distiller = Distiller(model: model, configuration: settings.distillerConfiguration(for: M.self), seed: Self.mix(settings.seed, 1))
+        if let initial {
+            guard initial.shape == [model.layout.count] else {
+                throw TensorError.shape("distillation: the initial weights have shape \(initial.shape); the model has \(model.layout.count) parameters")
+            }
+            fixedInitial = initial.detached
+        } else {
+            fixedInitial = model.initialParameters(seed: Self.mix(settings.seed, 2))
+        }
+    }
+
+    /// Iterations per epoch over the real data.
+    public var iterationsPerEpoch: Int { (data.count + settings.realBatch - 1) / settings.realBatch }
+    /// Iterations of the full schedule.
+    public var totalIterations: Int { iterationsPerEpoch * settings.totalEpochs }
+    /// The epoch (0-based) the next iteration belongs to.
+    public var epoch: Int { iteration / iterationsPerEpoch }
+    /// The outer rate for the next iteration.
+    public var currentLearningRate: Double {
+        settings.learningRate * pow(settings.decayFactor, Double(epoch / settings.decayEvery))
+    }
+
+    /// A seed derived from `seed` and `tags` (SplitMix-style mixing).
+    static func mix(_ seed: UInt64, _ tags: UInt64...) -> UInt64 {
+        var rng = SeededRandom(seed: seed)
+        var z = rng.next()
+        for t in tags { z ^= t &* 0x9E37_79B9_7F4A_7C15; var r = SeededRandom(seed: z); z = r.next() }
+        return z
+    }
+
+    /// The initial weights of network `k` at iteration `i`.
+    func initials(at i: Int) -> [Tensor<Float>] {
+        guard settings.randomInit else { return [fixedInitial] }
+        return (0..<settings.networksPerIteration).map { model.initialParameters(seed: Self.mix(settings.seed, 3, UInt64(i), UInt64($0))) }
+    }
+
+    /// The real batch of iteration `i`: epoch e shuffles the data with a seed from (seed, e).
+    func realBatch(at i: Int) throws -> (Tensor<Float>, [Int]) {
+        let e = i / iterationsPerEpoch, j = i % iterationsPerEpoch
+        var rng = SeededRandom(seed: Self.mix(settings.seed, 4, UInt64(e)))
+        let order = Array(0..<data.count).shuffled(using: &rng)
+        let idx = Array(order[(j * settings.realBatch)..<min(data.count, (j + 1) * settings.realBatch)])
+        return try data.batch(idx)
+    }
+
+    /// Runs up to `count` outer iterations, stopping early when `shouldStop` says so (checked
+    /// between iterations, so the state is always consistent). Returns the iterations done. If a
+    /// loss or gradient becomes non-finite it throws an error naming the iteration; the images,
+    /// rates and optimiser state are those of the last good iteration.
+    @discardableResult
+    public func run(iterations count: Int, progress: ProgressReporter? = nil, shouldStop: () -> Bool = { false }) throws -> Int {
+        var done = 0
+        while done < count {
+            if shouldStop() { break }
+            distiller.outerLearningRate = currentLearningRate
+            let (x, y) = try realBatch(at: iteration)
+            let loss: Float
+            do {
+                loss = try distiller.step(initials: initials(at: iteration), realImages: x, realLabels: y)
+            } catch {
+                throw TensorError.argument("distillation stopped at iteration \(iteration + 1) (epoch \(epoch + 1)): \(error); the state of iteration \(iteration) is kept")
+            }
+            losses.append(Double(loss))
+            iteration += 1
+            done += 1
+            progress?.update(done, [("iter", Double(iteration)), ("epoch", Double(epoch)), ("loss", Double(loss)), ("lr", currentLearningRate)])
+        }
+        return done
+    }
+
+    // MARK: evaluation
+
+    /// Test accuracies of fresh networks trained with the learned step sizes on `set`: one network
+    /// for a fixed-init run (its fixed initialisation), `networks` freshly initialised ones for
+    /// random init (seeds disjoint from the training ones).
+    public func evaluate(_ set: DistillationTrainingSet = .distilled, on test: Dataset, networks: Int = 10) throws -> [Double] {
+        let images = try trainingImages(set)
+        let inits = settings.randomInit
+            ? (0..<max(1, networks)).map { model.initialParameters(seed: Self.mix(settings.seed, 5, UInt64($0))) as Tensor<Float> }
+            : [fixedInitial]
+        return try inits.map { initial in
+            let trained = try distiller.train(from: initial, images: images)
+            return try Trainer.evaluate(model, parameters: trained, on: test).accuracy
+        }
+    }
+
+    /// The images of a training set, shaped like the distilled ones (labels in the same order).
+    public func trainingImages(_ set: DistillationTrainingSet) throws -> Tensor<Float> {
+        switch set {
+        case .distilled: return distiller.images
+        case .randomReal:
+            var rng = SeededRandom(seed: Self.mix(settings.seed, 6))
+            var byClass = [[Int]](repeating: [], count: model.classes)
+            for (i, y) in data.labels.enumerated() where y < model.classes { byClass[y].append(i) }
+            for k in byClass.indices { byClass[k].shuffle(using: &rng) }
+            var next = [Int](repeating: 0, count: model.classes)
+            var picks: [Int] = []
+            for y in distiller.labels {
+                guard !byClass[y].isEmpty else { throw TensorError.argument("random-real baseline: the training data has no image of class \(y)") }
+                picks.append(byClass[y][next[y] % byClass[y].count])
+                next[y] += 1
+            }
+            return try data.batch(picks).images
+        case .classMeans:
+            let per = data.imageShape.reduce(1, *)
+            var sums = [[Double]](repeating: [Double](repeating: 0, count: per), count: model.classes)
+            var counts = [Int](repeating: 0, count: model.classes)
+            let v = data.images.values
+            for (i, y) in data.labels.enumerated() where y < model.classes {
+                counts[y] += 1
+                for j in 0..<per { sums[y][j] += Double(v[i * per + j]) }
+            }
+            let values = try distiller.labels.flatMap { y -> [Float] in
+                guard counts[y] > 0 else { throw TensorError.argument("class-mean baseline: the training data has no image of class \(y)") }
+                return sums[y].map { Float($0 / Double(counts[y])) }
+            }
+            return try Tensor(shape: distiller.images.shape, values: values)
+        }
+    }
+
+    // MARK: checkpoints
+
+    /// A checkpoint: the settings, the iteration, the losses and the distiller's full state.
+    public struct Checkpoint: Codable, Equatable {
+        public var format = "qd-distillation-checkpoint-1"
+        public var model: String
+        public var settings: DistillationSettings
+        public var iteration: Int
+        public var losses: [Double]
+        public var initial: [Float]
+        public var state: Distiller<M, Float>.State
+    }
+
+    /// Writes a checkpoint to `url` (atomically).
+    public func save(to url: URL, modelName: String) throws {
+        let c = Checkpoint(model: modelName, settings: settings, iteration: iteration, losses: losses,
+                           initial: fixedInitial.values, state: distiller.state())
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try encoder.encode(c).write(to: url, options: .atomic)
+    }
+
+    /// Reads a checkpoint written by ``save(to:modelName:)``.
+    public static func loadCheckpoint(from url: URL) throws -> Checkpoint {
+        let bytes: Data
+        do { bytes = try Data(contentsOf: url) } catch {
+            throw DataError(file: url.path, "cannot read the checkpoint: \(error.localizedDescription)")
+        }
+        do {
+            let c = try JSONDecoder().decode(Checkpoint.self, from: bytes)
+            guard c.format == "qd-distillation-checkpoint-1" else { throw DataError(file: url.path, "unknown checkpoint format \(c.format)") }
+            return c
+        } catch let e as DataError {
+            throw e
+        } catch {
+            throw DataError(file: url.path, "not a qd distillation checkpoint: \(error)")
+        }
+    }
+
+    /// A run restored from a checkpoint, for the same model and data: it continues exactly where
+    /// the checkpoint left off.
+    public convenience init(model: M, data: Dataset, checkpoint c: Checkpoint) throws {
+        try self.init(model: model, data: data, settings: c.settings, initial: try Tensor(shape: [c.initial.count], values: c.initial))
+        try distiller.restore(c.state)
+        iteration = c.iteration
+        losses = c.losses
+    }
+}
+
+/// How the run is set up. Defaults are the paper's MNIST settings.
+public struct DistillationSettings: Codable, Equatable, Sendable {
+    public var imagesPerClass = 1
+    public var steps = 1
+    public var epochs = 3
+    /// Initial inner step size (softplus of the raw rate): 0.02 for MNIST, 0.001 for CIFAR-10.
+    public var distillLearningRate = 0.02
+    /// Outer Adam rate and betas.
+    public var learningRate = 0.01
+    public var beta1 = 0.5, beta2 = 0.999
+    /// The outer rate is multiplied by `decayFactor` every `decayEvery` epochs.
+    public var decayEvery = 40
+    public var decayFactor = 0.5
+    /// Length of the full schedule, in epochs over the real training data.
+    public var totalEpochs = 400
+    /// Real images per outer iteration.
+    public var realBatch = 1024
+    /// Random init: a fresh network initialisation every iteration (`networksPerIteration` of
+    /// them); otherwise one fixed initialisation, reused.
+    public var randomInit = false
+    public var networksPerIteration = 4
+    /// The run's seed.
+    public var seed: UInt64 = 0
+
+    public init() {}
+
+    /// The distiller's configuration.
+    func distillerConfiguration<M: Model>(for _: M.Type) -> Distiller<M, Float>.Configuration {
+        var c = Distiller<M, Float>.Configuration()
+        c.imagesPerClass = imagesPerClass
+        c.steps = steps
+        c.epochs = epochs
+        c.distillLearningRate = distillLearningRate
+        c.learningRate = learningRate
+        c.beta1 = beta1
+        c.beta2 = beta2
+        return c
+    }
+}
+
+/// What to train fresh networks on.
+public enum DistillationTrainingSet: String, Sendable, CaseIterable {
+    /// The distilled images.
+    case distilled
+    /// Random real training images, the same number per class and step.
+    case randomReal = "random"
+    /// Per-class mean images of the real training data.
+    case classMeans = "means"
+}

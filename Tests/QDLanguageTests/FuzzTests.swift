@@ -1,0 +1,89 @@
+import XCTest
+import QDLanguage
+
+/// No input may crash the interpreter: thousands of mutated examples and random token streams run
+/// under a statement budget and small-circuit limits, and each must end normally or with diagnostics.
+final class FuzzTests: XCTestCase {
+    private var options: Interpreter.Options {
+        var o = Interpreter.Options()
+        o.statementBudget = 2000
+        o.maxQubits = 10
+        o.maxTensorElements = 100_000
+        o.threads = 1
+        return o
+    }
+
+    private func runs(_ text: String) {
+        let qd = Interpreter(options: options)
+        qd.onDisplay = { _ in }
+        qd.onProgress = { _ in }
+        _ = qd.run(SourceFile(name: "fuzz.qd", text: text))
+    }
+
+    func testMutatedExamplesNeverCrash() throws {
+        var seedRng = SeededFuzzRandom(seed: 2026)
+        let sources = try ["circuits.qd", "hermitian.qd"].map {
+            try String(contentsOf: ScriptRunner.root.appendingPathComponent("examples/\($0)"), encoding: .utf8)
+        }
+        let pieces = ["(", ")", "[", "]", "{", "}", ",", ";", "\n", "0", "-1", "40", "1e308", "pi", "x", "@", "on", "each", "ctrl @ ", "inv @ ",
+                      "..<", "...", "+", "*", "^", "\"", "#", "let ", "fn ", "return", "circuit(2) {", "param w[2] = ", "input z[3]", ".", "nil", "im"]
+        let start = Date()
+        var count = 0
+        while count < 1500 {
+            var chars = Array(sources[count % sources.count])
+            for _ in 0..<(1 + Int(seedRng.next() % 4)) {
+                guard !chars.isEmpty else { break }
+                let at = Int(seedRng.next() % UInt64(chars.count))
+                switch seedRng.next() % 3 {
+                case 0: chars.remove(at: at)
+                case 1: chars.insert(contentsOf: pieces[Int(seedRng.next() % UInt64(pieces.count))], at: at)
+                default:
+                    let end = min(chars.count, at + Int(seedRng.next() % 20))
+                    chars.removeSubrange(at..<end)
+                }
+            }
+            runs(String(chars))
+            count += 1
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 120, "fuzzing took too long")
+    }
+
+    func testRandomTokenStreamsAndBytesNeverCrash() {
+        var rng = SeededFuzzRandom(seed: 7)
+        let tokens = ["let", "x", "=", "1", "2.5", "(", ")", "[", "]", "{", "}", ",", ":", ";", "\n", "+", "-", "*", "/", "%", "^", "==", "<", "..<",
+                      "...", "and", "or", "not", "if", "else", "for", "in", "fn", "return", "circuit", "param", "input", "on", "each", "seed", "time",
+                      "h", "cx", "rx", "Z0", "X1", "probs", "expect", "state", "grad", "sample", "@", "ctrl", "inv", "\"s\"", "nil", "true", "im", ".", "f"]
+        for _ in 0..<2000 {
+            let n = 1 + Int(rng.next() % 40)
+            runs((0..<n).map { _ in tokens[Int(rng.next() % UInt64(tokens.count))] }.joined(separator: " "))
+        }
+        for _ in 0..<500 {
+            let bytes = (0..<Int(rng.next() % 200)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            runs(String(decoding: bytes, as: UTF8.self))
+        }
+    }
+
+    func testPathologicalInputsAreErrors() {
+        let qd = Interpreter(options: options)
+        qd.onDisplay = { _ in }
+        for text in [String(repeating: "[", count: 100_000), "fn f() { return f() }\nf()", "for i in 0..<1000000000 { }",
+                     "zeros(100000, 100000)", "circuit(1000) { }", "1 / 0", "[1][10 ^ 18]"] {
+            XCTAssertFalse(qd.run(SourceFile(name: "p.qd", text: text)).isEmpty, "no error for \(text.prefix(40))")
+        }
+        XCTAssertEqual(try qd.evaluate("2 ^ 100000").asDouble, .infinity)
+        XCTAssertEqual(try qd.evaluate("let s = \"ab\"\nfor i in 0..<20 { s = s + s }\nlen(s)").asInt, 2 << 20)
+    }
+}
+
+/// SplitMix64 for reproducible fuzzing.
+struct SeededFuzzRandom {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
