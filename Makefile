@@ -20,7 +20,7 @@ build: deps
 	swift build $(RELEASE)
 
 run: build
-	swift run $(RELEASE) qd --help
+	.build/release/qd examples/quickstart.qd
 
 # Tests build in release mode: the training tests run real networks, far too slow unoptimised.
 test: deps

@@ -16,7 +16,7 @@ protocol DistillationSession: AnyObject {
     var settings: DistillationSettings { get }
     @discardableResult
     func run(iterations count: Int, progress: ProgressReporter?, shouldStop: () -> Bool) throws -> Int
-    func evaluate(_ set: DistillationTrainingSet, on test: Dataset, networks: Int) throws -> [Double]
+    func evaluate(_ set: DistillationTrainingSet, on test: Dataset, networks: Int) throws -> DistillationEvaluation
     func save(to url: URL, modelName: String) throws
 }
 
@@ -80,17 +80,18 @@ final class DistillerObject: HostObject {
             }
         case "evaluate":
             return method("evaluate", "d.evaluate(test, on: \"distilled\", networks: 10)",
-                          "Trains fresh networks on the distilled images (or the \"random\" real or class-\"means\" baseline of the same size) with the learned step sizes; returns test accuracy (mean, std, each).",
+                          "Trains fresh networks for the same steps on the distilled images (learned step sizes) or on the \"random\" real or class-\"means\" baseline of the same size (the constant step size that does best on held-out training images); returns test accuracy (mean, std).",
                           "d.evaluate(test)") { args in
                 guard case .object(let o) = try args.required("test"), let test = o as? DatasetObject else {
                     throw RuntimeError("evaluate: 'test' must be a dataset")
                 }
                 let set = try args.choice("on", DistillationTrainingSet.allCases.map(\.rawValue), default: "distilled")
                 let networks = try args.int("networks", default: 10, in: 1...1000)
-                let acc = try self.session.evaluate(DistillationTrainingSet(rawValue: set)!, on: test.dataset, networks: networks)
-                let mean = acc.reduce(0, +) / Double(acc.count)
-                let std = (acc.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(acc.count)).squareRoot()
-                return .record([("accuracy", .number(mean)), ("std", .number(std)), ("networks", .int(acc.count)), ("trained_on", .string(set))])
+                let e = try self.session.evaluate(DistillationTrainingSet(rawValue: set)!, on: test.dataset, networks: networks)
+                var fields: [(String, Value)] = [("accuracy", .number(e.mean)), ("std", .number(e.standardDeviation)), ("networks", .int(e.accuracies.count)),
+                                                 ("trained_on", .string(set))]
+                fields.append(("step_size", e.stepSize.map(Value.number) ?? .string("learned")))
+                return .record(fields)
             }
         case "save":
             return method("save", "d.save(path)", "Writes a checkpoint that resumes the run exactly (resume(path, model, data)).", "d.save(\"run.ckpt\")") { args in

@@ -109,18 +109,40 @@ public final class DistillationRun<M: Model> {
 
     // MARK: evaluation
 
-    /// Test accuracies of fresh networks trained with the learned step sizes on `set`: one network
-    /// for a fixed-init run (its fixed initialisation), `networks` freshly initialised ones for
-    /// random init (seeds disjoint from the training ones).
-    public func evaluate(_ set: DistillationTrainingSet = .distilled, on test: Dataset, networks: Int = 10) throws -> [Double] {
+    /// Step sizes a baseline may use; the best on a validation slice of the training data is taken.
+    public static var baselineStepSizes: [Double] { [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1] }
+
+    /// Test accuracies of fresh networks trained for the same T steps on `set`: one network for a
+    /// fixed-init run (its fixed initialisation), `networks` freshly initialised ones for random init
+    /// (seeds disjoint from the training ones). The distilled images use the learned step sizes.
+    /// The baselines (random real images, class means) use the constant step size from
+    /// ``baselineStepSizes`` that does best on up to 1,000 held-out training images, as the learned
+    /// sizes are tuned to the synthetic images and would be unfair to them.
+    public func evaluate(_ set: DistillationTrainingSet = .distilled, on test: Dataset, networks: Int = 10) throws -> DistillationEvaluation {
         let images = try trainingImages(set)
         let inits = settings.randomInit
             ? (0..<max(1, networks)).map { model.initialParameters(seed: Self.mix(settings.seed, 5, UInt64($0))) as Tensor<Float> }
             : [fixedInitial]
-        return try inits.map { initial in
-            let trained = try distiller.train(from: initial, images: images)
+        var stepSize: Double?
+        if set != .distilled {
+            var rng = SeededRandom(seed: Self.mix(settings.seed, 7))
+            let validation = try data.batch(Array(Array(0..<data.count).shuffled(using: &rng).prefix(1000)))
+            let held = Dataset(name: "validation", images: validation.images, labels: validation.labels, classes: data.classes)
+            var best = (-1.0, Self.baselineStepSizes[0])
+            for eta in Self.baselineStepSizes {
+                let acc = try inits.prefix(3).reduce(0.0) { sum, initial in
+                    let trained = try distiller.train(from: initial, images: images, stepSize: eta)
+                    return sum + (try Trainer.evaluate(model, parameters: trained, on: held).accuracy)
+                }
+                if acc > best.0 { best = (acc, eta) }
+            }
+            stepSize = best.1
+        }
+        let accuracies = try inits.map { initial in
+            let trained = try distiller.train(from: initial, images: images, stepSize: stepSize)
             return try Trainer.evaluate(model, parameters: trained, on: test).accuracy
         }
+        return DistillationEvaluation(accuracies: accuracies, stepSize: stepSize)
     }
 
     /// The images of a training set, shaped like the distilled ones (labels in the same order).
@@ -254,4 +276,19 @@ public enum DistillationTrainingSet: String, Sendable, CaseIterable {
     case randomReal = "random"
     /// Per-class mean images of the real training data.
     case classMeans = "means"
+}
+
+/// The result of training fresh networks on a distilled or baseline training set.
+public struct DistillationEvaluation: Sendable, Equatable {
+    /// Test accuracy of each network.
+    public var accuracies: [Double]
+    /// The constant step size used (baselines), or nil for the learned step sizes.
+    public var stepSize: Double?
+
+    /// Mean accuracy.
+    public var mean: Double { accuracies.reduce(0, +) / Double(max(accuracies.count, 1)) }
+    /// Population standard deviation of the accuracies.
+    public var standardDeviation: Double {
+        (accuracies.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(max(accuracies.count, 1))).squareRoot()
+    }
 }

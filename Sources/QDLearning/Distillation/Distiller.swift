@@ -150,13 +150,20 @@ public final class Distiller<M: Model, S: TensorScalar> {
         try step(initials: [initial], realImages: realImages, realLabels: realLabels)
     }
 
-    /// `initial` trained on the given images with the learned step sizes (no graph kept): what a
-    /// user of the distilled data does. Used for evaluation and the baselines.
-    public func train(from initial: Tensor<S>, images x: Tensor<S>? = nil) throws -> Tensor<S> {
+    /// `initial` trained on the given images (default: the distilled ones) for the T inner steps,
+    /// with the learned step sizes or, when `stepSize` is given, that constant step size (no graph
+    /// kept): what a user of the distilled data does. Used for evaluation and the baselines.
+    public func train(from initial: Tensor<S>, images x: Tensor<S>? = nil, stepSize: Double? = nil) throws -> Tensor<S> {
         let x = x ?? images
         guard x.shape == images.shape else {
             throw TensorError.shape("training images must have the distilled images' shape \(images.shape); got \(x.shape)")
         }
-        return try unroll(from: initial.detached, images: x.detached, rawRates: rawRates.detached, keepGraph: false).detached
+        var r = rawRates.detached
+        if let eta = stepSize {
+            guard eta > 0, eta.isFinite else { throw TensorError.argument("step size \(eta) must be positive and finite") }
+            let raw = S(Foundation.log(Foundation.expm1(eta)))
+            r = Tensor<S>(vector: [S](repeating: raw, count: rawRates.count))
+        }
+        return try unroll(from: initial.detached, images: x.detached, rawRates: r, keepGraph: false).detached
     }
 }

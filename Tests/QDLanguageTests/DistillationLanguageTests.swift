@@ -1,0 +1,63 @@
+import XCTest
+import QDLanguage
+
+/// Distillation through the language on the embedded data: checkpoints resume bit-identically, a
+/// diverging run stops with the iteration named and its last good state kept, and the baselines
+/// train on images of the distilled shape.
+final class DistillationLanguageTests: XCTestCase {
+    private let setup = """
+    seed 3
+    let data = mnist().take(64)
+    let test = mnist(split: "test").take(50)
+    let m = lenet()
+    """
+
+    func testCheckpointResumesBitIdentically() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("qd-ckpt-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let straight = Interpreter()
+        _ = try straight.evaluate(setup + "\nlet d = distill(m, data, batch: 32, steps: 2, epochs: 2)\nd.step(4);")
+        let a = try straight.evaluate("d.images")
+        let stopped = Interpreter()
+        _ = try stopped.evaluate(setup + "\nlet d = distill(m, data, batch: 32, steps: 2, epochs: 2)\nd.step(2);\nd.save(\"\(path)\");")
+        let resumed = Interpreter()
+        _ = try resumed.evaluate(setup + "\nlet r = resume(\"\(path)\", m, data)\nr.step(2);")
+        XCTAssertEqual(try resumed.evaluate("r.iteration").asInt, 4)
+        let b = try resumed.evaluate("r.images")
+        XCTAssertEqual(a.asArray, b.asArray, "resumed images differ from an uninterrupted run")
+        XCTAssertEqual(try straight.evaluate("d.losses").asArray, try resumed.evaluate("r.losses").asArray)
+    }
+
+    func testDivergenceNamesTheIterationAndKeepsTheLastGoodState() throws {
+        let r = ScriptRunner()
+        XCTAssertEqual(r.run(setup + "\nlet d = distill(m, data, batch: 32, distill_lr: 1e30)"), [])
+        let before = try r.interpreter.evaluate("d.images").asArray
+        let errors = r.run("d.step(3)")
+        XCTAssertEqual(errors.count, 1)
+        XCTAssertTrue(errors[0].contains("distillation stopped at iteration 1"), errors[0])
+        XCTAssertEqual(try r.interpreter.evaluate("d.iteration").asInt, 0)
+        XCTAssertEqual(try r.interpreter.evaluate("d.images").asArray, before)
+    }
+
+    func testEvaluationAndBaselinesRun() throws {
+        let qd = Interpreter()
+        _ = try qd.evaluate(setup + "\nlet d = distill(m, data, batch: 32)\nd.step(1);")
+        for set in ["distilled", "random", "means"] {
+            let acc = try qd.evaluate("d.evaluate(test, on: \"\(set)\").accuracy").asDouble ?? -1
+            XCTAssertTrue((0...1).contains(acc), "\(set): accuracy \(acc)")
+        }
+        XCTAssertEqual(try qd.evaluate("d.images.shape").asIntList, [10, 1, 28, 28])
+        XCTAssertEqual(try qd.evaluate("len(d.rates)").asInt, 3)
+    }
+
+    func testBadArgumentsAreClearErrors() {
+        let r = ScriptRunner()
+        r.run(setup)
+        XCTAssertEqual(r.run("distill(m, data, init: \"warm\")").first,
+                       "test.qd:1:1: error: distill: argument 'init' is \"warm\"; valid values are \"fixed\", \"random\"")
+        XCTAssertEqual(r.run("distill(m, test, batch: 0)").first,
+                       "test.qd:1:1: error: distill: argument 'batch' is 0; it must be in 1...1000000")
+        XCTAssertEqual(r.run("resume(\"/nonexistent/ckpt\", m, data)").first?.hasPrefix("test.qd:1:1: error: /nonexistent/ckpt: cannot read the checkpoint"), true)
+        XCTAssertEqual(r.run("train(m, 3)").first, "test.qd:1:1: error: train: argument 'data' must be a dataset (mnist(), cifar10()); got int")
+    }
+}
