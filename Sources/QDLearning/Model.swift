@@ -16,9 +16,30 @@ public protocol Model: Sendable {
     func forward<S: TensorScalar>(_ x: Tensor<S>, parameters: Tensor<S>) throws -> Tensor<S>
     /// Initial weights, deterministic in `seed` (Xavier normal, gain 1, zero biases, unless the model says otherwise).
     func initialParameters<S: TensorScalar>(seed: UInt64) -> Tensor<S>
+    /// Parameter blocks that keep their initial values: training and distillation steps skip them.
+    var frozenBlocks: [String] { get }
 }
 
 extension Model {
+    public var frozenBlocks: [String] { [] }
+
+    /// 1 for trained parameters and 0 for frozen ones, or nil when nothing is frozen.
+    public func trainableMask<S: TensorScalar>() -> Tensor<S>? {
+        guard !frozenBlocks.isEmpty else { return nil }
+        var mask = [S](repeating: 1, count: layout.count)
+        for name in frozenBlocks {
+            guard let e = layout.entry(name) else { continue }
+            for k in e.offset..<(e.offset + e.count) { mask[k] = 0 }
+        }
+        return Tensor(vector: mask)
+    }
+
+    /// `gradient` with the frozen blocks' entries set to zero.
+    public func maskingFrozen<S: TensorScalar>(_ gradient: Tensor<S>) throws -> Tensor<S> {
+        guard let mask: Tensor<S> = trainableMask() else { return gradient }
+        return try gradient * mask
+    }
+
     public func initialParameters<S: TensorScalar>(seed: UInt64) -> Tensor<S> {
         Initialization.xavierNormal(layout, seed: seed)
     }

@@ -63,6 +63,40 @@ final class QuantumLayerTests: XCTestCase {
         XCTAssertLessThan(try GradCheck.secondGradientError(inputs, f), 1e-4)
     }
 
+    func testEveryEmbeddingAndReadoutMatchesTheSimulator() throws {
+        // The simulator path (forward and adjoint gradients) against the tensor form, per variant.
+        let variants: [(QuantumLayer.Embedding, QuantumLayer.Readout, Int)] = [
+            (.angle, .hermitian(wires: 1), 4), (.denseAngle, .hermitian(wires: 2), 8), (.amplitude, .hermitian(wires: 2), 16),
+            (.amplitude, .pauliZ, 11), (.angle, .pauliZ, 3), (.amplitude, .hermitian(wires: 4), 16),
+        ]
+        for (k, (embedding, readout, features)) in variants.enumerated() {
+            let layer = try QuantumLayer(qubits: 4, layers: 2, embedding: embedding, readout: readout)
+            var rng = SeededRandom(seed: UInt64(100 + k))
+            let h = Tensor<Double>.normal([3, features], using: &rng).requiringGrad()
+            let angles = Tensor<Double>.uniform([layer.angleCount], low: 0, high: 6, using: &rng).requiringGrad()
+            let herm = Tensor<Double>.normal([layer.hermitianCount], using: &rng).requiringGrad()
+            let seed = Tensor<Double>.normal([3, layer.outputCount], using: &rng)
+            let fast = try layer(h, angles: angles, hermitian: herm)
+            let exact = try layer.differentiable(h, angles: angles, hermitian: herm)
+            XCTAssertEqual(fast.shape, [3, layer.outputCount])
+            for (a, b) in zip(fast.values, exact.values) { XCTAssertEqual(a, b, accuracy: 1e-12, "\(embedding) \(readout): value") }
+            let g1 = try Autograd.gradients(of: fast, wrt: [h, angles, herm], seed: seed)
+            let g2 = try Autograd.gradients(of: exact, wrt: [h, angles, herm], seed: seed)
+            for (x, y) in zip(g1, g2) { for (a, b) in zip(x.values, y.values) { XCTAssertEqual(a, b, accuracy: 1e-10, "\(embedding) \(readout): gradient") } }
+        }
+    }
+
+    func testVariantSecondDerivativesMatchFiniteDifferences() throws {
+        let layer = try QuantumLayer(qubits: 2, layers: 1, embedding: .denseAngle, readout: .hermitian(wires: 2))
+        var rng = SeededRandom(seed: 5)
+        let inputs = [Tensor<Double>.normal([2, 4], using: &rng),
+                      Tensor<Double>.uniform([layer.angleCount], low: 0, high: 6, using: &rng),
+                      Tensor<Double>.normal([layer.hermitianCount], using: &rng)]
+        let f = { (x: [Tensor<Double>]) throws -> Tensor<Double> in try layer(x[0], angles: x[1], hermitian: x[2]) }
+        XCTAssertLessThan(try GradCheck.gradientError(inputs, f), 1e-6)
+        XCTAssertLessThan(try GradCheck.secondGradientError(inputs, f), 1e-4)
+    }
+
     func testBadShapesNameWhatIsExpected() throws {
         let layer = try QuantumLayer(qubits: 3, layers: 1)
         XCTAssertThrowsError(try layer(Tensor<Double>.ones([2, 9]), angles: .zeros([9]), hermitian: .zeros([24]))) {
@@ -72,6 +106,9 @@ final class QuantumLayerTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("needs angles [9]"))
         }
         XCTAssertThrowsError(try QuantumLayer(qubits: 0, layers: 1))
+        XCTAssertThrowsError(try QuantumLayer(qubits: 6, layers: 1, readout: .hermitian(wires: 4))) {
+            XCTAssertTrue("\($0)".contains("valid: 1, 2, 3, 6"), "\($0)")
+        }
     }
 }
 
@@ -89,6 +126,37 @@ final class QuantumLeNetTests: XCTestCase {
         XCTAssertEqual(try model.forward(Tensor<Float>.zeros([2, 1, 28, 28]) + 0.1, parameters: model.initialParameters(seed: 3)).shape, [2, 10])
         XCTAssertEqual(try QuantumLeNet(input: .cifar10).forward(Tensor<Float>.ones([1, 3, 32, 32]),
                                                                  parameters: QuantumLeNet(input: .cifar10).initialParameters(seed: 1)).shape, [1, 10])
+    }
+
+    func testVariantParameterCounts() throws {
+        func count(_ edit: (inout QuantumLeNet.Options) -> Void) throws -> Int {
+            var o = QuantumLeNet.Options()
+            edit(&o)
+            return try QuantumLeNet(options: o).layout.count
+        }
+        XCTAssertEqual(try count { _ in }, 59_369)
+        XCTAssertEqual(try count { $0.hermitian = .pauliZ }, 59_369 - 48)
+        XCTAssertEqual(try count { $0.hermitian = .frozen }, 59_369)
+        XCTAssertEqual(try count { $0.residual = false }, 59_369 - 650 - 1)
+        XCTAssertEqual(try count { $0.readoutWires = 2 }, 59_369 - 48 + 3 * 32 - 30)     // 3 outputs: fc3 is 10×3
+        XCTAssertEqual(try count { $0.embedding = .angle }, 59_369 - 58 * 121 - 58 * 10)   // F = 6: fc2 6×120 + 6, fc_res 10×6
+    }
+
+    func testFrozenBlocksKeepTheirValuesThroughTraining() throws {
+        var o = QuantumLeNet.Options()
+        o.hermitian = .frozen
+        o.trainAngles = false
+        let model = try QuantumLeNet(options: o)
+        XCTAssertEqual(model.frozenBlocks, ["quantum.hermitian", "quantum.angles"])
+        var rng = SeededRandom(seed: 1)
+        let data = Dataset(name: "noise", images: Tensor<Float>.normal([16, 1, 28, 28], using: &rng), labels: (0..<16).map { $0 % 10 }, classes: 10)
+        let start: Tensor<Float> = model.initialParameters(seed: 4)
+        let trained = try Trainer.train(model, parameters: start, on: data, epochs: 1, batchSize: 8, optimizer: SGD<Float>(learningRate: 0.1), seed: 2)
+        for name in ["quantum.hermitian", "quantum.angles", "fc1.weight"] {
+            let e = model.layout.entry(name)!
+            let same = start.values[e.offset..<(e.offset + e.count)] == trained.values[e.offset..<(e.offset + e.count)]
+            XCTAssertEqual(same, name != "fc1.weight", name)
+        }
     }
 
     func testHessianVectorProductThroughTheQuantumLayerMatchesFiniteDifferences() throws {

@@ -33,12 +33,28 @@ enum LearningBuiltins {
             let input = try inputKind(&args)
             return model(LeNet(input: input), name: "lenet", seed: try args.seed())
         })
-        r.add("learning", Builtin("qlenet", "qlenet(input: \"mnist\", qubits: 6, layers: 3, seed: nil)",
-                                  doc: "The paper's quantum LeNet: LeNet features → 64 → amplitude embedding on `qubits` qubits → `layers` StronglyEntanglingLayers → a trainable 2×2 Hermitian per qubit, mixed with a residual path by a trainable α.",
-                                  example: "let q = qlenet()") { args in
+        r.add("learning", Builtin("qlenet", "qlenet(input: \"mnist\", qubits: 6, layers: 3, hermitian: \"trainable\", readout_wires: 1, residual: true, angles: \"trained\", embedding: \"amplitude\", seed: nil)",
+                                  doc: "The paper's quantum LeNet: LeNet features → amplitude embedding on `qubits` qubits → `layers` StronglyEntanglingLayers → a trainable 2×2 Hermitian per qubit, mixed with a residual path by a trainable α. Variants: hermitian \"frozen\" (initial random H kept fixed) or \"pauli_z\"; Hermitians on groups of `readout_wires` wires; residual: false; angles: \"frozen\" (as the reference code); embedding \"angle\" or \"dense_angle\".",
+                                  example: "let q = qlenet(hermitian: \"pauli_z\", residual: false)") { args in
             let input = try inputKind(&args)
-            let qubits = try args.int("qubits", default: 6, in: 1...12), layers = try args.int("layers", default: 3, in: 1...100)
-            return model(try QuantumLeNet(input: input, qubits: qubits, layers: layers), name: "qlenet", seed: try args.seed())
+            var o = QuantumLeNet.Options()
+            o.qubits = try args.int("qubits", default: 6, in: 1...12)
+            o.layers = try args.int("layers", default: 3, in: 1...100)
+            o.hermitian = QuantumLeNet.Options.Hermitian(rawValue: try args.choice("hermitian", QuantumLeNet.Options.Hermitian.allCases.map(\.rawValue), default: "trainable"))!
+            o.readoutWires = try args.int("readout_wires", default: 1, in: 1...12)
+            o.residual = try args.bool("residual", default: true)
+            o.trainAngles = try args.choice("angles", ["trained", "frozen"], default: "trained") == "trained"
+            o.embedding = QuantumLayer.Embedding(rawValue: try args.choice("embedding", QuantumLayer.Embedding.allCases.map(\.rawValue), default: "amplitude"))!
+            var variant: [String] = []
+            if input == .cifar10 { variant.append("cifar10 input") }
+            if o.qubits != 6 || o.layers != 3 { variant.append("\(o.qubits) qubits, \(o.layers) layers") }
+            if o.hermitian != .trainable { variant.append("\(o.hermitian.rawValue) readout") }
+            if o.readoutWires != 1 { variant.append("Hermitians on \(o.readoutWires) wires") }
+            if !o.residual { variant.append("no residual") }
+            if !o.trainAngles { variant.append("frozen angles") }
+            if o.embedding != .amplitude { variant.append("\(o.embedding.rawValue) embedding") }
+            let name = variant.isEmpty ? "qlenet" : "qlenet (\(variant.joined(separator: ", ")))"
+            return model(try QuantumLeNet(input: input, options: o), name: name, seed: try args.seed())
         })
         r.add("learning", Builtin("alexcifarnet", "alexcifarnet(seed: nil)", doc: "AlexCifarNet (Wang et al.'s CIFAR-10 network, 1,756,426 parameters).",
                                   example: "let a = alexcifarnet()") { args in

@@ -6,7 +6,7 @@ import QDTensor
 ///
 /// One outer iteration, with T = steps × epochs inner steps and θ₀ the network's initial weights:
 ///
-///     θ_{k+1} = θ_k − softplus(r_k) · ∇_θ CE(f(x̃_{k mod steps}; θ_k), ỹ)      (graph kept)
+///     θ_{k+1} = θ_k − softplus(r_k) · ∇_θ CE(f(x̃_{k mod steps}; θ_k), ỹ)      (graph kept; frozen blocks masked)
 ///     L = CE(f(x_real; θ_T), y_real)
 ///     (x̃, r) ← Adam((x̃, r), ∂L/∂(x̃, r))
 ///
@@ -99,7 +99,7 @@ public final class Distiller<M: Model, S: TensorScalar> {
             let d = k % c.steps
             let batch = try x.sliced(axis: 0, (d * perStep)..<((d + 1) * perStep))
             let loss = try model.forward(batch, parameters: theta).crossEntropy(labels: Array(labels[(d * perStep)..<((d + 1) * perStep)]))
-            let g = try Autograd.gradients(of: loss, wrt: [theta], createGraph: keepGraph, stopAtInputs: true)[0]
+            let g = try model.maskingFrozen(Autograd.gradients(of: loss, wrt: [theta], createGraph: keepGraph, stopAtInputs: true)[0])
             theta = try theta - g * rates.sliced(axis: 0, k..<(k + 1))
         }
         return theta

@@ -3,37 +3,96 @@ import QDTensor
 
 /// The quantum LeNet's quantum layer. It runs on the native simulator, and is also written in
 /// differentiable tensor operations so that its gradients can be differentiated again (the
-/// distillation meta-gradient passes through it):
+/// distillation meta-gradient passes through it). The paper's layer is the default:
 ///
 ///     ψ = pad(h)/‖pad(h)‖ on n qubits (amplitude embedding, wire 0 the most significant bit)
 ///     ψ ← StronglyEntanglingLayers(θ) ψ: per layer, Rot(φ, θ, ω) = RZ(ω)·RY(θ)·RZ(φ) on every
 ///         wire, then CNOT(i, (i + r) mod n) for i = 0..<n with r = (l mod (n − 1)) + 1
 ///     q_i = ⟨ψ| H_i |ψ⟩ with H_i = (A_i + A_i†)/2 on wire i, A_i[a,b] = p[8i + 2(2a+b)] + i·p[8i + 2(2a+b) + 1]
 ///
+/// Options: the embedding (amplitude; angle, RX(h_i) on wire i; dense angle, RY(h_{2i}) then
+/// RZ(h_{2i+1}) on wire i) and the readout (trainable Hermitians on groups of k consecutive wires,
+/// 2·4^k parameters each; or Pauli Z on every wire, no parameters).
+///
 /// Complex amplitudes are pairs of real tensors [B, 2^n]. Each Rot is a 2×2 complex matrix on the
-/// pair of slices of its wire; each layer's CNOT ring is one permutation (a gather); ⟨H_i⟩ comes
-/// from the reduced density matrix ρ of wire i: Re Σ_ab A_ab ρ_ba =
-/// p₀ρ₀₀ + p₆ρ₁₁ + (p₂ + p₄)·Re ρ₀₁ + (p₃ − p₅)·Im ρ₀₁. Both forms agree to 1e-10 (see the tests).
+/// pair of slices of its wire; each layer's CNOT ring is one permutation (a gather); ⟨H⟩ on a wire
+/// group comes from its reduced density matrix ρ: ⟨H⟩ = Re Σ_ab A_ab ρ_ba. Both forms agree to
+/// 1e-10 (see the tests).
 public struct QuantumLayer: Sendable, Equatable {
+    /// How the features enter the circuit.
+    public enum Embedding: String, Sendable, CaseIterable {
+        /// h/‖h‖ as amplitudes (up to 2^n features, zero-padded).
+        case amplitude
+        /// RX(h_i) on wire i (up to n features).
+        case angle
+        /// RY(h_{2i}) then RZ(h_{2i+1}) on wire i (up to 2n features).
+        case denseAngle = "dense_angle"
+    }
+
+    /// What is measured.
+    public enum Readout: Equatable, Sendable {
+        /// A Hermitian H = (A + A†)/2 with A complex on each group of `wires` consecutive wires.
+        case hermitian(wires: Int)
+        /// Pauli Z on every wire.
+        case pauliZ
+    }
+
     /// Number of qubits n.
     public let qubits: Int
     /// Number of strongly entangling layers L.
     public let layers: Int
+    /// The embedding.
+    public let embedding: Embedding
+    /// The readout.
+    public let readout: Readout
 
-    public init(qubits: Int, layers: Int) throws {
+    /// A layer; the readout's wire groups must divide the qubits.
+    public init(qubits: Int, layers: Int, embedding: Embedding = .amplitude, readout: Readout = .hermitian(wires: 1)) throws {
         guard (1...12).contains(qubits), layers >= 1 else {
             throw TensorError.argument("QuantumLayer: qubits \(qubits) must be in 1...12 and layers \(layers) ≥ 1")
         }
+        if case .hermitian(let k) = readout, !(1...qubits).contains(k) || qubits % k != 0 {
+            throw TensorError.argument("QuantumLayer: a Hermitian readout on groups of \(k) wires must divide the \(qubits) qubits (valid: \((1...qubits).filter { qubits % $0 == 0 }.map(String.init).joined(separator: ", ")))")
+        }
         self.qubits = qubits
         self.layers = layers
+        self.embedding = embedding
+        self.readout = readout
     }
 
     /// Angles read: 3·L·n, PennyLane's weight shape (L, n, 3).
     public var angleCount: Int { 3 * layers * qubits }
-    /// Hermitian parameters read: 8 per qubit.
-    public var hermitianCount: Int { 8 * qubits }
+    /// The largest number of features the embedding takes.
+    public var featureCount: Int {
+        switch embedding {
+        case .amplitude: return 1 << qubits
+        case .angle: return qubits
+        case .denseAngle: return 2 * qubits
+        }
+    }
+    /// Number of outputs (observables).
+    public var outputCount: Int {
+        if case .hermitian(let k) = readout { return qubits / k }
+        return qubits
+    }
+    /// Hermitian parameters read: 2·4^k per observable (0 for Pauli Z).
+    public var hermitianCount: Int {
+        if case .hermitian(let k) = readout { return outputCount * 2 * (1 << (2 * k)) }
+        return 0
+    }
 
-    /// q [B, n] for features h [B, F] (F ≤ 2^n; zero-padded), angles [3Ln] and Hermitian parameters [8n].
+    /// The measured observables, in output order.
+    var observables: [Observable] {
+        switch readout {
+        case .pauliZ: return (0..<qubits).map { .z($0) }
+        case .hermitian(let k):
+            let size = 2 * (1 << (2 * k))
+            return (0..<outputCount).map { .trainableHermitian(wires: Array((k * $0)..<(k * $0 + k)), offset: size * $0) }
+        }
+    }
+
+    /// q [B, outputs] for features h [B, F] (F ≤ ``featureCount``), angles [3Ln] and Hermitian
+    /// parameters [``hermitianCount``].
     ///
     /// The forward pass and first-order gradients run on the native simulator (one forward run and
     /// one adjoint sweep, in Float64). When the backward pass itself records a graph
@@ -43,12 +102,12 @@ public struct QuantumLayer: Sendable, Equatable {
         try checkShapes(h, angles, hermitian)
         let (b, f) = (h.shape[0], h.shape[1])
         let circuit = try self.circuit(features: f)
-        let observables = (0..<qubits).map { Observable.trainableHermitian(wires: [$0], offset: 8 * $0) }
+        let observables = self.observables
         let x = try Inputs(batch: b, features: f, values: h.values.map(Double.init))
         let theta = angles.values.map(Double.init), p = hermitian.values.map(Double.init)
         let simulator = Simulator(threads: TensorThreads.count)
         let q = try simulator.expectations(circuit, observables: observables, trainable: theta, observableParameters: p, inputs: x)
-        let value = try Tensor<S>(shape: [b, qubits], values: q.values.map { S($0) })
+        let value = try Tensor<S>(shape: [b, outputCount], values: q.values.map { S($0) })
         return value.recorded(from: [h, angles, hermitian]) { g in
             if Autograd.isRecording {
                 let exact = try self.differentiable(h, angles: angles, hermitian: hermitian)
@@ -62,17 +121,22 @@ public struct QuantumLayer: Sendable, Equatable {
         }
     }
 
-    /// The circuit: amplitude embedding of `features` features, then the entangling layers.
-    private func circuit(features: Int) throws -> Circuit {
+    /// The circuit: the embedding of `features` features, then the entangling layers.
+    func circuit(features: Int) throws -> Circuit {
         var c = try Circuit(qubits: qubits)
-        try c.amplitudeEmbedding(features: 0..<features, wires: Array(0..<qubits))
+        switch embedding {
+        case .amplitude: try c.amplitudeEmbedding(features: 0..<features, wires: Array(0..<qubits))
+        case .angle: try c.angleEmbedding(features: 0..<features, wires: Array(0..<features), rotation: .rx)
+        case .denseAngle:
+            for j in 0..<features { try c.apply(j % 2 == 0 ? .ry : .rz, [j / 2], parameters: [.input(j)]) }
+        }
         try c.stronglyEntanglingLayers(layers: layers, wires: Array(0..<qubits))
         return c
     }
 
     private func checkShapes<S>(_ h: Tensor<S>, _ angles: Tensor<S>, _ hermitian: Tensor<S>) throws {
-        guard h.rank == 2, h.shape[1] >= 1, h.shape[1] <= 1 << qubits else {
-            throw TensorError.shape("QuantumLayer: features must be [B, F] with 1 ≤ F ≤ 2^\(qubits) = \(1 << qubits); got \(h.shape)")
+        guard h.rank == 2, h.shape[1] >= 1, h.shape[1] <= featureCount else {
+            throw TensorError.shape("QuantumLayer: features must be [B, F] with 1 ≤ F ≤ \(embedding == .amplitude ? "2^\(qubits) = " : "")\(featureCount) (\(embedding.rawValue) embedding); got \(h.shape)")
         }
         guard angles.shape == [angleCount], hermitian.shape == [hermitianCount] else {
             throw TensorError.shape("QuantumLayer: needs angles [\(angleCount)] and Hermitian parameters [\(hermitianCount)]; got \(angles.shape) and \(hermitian.shape)")
@@ -82,10 +146,8 @@ public struct QuantumLayer: Sendable, Equatable {
     /// The same layer as differentiable tensor operations: exact derivatives of every order.
     public func differentiable<S: TensorScalar>(_ h: Tensor<S>, angles: Tensor<S>, hermitian: Tensor<S>) throws -> Tensor<S> {
         try checkShapes(h, angles, hermitian)
-        let n = qubits, dim = 1 << n
-        let b = h.shape[0]
-        var re = try h.padded(axis: 1, before: 0, after: dim - h.shape[1]).l2Normalized(axis: 1)
-        var im = Tensor<S>.zeros([b, dim])
+        let n = qubits
+        var (re, im) = try embed(h)
         for l in 0..<layers {
             for w in 0..<n {
                 let k = 3 * (l * n + w)
@@ -99,8 +161,44 @@ public struct QuantumLayer: Sendable, Equatable {
                 im = try im.gathered(axis: 1, indices: perm)
             }
         }
-        let outputs = try (0..<n).map { w in try expectation(wire: w, re, im, hermitian.sliced(axis: 0, (8 * w)..<(8 * w + 8))) }
+        let outputs: [Tensor<S>]
+        switch readout {
+        case .pauliZ:
+            outputs = try (0..<n).map { w in try pauliZ(wire: w, re, im) }
+        case .hermitian(let k):
+            let size = 2 * (1 << (2 * k))
+            outputs = try (0..<outputCount).map { g in
+                try expectation(wires: (k * g)..<(k * g + k), re, im, hermitian.sliced(axis: 0, (size * g)..<(size * g + size)))
+            }
+        }
         return try Tensor.concatenated(outputs, axis: 1)
+    }
+
+    /// The embedded state (re, im) [B, 2^n] of features h.
+    private func embed<S>(_ h: Tensor<S>) throws -> (Tensor<S>, Tensor<S>) {
+        let n = qubits, dim = 1 << n, b = h.shape[0]
+        switch embedding {
+        case .amplitude:
+            return (try h.padded(axis: 1, before: 0, after: dim - h.shape[1]).l2Normalized(axis: 1), Tensor<S>.zeros([b, dim]))
+        case .angle, .denseAngle:
+            var ground = [S](repeating: 0, count: b * dim)
+            for item in 0..<b { ground[item * dim] = 1 }
+            var re = try Tensor<S>(shape: [b, dim], values: ground), im = Tensor<S>.zeros([b, dim])
+            for j in 0..<h.shape[1] {
+                let half = try h.sliced(axis: 1, j..<(j + 1)).reshaped([b, 1, 1, 1]) * 0.5
+                let c = half.cos(), s = half.sin(), zero = Tensor<S>.zeros([b, 1, 1, 1])
+                let u: [(Tensor<S>, Tensor<S>)]
+                if embedding == .angle {
+                    u = [(c, zero), (zero, s.negated()), (zero, s.negated()), (c, zero)]               // RX
+                } else if j % 2 == 0 {
+                    u = [(c, zero), (s.negated(), zero), (s, zero), (c, zero)]                         // RY
+                } else {
+                    u = [(c, s.negated()), (zero, zero), (zero, zero), (c, s)]                         // RZ
+                }
+                (re, im) = try applyOneWire(u, wire: embedding == .angle ? j : j / 2, re, im)
+            }
+            return (re, im)
+        }
     }
 
     /// Rot(φ, θ, ω) as (real, imaginary) scalar tensors, row-major:
@@ -145,16 +243,35 @@ public struct QuantumLayer: Sendable, Equatable {
         }
     }
 
-    /// ⟨H⟩ on `wire` for the 8 parameters `p` of A, as [B, 1].
-    private func expectation<S>(wire: Int, _ re: Tensor<S>, _ im: Tensor<S>, _ p: Tensor<S>) throws -> Tensor<S> {
+    /// ⟨Z⟩ on `wire`, as [B, 1].
+    private func pauliZ<S>(wire: Int, _ re: Tensor<S>, _ im: Tensor<S>) throws -> Tensor<S> {
         let shape = [re.shape[0], 1 << wire, 2, 1 << (qubits - 1 - wire)]
+        let p = try (re.squared() + im.squared()).reshaped(shape)
+        let diff = try p.sliced(axis: 2, 0..<1) - p.sliced(axis: 2, 1..<2)
+        return try diff.sum(axes: [1, 2, 3]).reshaped([re.shape[0], 1])
+    }
+
+    /// ⟨H⟩ = Re Σ_ab A_ab ρ_ba on the consecutive `wires` (d = 2^k), for the 2d² parameters `p`
+    /// of A (A_ab = p[2(ad+b)] + i·p[2(ad+b)+1]), as [B, 1]. With ρ_ba = Σ ψ_b ψ_a*, a diagonal
+    /// term is p_aa·ρ_aa and a pair a < b gives (p_ab + p_ba)·Re ρ_ba + (p'_ba − p'_ab)·Im ρ_ba,
+    /// where p' are the imaginary parts.
+    private func expectation<S>(wires: Range<Int>, _ re: Tensor<S>, _ im: Tensor<S>, _ p: Tensor<S>) throws -> Tensor<S> {
+        let k = wires.count, d = 1 << k, batch = re.shape[0]
+        let shape = [batch, 1 << wires.lowerBound, d, 1 << (qubits - wires.upperBound)]
         let r = try re.reshaped(shape), i = try im.reshaped(shape)
-        let (r0, r1) = (try r.sliced(axis: 2, 0..<1), try r.sliced(axis: 2, 1..<2))
-        let (i0, i1) = (try i.sliced(axis: 2, 0..<1), try i.sliced(axis: 2, 1..<2))
-        func total(_ t: Tensor<S>) throws -> Tensor<S> { try t.sum(axes: [1, 2, 3]).reshaped([re.shape[0], 1]) }
-        let rho00 = try total(r0.squared() + i0.squared()), rho11 = try total(r1.squared() + i1.squared())
-        let rho01r = try total((r0 * r1) + (i0 * i1)), rho01i = try total((i0 * r1) - (r0 * i1))
+        let rs = try (0..<d).map { try r.sliced(axis: 2, $0..<($0 + 1)) }, ims = try (0..<d).map { try i.sliced(axis: 2, $0..<($0 + 1)) }
+        func total(_ t: Tensor<S>) throws -> Tensor<S> { try t.sum(axes: [1, 2, 3]).reshaped([batch, 1]) }
         let q = { (k: Int) in try p.sliced(axis: 0, k..<(k + 1)) }
-        return try ((rho00 * q(0)) + (rho11 * q(6))) + ((rho01r * (q(2) + q(4))) + (rho01i * (q(3) - q(5))))
+        var terms: [Tensor<S>] = []
+        for a in 0..<d {
+            terms.append(try total(rs[a].squared() + ims[a].squared()) * q(2 * (a * d + a)))
+            for b in (a + 1)..<max(a + 1, d) {
+                let rhoRe = try total((rs[b] * rs[a]) + (ims[b] * ims[a]))
+                let rhoIm = try total((ims[b] * rs[a]) - (rs[b] * ims[a]))
+                terms.append(try rhoRe * (q(2 * (a * d + b)) + q(2 * (b * d + a))))
+                terms.append(try rhoIm * (q(2 * (b * d + a) + 1) - q(2 * (a * d + b) + 1)))
+            }
+        }
+        return try terms.dropFirst().reduce(terms[0]) { try $0 + $1 }
     }
 }

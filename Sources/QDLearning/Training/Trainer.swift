@@ -37,7 +37,7 @@ public enum Trainer {
                 guard loss.item.isFinite else {
                     throw TensorError.argument("training diverged: the loss is \(loss.item) at epoch \(epoch + 1), step \(k + 1)")
                 }
-                let g = try Autograd.gradients(of: loss, wrt: [leaf])[0]
+                let g = try model.maskingFrozen(Autograd.gradients(of: loss, wrt: [leaf])[0])
                 try opt.step(&theta, gradient: g)
                 lossSum += Double(loss.item) * Double(idx.count)
                 correct += zip(predictions(logits), y).filter { $0 == $1 }.count
