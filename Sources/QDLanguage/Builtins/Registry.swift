@@ -56,6 +56,7 @@ public struct Registry {
         var r = Registry()
         CoreBuiltins.register(&r)
         QuantumBuiltins.register(&r)
+        InterchangeBuiltins.register(&r)
         LearningBuiltins.register(&r)
         return r
     }

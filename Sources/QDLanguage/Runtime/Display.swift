@@ -25,7 +25,7 @@ extension Interpreter.Display {
     /// tensors as shape, statistics and a preview, objects as their own summaries.
     public static func text(_ v: Value) -> String {
         switch v {
-        case .string(let s): return s
+        case .string(let s): return s.hasSuffix("\n") ? String(s.dropLast()) : s
         case .circuit(let c): return circuitText(c)
         case .state(let s): return stateText(s)
         case .tensor(let t) where t.count > 64 || t.shape.count > 2: return tensorSummary(t)
