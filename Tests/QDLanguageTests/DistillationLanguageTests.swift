@@ -50,6 +50,29 @@ final class DistillationLanguageTests: XCTestCase {
         XCTAssertEqual(try qd.evaluate("len(d.rates)").asInt, 3)
     }
 
+    func testExportedDistilledDataTrainsLikeTheDistillerAndModelsRoundTrip() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qd-persist-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let qd = Interpreter()
+        _ = try qd.evaluate(setup + """
+
+        let d = distill(m, data, batch: 32, steps: 2, epochs: 2)
+        d.step(2);
+        d.export("\(dir.path)/distilled.json");
+        save(m, "\(dir.path)/model.json");
+        let dd = load_distilled("\(dir.path)/distilled.json")
+        let m2 = load_model("\(dir.path)/model.json")
+        let trained = train(m2, dd)
+        """)
+        XCTAssertEqual(try qd.evaluate("m2.params == m.params").asBool, true)
+        XCTAssertEqual(try qd.evaluate("dd.count").asInt, 20)
+        XCTAssertEqual(try qd.evaluate("dd.rates == d.rates").asBool, true)
+        XCTAssertEqual(try qd.evaluate("evaluate(trained, test).accuracy").asDouble, try qd.evaluate("d.evaluate(test).accuracy").asDouble)
+        let r = ScriptRunner()
+        XCTAssertEqual(r.run("load_model(\"\(dir.path)/distilled.json\")").first, "test.qd:1:1: error: load_model: \(dir.path)/distilled.json is not a qd model file")
+    }
+
     func testBadArgumentsAreClearErrors() {
         let r = ScriptRunner()
         r.run(setup)
@@ -58,6 +81,6 @@ final class DistillationLanguageTests: XCTestCase {
         XCTAssertEqual(r.run("distill(m, test, batch: 0)").first,
                        "test.qd:1:1: error: distill: argument 'batch' is 0; it must be in 1...1000000")
         XCTAssertEqual(r.run("resume(\"/nonexistent/ckpt\", m, data)").first?.hasPrefix("test.qd:1:1: error: /nonexistent/ckpt: cannot read the checkpoint"), true)
-        XCTAssertEqual(r.run("train(m, 3)").first, "test.qd:1:1: error: train: argument 'data' must be a dataset (mnist(), cifar10()); got int")
+        XCTAssertEqual(r.run("train(m, 3)").first, "test.qd:1:1: error: train: argument 'data' must be a dataset (mnist(), cifar10()) or distilled data; got int")
     }
 }

@@ -58,6 +58,7 @@ public struct Registry {
         QuantumBuiltins.register(&r)
         InterchangeBuiltins.register(&r)
         LearningBuiltins.register(&r)
+        PersistenceBuiltins.register(&r)
         return r
     }
 }

@@ -18,9 +18,11 @@ protocol DistillationSession: AnyObject {
     func run(iterations count: Int, progress: ProgressReporter?, shouldStop: () -> Bool) throws -> Int
     func evaluate(_ set: DistillationTrainingSet, on test: Dataset, networks: Int) throws -> DistillationEvaluation
     func save(to url: URL, modelName: String) throws
+    func distilledData(modelName: String) -> DistilledData
 }
 
 extension DistillationRun: DistillationSession {
+    func distilledData(modelName: String) -> DistilledData { distiller.distilledData(model: modelName, seed: settings.seed) }
     var images: Tensor<Float> { distiller.images }
     var labels: [Int] { distiller.labels }
     var learningRates: [Float] { distiller.learningRates }
@@ -53,7 +55,7 @@ final class DistillerObject: HostObject {
                  ("seed", .number(Double(session.settings.seed)))])
     }
 
-    var memberNames: [String] { ["step", "run", "images", "labels", "rates", "losses", "iteration", "epoch", "evaluate", "save"] }
+    var memberNames: [String] { ["step", "run", "images", "labels", "rates", "losses", "iteration", "epoch", "evaluate", "save", "export", "distilled"] }
 
     func member(_ name: String, interpreter: Interpreter) throws -> Value? {
         switch name {
@@ -92,6 +94,16 @@ final class DistillerObject: HostObject {
                                                  ("trained_on", .string(set))]
                 fields.append(("step_size", e.stepSize.map(Value.number) ?? .string("learned")))
                 return .record(fields)
+            }
+        case "distilled":
+            return .object(DistilledObject(session.distilledData(modelName: modelName)))
+        case "export":
+            return method("export", "d.export(path)", "Writes the distilled images, labels and learned step sizes (load_distilled(path) reads them back).", "d.export(\"mnist10.json\")") { args in
+                let url = PersistenceBuiltins.url(try args.string("path"), args.interpreter)
+                do { try self.session.distilledData(modelName: self.modelName).save(to: url) } catch {
+                    throw RuntimeError("export: cannot write \(url.path): \(error.localizedDescription)")
+                }
+                return .string(url.path)
             }
         case "save":
             return method("save", "d.save(path)", "Writes a checkpoint that resumes the run exactly (resume(path, model, data)).", "d.save(\"run.ckpt\")") { args in

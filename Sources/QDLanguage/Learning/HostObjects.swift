@@ -55,14 +55,17 @@ final class DatasetObject: HostObject {
 /// A network and its current weights.
 final class ModelObject: HostObject {
     let model: any Model
-    let name: String
+    let spec: ModelSpec
     let parameters: Tensor<Float>
 
-    init(model: any Model, name: String, parameters: Tensor<Float>) {
+    init(model: any Model, spec: ModelSpec, parameters: Tensor<Float>) {
         self.model = model
-        self.name = name
+        self.spec = spec
         self.parameters = parameters
     }
+
+    /// Its readable name, with the variant.
+    var name: String { spec.name }
 
     var typeName: String { "model" }
 

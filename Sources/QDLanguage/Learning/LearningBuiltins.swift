@@ -30,41 +30,39 @@ enum LearningBuiltins {
         }
         r.add("learning", Builtin("lenet", "lenet(input: \"mnist\", seed: nil)", doc: "LeNet (Wang et al.): conv 6@5 → pool → conv 16@5 → pool → FC 120 → 84 → 10; Xavier init from the seed.",
                                   example: "let m = lenet()") { args in
-            let input = try inputKind(&args)
-            return model(LeNet(input: input), name: "lenet", seed: try args.seed())
+            let spec = ModelSpec(kind: .lenet, input: try inputName(&args))
+            return try model(spec, seed: try args.seed())
         })
         r.add("learning", Builtin("qlenet", "qlenet(input: \"mnist\", qubits: 6, layers: 3, hermitian: \"trainable\", readout_wires: 1, residual: true, angles: \"trained\", embedding: \"amplitude\", seed: nil)",
                                   doc: "The paper's quantum LeNet: LeNet features → amplitude embedding on `qubits` qubits → `layers` StronglyEntanglingLayers → a trainable 2×2 Hermitian per qubit, mixed with a residual path by a trainable α. Variants: hermitian \"frozen\" (initial random H kept fixed) or \"pauli_z\"; Hermitians on groups of `readout_wires` wires; residual: false; angles: \"frozen\" (as the reference code); embedding \"angle\" or \"dense_angle\".",
                                   example: "let q = qlenet(hermitian: \"pauli_z\", residual: false)") { args in
-            let input = try inputKind(&args)
-            var o = QuantumLeNet.Options()
-            o.qubits = try args.int("qubits", default: 6, in: 1...12)
-            o.layers = try args.int("layers", default: 3, in: 1...100)
-            o.hermitian = QuantumLeNet.Options.Hermitian(rawValue: try args.choice("hermitian", QuantumLeNet.Options.Hermitian.allCases.map(\.rawValue), default: "trainable"))!
-            o.readoutWires = try args.int("readout_wires", default: 1, in: 1...12)
-            o.residual = try args.bool("residual", default: true)
-            o.trainAngles = try args.choice("angles", ["trained", "frozen"], default: "trained") == "trained"
-            o.embedding = QuantumLayer.Embedding(rawValue: try args.choice("embedding", QuantumLayer.Embedding.allCases.map(\.rawValue), default: "amplitude"))!
-            var variant: [String] = []
-            if input == .cifar10 { variant.append("cifar10 input") }
-            if o.qubits != 6 || o.layers != 3 { variant.append("\(o.qubits) qubits, \(o.layers) layers") }
-            if o.hermitian != .trainable { variant.append("\(o.hermitian.rawValue) readout") }
-            if o.readoutWires != 1 { variant.append("Hermitians on \(o.readoutWires) wires") }
-            if !o.residual { variant.append("no residual") }
-            if !o.trainAngles { variant.append("frozen angles") }
-            if o.embedding != .amplitude { variant.append("\(o.embedding.rawValue) embedding") }
-            let name = variant.isEmpty ? "qlenet" : "qlenet (\(variant.joined(separator: ", ")))"
-            return model(try QuantumLeNet(input: input, options: o), name: name, seed: try args.seed())
+            var spec = ModelSpec(kind: .qlenet, input: try inputName(&args))
+            spec.qubits = try args.int("qubits", default: 6, in: 1...12)
+            spec.layers = try args.int("layers", default: 3, in: 1...100)
+            spec.hermitian = try args.choice("hermitian", QuantumLeNet.Options.Hermitian.allCases.map(\.rawValue), default: "trainable")
+            spec.readoutWires = try args.int("readout_wires", default: 1, in: 1...12)
+            spec.residual = try args.bool("residual", default: true)
+            spec.trainAngles = try args.choice("angles", ["trained", "frozen"], default: "trained") == "trained"
+            spec.embedding = try args.choice("embedding", QuantumLayer.Embedding.allCases.map(\.rawValue), default: "amplitude")
+            return try model(spec, seed: try args.seed())
         })
         r.add("learning", Builtin("alexcifarnet", "alexcifarnet(seed: nil)", doc: "AlexCifarNet (Wang et al.'s CIFAR-10 network, 1,756,426 parameters).",
                                   example: "let a = alexcifarnet()") { args in
-            model(AlexCifarNet(), name: "alexcifarnet", seed: try args.seed())
+            try model(ModelSpec(kind: .alexcifarnet, input: "cifar10"), seed: try args.seed())
         })
         r.add("learning", Builtin("train", "train(model, data, epochs: 1, batch: 64, optimizer: \"adam\", lr: 0.001, momentum: 0.9, weight_decay: 0, decay_every: nil, seed: nil)",
-                                  doc: "Trains a copy of the model on the data (seeded shuffling, progress on stderr) and returns it.",
+                                  doc: "Trains a copy of the model on a dataset (seeded shuffling, progress on stderr) and returns it; on distilled data it replays the distilled steps with their learned step sizes (the other options do not apply).",
                                   example: "let trained = train(lenet(), mnist(), epochs: 1)") { args in
             let m = try modelArgument(&args)
-            let data = try datasetArgument(&args, "data")
+            let dataValue = try args.required("data")
+            if case .object(let o) = dataValue, let distilled = o as? DistilledObject {
+                // Distilled data carries its own schedule: T steps with the learned step sizes.
+                return .object(ModelObject(model: m.model, spec: m.spec, parameters: try distilled.data.train(m.model, from: m.parameters)))
+            }
+            guard case .object(let o) = dataValue, let dataset = o as? DatasetObject else {
+                throw args.typeError("data", expected: "a dataset (mnist(), cifar10()) or distilled data", got: dataValue)
+            }
+            let data = dataset.dataset
             let epochs = try args.int("epochs", default: 1, in: 0...100_000)
             let batch = try args.int("batch", default: 64, in: 1...1_000_000)
             let kind = try args.choice("optimizer", ["adam", "sgd"], default: "adam")
@@ -81,7 +79,7 @@ enum LearningBuiltins {
                                     optimizer: Adam<Float>(learningRate: lr), schedule: schedule, seed: seed, progress: progress)
                 : try Trainer.train(m.model, parameters: m.parameters, on: data, epochs: epochs, batchSize: batch,
                                     optimizer: SGD<Float>(learningRate: lr, momentum: momentum, weightDecay: decay), schedule: schedule, seed: seed, progress: progress)
-            return .object(ModelObject(model: m.model, name: m.name, parameters: trained))
+            return .object(ModelObject(model: m.model, spec: m.spec, parameters: trained))
         })
         r.add("learning", Builtin("evaluate", "evaluate(model, data)", doc: "Accuracy, mean cross-entropy and the confusion matrix (rows: true class).",
                                   example: "evaluate(trained, mnist(split: \"test\")).accuracy") { args in
@@ -130,12 +128,13 @@ enum LearningBuiltins {
         return try DistillationRun(model: model, data: data, checkpoint: c)
     }
 
-    private static func model(_ m: some Model, name: String, seed: UInt64) -> Value {
-        .object(ModelObject(model: m, name: name, parameters: m.initialParameters(seed: seed)))
+    private static func model(_ spec: ModelSpec, seed: UInt64) throws -> Value {
+        let m = try spec.make()
+        return .object(ModelObject(model: m, spec: spec, parameters: m.initialParameters(seed: seed)))
     }
 
-    private static func inputKind(_ args: inout Arguments) throws -> LeNet.Input {
-        try args.choice("input", ["mnist", "cifar10"], default: "mnist") == "mnist" ? .mnist : .cifar10
+    private static func inputName(_ args: inout Arguments) throws -> String {
+        try args.choice("input", ["mnist", "cifar10"], default: "mnist")
     }
 
     private static func modelArgument(_ args: inout Arguments) throws -> ModelObject {

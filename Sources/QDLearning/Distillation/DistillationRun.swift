@@ -110,7 +110,7 @@ public final class DistillationRun<M: Model> {
     // MARK: evaluation
 
     /// Step sizes a baseline may use; the best on a validation slice of the training data is taken.
-    public static var baselineStepSizes: [Double] { [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1] }
+    public static var baselineStepSizes: [Double] { [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10] }
 
     /// Test accuracies of fresh networks trained for the same T steps on `set`: one network for a
     /// fixed-init run (its fixed initialisation), `networks` freshly initialised ones for random init

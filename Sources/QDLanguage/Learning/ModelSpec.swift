@@ -1,0 +1,60 @@
+import Foundation
+import QDLearning
+import QDTensor
+
+/// What a model is, so a saved model can be rebuilt: the kind, the input and the quantum LeNet's options.
+struct ModelSpec: Codable, Equatable {
+    enum Kind: String, Codable { case lenet, qlenet, alexcifarnet }
+    var kind: Kind
+    var input = "mnist"
+    var qubits = 6, layers = 3
+    var hermitian = "trainable"
+    var readoutWires = 1
+    var residual = true
+    var trainAngles = true
+    var embedding = "amplitude"
+
+    /// The model this spec describes.
+    func make() throws -> any Model {
+        let input: LeNet.Input = self.input == "cifar10" ? .cifar10 : .mnist
+        switch kind {
+        case .lenet: return LeNet(input: input)
+        case .alexcifarnet: return AlexCifarNet()
+        case .qlenet:
+            var o = QuantumLeNet.Options()
+            o.qubits = qubits
+            o.layers = layers
+            guard let h = QuantumLeNet.Options.Hermitian(rawValue: hermitian), let e = QuantumLayer.Embedding(rawValue: embedding) else {
+                throw RuntimeError("unknown quantum LeNet options hermitian \"\(hermitian)\" / embedding \"\(embedding)\"")
+            }
+            o.hermitian = h
+            o.readoutWires = readoutWires
+            o.residual = residual
+            o.trainAngles = trainAngles
+            o.embedding = e
+            return try QuantumLeNet(input: input, options: o)
+        }
+    }
+
+    /// A readable name: the kind and any non-default options.
+    var name: String {
+        var variant: [String] = []
+        if input == "cifar10" && kind != .alexcifarnet { variant.append("cifar10 input") }
+        if kind == .qlenet {
+            if qubits != 6 || layers != 3 { variant.append("\(qubits) qubits, \(layers) layers") }
+            if hermitian != "trainable" { variant.append("\(hermitian) readout") }
+            if readoutWires != 1 { variant.append("Hermitians on \(readoutWires) wires") }
+            if !residual { variant.append("no residual") }
+            if !trainAngles { variant.append("frozen angles") }
+            if embedding != "amplitude" { variant.append("\(embedding) embedding") }
+        }
+        return variant.isEmpty ? kind.rawValue : "\(kind.rawValue) (\(variant.joined(separator: ", ")))"
+    }
+}
+
+/// A saved model: its spec and weights.
+struct SavedModel: Codable {
+    var format = "qd-model-1"
+    var spec: ModelSpec
+    var parameters: [Float]
+}

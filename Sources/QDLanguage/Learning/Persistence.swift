@@ -1,0 +1,84 @@
+import Foundation
+import QDLearning
+import QDTensor
+
+/// A distilled dataset loaded from a file (or exported from a distiller), ready to train on.
+final class DistilledObject: HostObject {
+    let data: DistilledData
+
+    init(_ data: DistilledData) { self.data = data }
+
+    var typeName: String { "distilled data" }
+
+    func display() -> String {
+        "distilled data for \(data.model): \(data.labels.count) images \(data.imageShape.map(String.init).joined(separator: "×")), \(data.steps) step\(data.steps == 1 ? "" : "s") replayed for \(data.stepSizes.count) inner steps, seed \(data.seed)"
+    }
+
+    func json() -> JSONValue {
+        .object([("type", .string("distilled")), ("model", .string(data.model)), ("count", .number(Double(data.labels.count))),
+                 ("step_sizes", .array(data.stepSizes.map { .number(Double($0)) })), ("seed", .number(Double(data.seed)))])
+    }
+
+    var memberNames: [String] { ["images", "labels", "rates", "steps", "count", "model"] }
+
+    func member(_ name: String, interpreter: Interpreter) throws -> Value? {
+        switch name {
+        case "images": return .tensor(NDArray(shape: [data.labels.count] + data.imageShape, data: data.images.map(Double.init)))
+        case "labels": return .list(data.labels.map(Value.int))
+        case "rates": return .tensor(NDArray(data.stepSizes.map(Double.init)))
+        case "steps": return .int(data.steps)
+        case "count": return .int(data.labels.count)
+        case "model": return .string(data.model)
+        default: return nil
+        }
+    }
+}
+
+/// Saving and loading models and distilled data.
+enum PersistenceBuiltins {
+    static func url(_ path: String, _ interpreter: Interpreter) -> URL {
+        URL(fileURLWithPath: path, relativeTo: interpreter.options.workingDirectory)
+    }
+
+    static func register(_ r: inout Registry) {
+        r.add("learning", Builtin("save", "save(value, path)",
+                                  doc: "Writes a model (its kind, options and weights), a distiller (a checkpoint, as d.save) or distilled data to a JSON file; returns the path.",
+                                  example: "save(trained, \"lenet.json\")") { args in
+            let v = try args.required("value")
+            let path = try args.string("path")
+            let target = url(path, args.interpreter)
+            guard case .object(let o) = v else { throw args.typeError("value", expected: "a model, distiller or distilled data", got: v) }
+            do {
+                switch o {
+                case let m as ModelObject:
+                    try JSONEncoder().encode(SavedModel(spec: m.spec, parameters: m.parameters.values)).write(to: target, options: .atomic)
+                case let d as DistillerObject:
+                    try d.session.save(to: target, modelName: d.modelName)
+                case let d as DistilledObject:
+                    try d.data.save(to: target)
+                default:
+                    throw args.typeError("value", expected: "a model, distiller or distilled data", got: v)
+                }
+            } catch let e as RuntimeError { throw e } catch {
+                throw RuntimeError("save: cannot write \(target.path): \(error.localizedDescription)")
+            }
+            return .string(target.path)
+        })
+        r.add("learning", Builtin("load_model", "load_model(path)", doc: "A model saved with save(model, path).", example: "let m = load_model(\"lenet.json\")") { args in
+            let target = url(try args.string("path"), args.interpreter)
+            guard let bytes = try? Data(contentsOf: target) else { throw RuntimeError("load_model: cannot read \(target.path)") }
+            guard let saved = try? JSONDecoder().decode(SavedModel.self, from: bytes), saved.format == "qd-model-1" else {
+                throw RuntimeError("load_model: \(target.path) is not a qd model file")
+            }
+            let model = try saved.spec.make()
+            guard saved.parameters.count == model.layout.count, saved.parameters.allSatisfy(\.isFinite) else {
+                throw RuntimeError("load_model: \(target.path) holds \(saved.parameters.count) weights; a \(saved.spec.name) has \(model.layout.count) (or some are not finite)")
+            }
+            return .object(ModelObject(model: model, spec: saved.spec, parameters: Tensor(vector: saved.parameters)))
+        })
+        r.add("learning", Builtin("load_distilled", "load_distilled(path)", doc: "Distilled data written by d.export(path) or save(distilled, path); train on it with train(model, data).",
+                                  example: "let dd = load_distilled(\"mnist10.json\")") { args in
+            .object(DistilledObject(try DistilledData.load(from: url(try args.string("path"), args.interpreter))))
+        })
+    }
+}

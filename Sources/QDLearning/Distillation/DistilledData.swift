@@ -1,0 +1,75 @@
+import Foundation
+import QDTensor
+
+/// A distilled dataset as a file: the synthetic images, their labels, the learned step sizes and
+/// how they are replayed. Training on it is what the distillation optimised:
+///
+///     θ_{k+1} = θ_k − η_k · ∇_θ CE(f(x̃_{k mod steps}; θ_k), ỹ_{k mod steps}),   k = 0..<T
+public struct DistilledData: Codable, Equatable, Sendable {
+    /// The file format tag.
+    public var format = "qd-distilled-1"
+    /// The model it was distilled for (a description).
+    public var model: String
+    /// The shape of one image.
+    public var imageShape: [Int]
+    /// All images, row-major, [N] + imageShape, in normalised space.
+    public var images: [Float]
+    /// Their labels.
+    public var labels: [Int]
+    /// The step sizes η_k, one per inner step (T of them).
+    public var stepSizes: [Float]
+    /// Distinct steps; step k uses images of step k mod steps.
+    public var steps: Int
+    /// The run's seed.
+    public var seed: UInt64
+
+    /// Images per step.
+    public var perStep: Int { labels.count / max(steps, 1) }
+
+    /// `initial` trained on the images for the T inner steps with the stored step sizes.
+    public func train<M: Model>(_ model: M, from initial: Tensor<Float>) throws -> Tensor<Float> {
+        guard imageShape == model.inputShape else {
+            throw TensorError.shape("the distilled images are \(imageShape); the model takes \(model.inputShape)")
+        }
+        let x = try Tensor<Float>(shape: [labels.count] + imageShape, values: images)
+        var theta = initial.detached
+        for (k, eta) in stepSizes.enumerated() {
+            let d = k % steps
+            let batch = try x.sliced(axis: 0, (d * perStep)..<((d + 1) * perStep))
+            let leaf = theta.requiringGrad()
+            let loss = try model.forward(batch, parameters: leaf).crossEntropy(labels: Array(labels[(d * perStep)..<((d + 1) * perStep)]))
+            let g = try model.maskingFrozen(Autograd.gradients(of: loss, wrt: [leaf])[0])
+            theta = try (theta - g * eta).detached
+        }
+        return theta
+    }
+
+    /// Writes the data as JSON (atomically).
+    public func save(to url: URL) throws {
+        try JSONEncoder().encode(self).write(to: url, options: .atomic)
+    }
+
+    /// Reads data written by ``save(to:)``, checking its consistency.
+    public static func load(from url: URL) throws -> DistilledData {
+        let bytes: Data
+        do { bytes = try Data(contentsOf: url) } catch { throw DataError(file: url.path, "cannot read: \(error.localizedDescription)") }
+        let d: DistilledData
+        do { d = try JSONDecoder().decode(DistilledData.self, from: bytes) } catch {
+            throw DataError(file: url.path, "not a qd distilled dataset: \(error)")
+        }
+        let per = d.imageShape.reduce(1, *)
+        guard d.format == "qd-distilled-1", d.steps >= 1, d.labels.count % d.steps == 0, d.images.count == d.labels.count * per,
+              !d.stepSizes.isEmpty, d.images.allSatisfy(\.isFinite), d.stepSizes.allSatisfy(\.isFinite) else {
+            throw DataError(file: url.path, "inconsistent distilled dataset: \(d.images.count) values for \(d.labels.count) images of \(d.imageShape), \(d.steps) steps, \(d.stepSizes.count) step sizes")
+        }
+        return d
+    }
+}
+
+extension Distiller {
+    /// The current images, labels and learned step sizes as a ``DistilledData``.
+    public func distilledData(model name: String, seed: UInt64) -> DistilledData {
+        DistilledData(model: name, imageShape: model.inputShape, images: images.values.map { Float($0) }, labels: labels,
+                      stepSizes: learningRates.map { Float($0) }, steps: configuration.steps, seed: seed)
+    }
+}
