@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "QDTensor", dependencies: ["COpenBLAS", "CMalloc"]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "QDLearning", dependencies: ["QDSimulator", "QDTensor", "CZlib"], resources: [.copy("Embedded")]),
-        .target(name: "QDLanguage", dependencies: ["QDSimulator", "QDTensor", "QDLearning"]),
+        .target(name: "QDLanguage", dependencies: ["QDSimulator", "QDTensor", "QDLearning", "CZlib"]),
         .executableTarget(name: "qd", dependencies: ["QDLanguage"]),
         .executableTarget(name: "qd-bench", dependencies: ["QDSimulator", "QDLearning", "QDTensor"]),
         .testTarget(
@@ -35,7 +35,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "QDTensorTests", dependencies: ["QDTensor"]),
-        .testTarget(name: "QDLanguageTests", dependencies: ["QDLanguage", "QDSimulator"]),
+        .testTarget(name: "QDLanguageTests", dependencies: ["QDLanguage", "QDSimulator", "CZlib"]),
         .testTarget(name: "QDLearningTests", dependencies: ["QDLearning", "QDTensor", "QDSimulator"], resources: [.copy("Fixtures")]),
     ]
 )

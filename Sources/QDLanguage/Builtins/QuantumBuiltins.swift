@@ -119,11 +119,16 @@ enum QuantumBuiltins {
             }
             return run.batched ? .list(samples.map(counts)) : counts(samples[0])
         })
-        r.add("quantum", Builtin("draw", "draw(circuit, observables: nil)", doc: "The circuit's text diagram (PennyLane's style), optionally with the measured observables.",
+        r.add("quantum", Builtin("draw", "draw(circuit, observables: nil, file: nil)",
+                                 doc: "The circuit's text diagram (PennyLane's style), optionally with the measured observables; with `file:` also a PNG of it (path printed).",
                                  example: "draw(circuit(2) { h 0; cx 0, 1 }, Z0)") { args in
             let c = try args.circuit("circuit")
             let obs = try args.optional("observables").map { try ObservableValue.from($0, function: "draw") }
-            return .string(c.circuit.diagram(observables: obs?.items ?? []))
+            let text = c.circuit.diagram(observables: obs?.items ?? [])
+            if args.option("file").map({ !$0.isNone }) ?? false {
+                return try PictureBuiltins.write(try Charts.diagram(text), try PictureBuiltins.fileOption(&args, default: "circuit.png"), args.interpreter)
+            }
+            return .string(text)
         })
         r.add("quantum", Builtin("hermitian", "hermitian(M) on wires", doc: "A fixed Hermitian observable (checked); place it with `on`.",
                                  example: "hermitian([[1, 0], [0, -1]]) on 0") { args in

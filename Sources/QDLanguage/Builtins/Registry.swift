@@ -59,6 +59,7 @@ public struct Registry {
         InterchangeBuiltins.register(&r)
         LearningBuiltins.register(&r)
         PersistenceBuiltins.register(&r)
+        PictureBuiltins.register(&r)
         return r
     }
 }

@@ -10,7 +10,7 @@ enum InterchangeBuiltins {
             let text = try QASMExport.export(c)
             if let f = args.option("file"), !f.isNone {
                 guard case .string(let path) = f else { throw args.typeError("file", expected: "a path string", got: f) }
-                let url = URL(fileURLWithPath: path, relativeTo: args.interpreter.options.workingDirectory)
+                let url = args.interpreter.resolve(path)
                 do { try text.write(to: url, atomically: true, encoding: .utf8) } catch {
                     throw RuntimeError("qasm: cannot write \(url.path): \(error.localizedDescription)")
                 }
@@ -26,7 +26,7 @@ enum InterchangeBuiltins {
         })
         r.add("quantum", Builtin("load_qasm", "load_qasm(path)", doc: "A circuit from an OpenQASM 3 or 2 file.", example: "load_qasm(\"bell.qasm\")") { args in
             let path = try args.string("path")
-            let url = URL(fileURLWithPath: path, relativeTo: args.interpreter.options.workingDirectory)
+            let url = args.interpreter.resolve(path)
             guard let text = try? String(contentsOf: url, encoding: .utf8) else { throw RuntimeError("load_qasm: cannot read \(url.path)") }
             do {
                 return .circuit(try QASMImport.parse(text, identity: &args.interpreter.nextIdentity))

@@ -32,6 +32,8 @@ extension DistillationRun: DistillationSession {
 final class DistillerObject: HostObject {
     let session: DistillationSession
     let modelName: String
+    /// (iteration, test accuracy) of every evaluation on the distilled images, for `plot(d)`.
+    private(set) var accuracies: [(Int, Double)] = []
 
     init(_ session: DistillationSession, modelName: String) {
         self.session = session
@@ -90,6 +92,7 @@ final class DistillerObject: HostObject {
                 let set = try args.choice("on", DistillationTrainingSet.allCases.map(\.rawValue), default: "distilled")
                 let networks = try args.int("networks", default: 10, in: 1...1000)
                 let e = try self.session.evaluate(DistillationTrainingSet(rawValue: set)!, on: test.dataset, networks: networks)
+                if set == "distilled" { self.accuracies.append((self.session.iteration, e.mean)) }
                 var fields: [(String, Value)] = [("accuracy", .number(e.mean)), ("std", .number(e.standardDeviation)), ("networks", .int(e.accuracies.count)),
                                                  ("trained_on", .string(set))]
                 fields.append(("step_size", e.stepSize.map(Value.number) ?? .string("learned")))
@@ -108,7 +111,7 @@ final class DistillerObject: HostObject {
         case "save":
             return method("save", "d.save(path)", "Writes a checkpoint that resumes the run exactly (resume(path, model, data)).", "d.save(\"run.ckpt\")") { args in
                 let path = try args.string("path")
-                let url = URL(fileURLWithPath: path, relativeTo: args.interpreter.options.workingDirectory)
+                let url = args.interpreter.resolve(path)
                 try self.session.save(to: url, modelName: self.modelName)
                 return .string(url.path)
             }

@@ -14,7 +14,7 @@ enum LearningBuiltins {
                 var folder = args.interpreter.options.dataFolder
                 if let f = args.option("folder"), !f.isNone {
                     guard case .string(let path) = f else { throw args.typeError("folder", expected: "a path string", got: f) }
-                    folder = URL(fileURLWithPath: path, relativeTo: args.interpreter.options.workingDirectory)
+                    folder = args.interpreter.resolve(path)
                 }
                 var d = try Datasets.load(kind, split: Split(rawValue: split)!, folder: folder)
                 if let n = args.option("per_class"), !n.isNone {
@@ -114,7 +114,7 @@ enum LearningBuiltins {
             let path = try args.string("path")
             let m = try modelArgument(&args)
             let data = try datasetArgument(&args, "data")
-            let url = URL(fileURLWithPath: path, relativeTo: args.interpreter.options.workingDirectory)
+            let url = args.interpreter.resolve(path)
             return .object(DistillerObject(try resumeRun(m.model, data: data, url: url), modelName: m.name))
         })
     }

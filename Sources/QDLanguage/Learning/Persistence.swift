@@ -37,7 +37,7 @@ final class DistilledObject: HostObject {
 /// Saving and loading models and distilled data.
 enum PersistenceBuiltins {
     static func url(_ path: String, _ interpreter: Interpreter) -> URL {
-        URL(fileURLWithPath: path, relativeTo: interpreter.options.workingDirectory)
+        interpreter.resolve(path)
     }
 
     static func register(_ r: inout Registry) {

@@ -89,6 +89,11 @@ public final class Interpreter {
         registry = Registry.standard()
     }
 
+    /// A file path from a script: absolute, or relative to the working directory.
+    public func resolve(_ path: String) -> URL {
+        path.hasPrefix("/") ? URL(fileURLWithPath: path) : options.workingDirectory.appendingPathComponent(path).standardizedFileURL
+    }
+
     /// The next seed of the run's stream (for every random thing not given its own seed).
     public func nextSeed() -> UInt64 { seedStream.next() }
 

@@ -1,0 +1,104 @@
+import CZlib
+import Foundation
+import QDLanguage
+import XCTest
+
+/// The PNG files decode: signature, chunk CRCs and dimensions are right, and a known image's pixel
+/// values come back out of the compressed data.
+final class PictureTests: XCTestCase {
+    struct DecodedPNG {
+        var width: Int, height: Int, rgb: [UInt8]
+        func pixel(_ x: Int, _ y: Int) -> [UInt8] { Array(rgb[(3 * (y * width + x))..<(3 * (y * width + x) + 3)]) }
+    }
+
+    /// A strict decoder for the subset qd writes (8-bit RGB, filter 0), checking every CRC.
+    static func decode(_ data: Data) throws -> DecodedPNG {
+        let bytes = [UInt8](data)
+        XCTAssertEqual(Array(bytes.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], "PNG signature")
+        var i = 8
+        var width = 0, height = 0, idat: [UInt8] = [], sawEnd = false
+        func u32(_ k: Int) -> Int {
+            let b0 = Int(bytes[k]) << 24, b1 = Int(bytes[k + 1]) << 16
+            let b2 = Int(bytes[k + 2]) << 8, b3 = Int(bytes[k + 3])
+            return b0 | b1 | b2 | b3
+        }
+        while i + 12 <= bytes.count {
+            let length = u32(i)
+            let type = String(decoding: bytes[(i + 4)..<(i + 8)], as: UTF8.self)
+            let body = Array(bytes[(i + 8)..<(i + 8 + length)])
+            let typeAndBody = Array(bytes[(i + 4)..<(i + 8 + length)])
+            let stored = UInt(u32(i + 8 + length))
+            let computed = UInt(crc32(0, typeAndBody, uInt(typeAndBody.count)))
+            XCTAssertEqual(stored, computed, "CRC of \(type)")
+            switch type {
+            case "IHDR":
+                width = u32(i + 8); height = u32(i + 12)
+                XCTAssertEqual(Array(body[8...]), [8, 2, 0, 0, 0], "8-bit RGB, no interlace")
+            case "IDAT": idat += body
+            case "IEND": sawEnd = true
+            default: break
+            }
+            i += 12 + length
+        }
+        XCTAssertTrue(sawEnd)
+        let rowBytes = 1 + 3 * width
+        var size = uLongf(height * rowBytes)
+        var raw = [UInt8](repeating: 0, count: Int(size))
+        XCTAssertEqual(uncompress(&raw, &size, idat, uLong(idat.count)), Z_OK)
+        var rgb: [UInt8] = []
+        for y in 0..<height {
+            XCTAssertEqual(raw[y * rowBytes], 0, "filter type 0")
+            rgb += raw[(y * rowBytes + 1)..<((y + 1) * rowBytes)]
+        }
+        return DecodedPNG(width: width, height: height, rgb: rgb)
+    }
+
+    private func run(_ script: String, in dir: URL) throws {
+        var options = Interpreter.Options()
+        options.workingDirectory = dir
+        let r = ScriptRunner(options: options)
+        XCTAssertEqual(r.run(script), [])
+    }
+
+    func testAKnownImageRoundTrips() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qd-png-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // one 2×2 image: black, white / white, black; each pixel becomes a 28×28 block at (6, 18)
+        try run("images(tensor([[[[0, 1], [1, 0]]]]), file: \"known.png\")", in: dir)
+        let png = try Self.decode(Data(contentsOf: dir.appendingPathComponent("known.png")))
+        XCTAssertGreaterThanOrEqual(png.width, 62)
+        XCTAssertEqual(png.height, 16 + 60 + 4)
+        XCTAssertEqual(png.pixel(6, 18), [0, 0, 0])
+        XCTAssertEqual(png.pixel(6 + 28, 18), [255, 255, 255])
+        XCTAssertEqual(png.pixel(6, 18 + 28), [255, 255, 255])
+        XCTAssertEqual(png.pixel(6 + 55, 18 + 55), [0, 0, 0])
+    }
+
+    func testEveryPictureKindDecodes() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qd-png-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try run("""
+        let c = circuit(2) { h 0; cx 0, 1 }
+        draw(c, Z0, file: "circuit.png")
+        histogram(probs(c), file: "hist.png")
+        images(mnist().take(20), file: "digits.png")
+        plot([3, 1, 2], file: "plot.png")
+        let d = distill(lenet(), mnist().take(40), batch: 20)
+        d.step(2);
+        images(d, file: "distilled.png")
+        plot(d, file: "curves.png")
+        """, in: dir)
+        for (name, size) in [("circuit.png", (144, 48)), ("hist.png", (128, 260)), ("plot.png", (640, 360)), ("curves.png", (640, 360))] {
+            let png = try Self.decode(Data(contentsOf: dir.appendingPathComponent(name)))
+            XCTAssertEqual(png.width, size.0, name)
+            XCTAssertEqual(png.height, size.1, name)
+        }
+        let hist = try Self.decode(Data(contentsOf: dir.appendingPathComponent("hist.png")))
+        // 16-pixel bars from x = 48: the |00⟩ bar (0.5, the tallest) reaches the top grid line (y = 28); |01⟩ has none
+        XCTAssertEqual(hist.pixel(48 + 4, 30), [31, 119, 180])
+        XCTAssertEqual(hist.pixel(48 + 16 + 4, 200), [255, 255, 255])
+        for name in ["digits.png", "distilled.png"] { XCTAssertGreaterThan(try Self.decode(Data(contentsOf: dir.appendingPathComponent(name))).height, 60) }
+    }
+}
