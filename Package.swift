@@ -3,6 +3,7 @@
 //
 // Layers (dependencies point downwards only):
 //   qd, qd-bench        thin executables
+//   QDRepl              the interactive notebook: GNU readline (CReadline), history, completion, :commands
 //   QDLanguage          the .qd language: lexer, parser, AST, interpreter, builtin registry
 //   QDLearning          models (LeNet, AlexCifarNet, quantum LeNet), optimisers, training, datasets
 //   QDTensor            tensors with reverse-mode autodiff to any order (OpenBLAS via COpenBLAS)
@@ -16,6 +17,7 @@ let package = Package(
         .library(name: "QDTensor", targets: ["QDTensor"]),
         .library(name: "QDLearning", targets: ["QDLearning"]),
         .library(name: "QDLanguage", targets: ["QDLanguage"]),
+        .library(name: "QDRepl", targets: ["QDRepl"]),
         .executable(name: "qd", targets: ["qd"]),
         .executable(name: "qd-bench", targets: ["qd-bench"]),
     ],
@@ -27,7 +29,9 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "QDLearning", dependencies: ["QDSimulator", "QDTensor", "CZlib"], resources: [.copy("Embedded")]),
         .target(name: "QDLanguage", dependencies: ["QDSimulator", "QDTensor", "QDLearning", "CZlib"]),
-        .executableTarget(name: "qd", dependencies: ["QDLanguage"]),
+        .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
+        .target(name: "QDRepl", dependencies: ["QDLanguage", "CReadline"]),
+        .executableTarget(name: "qd", dependencies: ["QDLanguage", "QDRepl"]),
         .executableTarget(name: "qd-bench", dependencies: ["QDSimulator", "QDLearning", "QDTensor"]),
         .testTarget(
             name: "QDSimulatorTests",
@@ -36,6 +40,7 @@ let package = Package(
         ),
         .testTarget(name: "QDTensorTests", dependencies: ["QDTensor"]),
         .testTarget(name: "QDLanguageTests", dependencies: ["QDLanguage", "QDSimulator", "CZlib"]),
+        .testTarget(name: "QDReplTests", dependencies: ["qd"]),
         .testTarget(name: "QDLearningTests", dependencies: ["QDLearning", "QDTensor", "QDSimulator"], resources: [.copy("Fixtures")]),
     ]
 )

@@ -3,9 +3,9 @@
 # Idempotent: a second run installs nothing. Called by `make run`, `make test` and `make bench`.
 set -euo pipefail
 
-# Debian packages the build links against: OpenBLAS for QDTensor's matrix products.
-# (The REPL will add libreadline-dev.)
-APT_PACKAGES=(libopenblas-dev pkg-config)
+# Debian packages the build links against: OpenBLAS for QDTensor's matrix products, zlib for
+# gzipped data and PNG files, GNU readline for the REPL; tmux drives the REPL's terminal tests.
+APT_PACKAGES=(libopenblas-dev pkg-config zlib1g-dev libreadline-dev tmux)
 
 if ! command -v swift >/dev/null 2>&1; then
   echo "deps: the Swift toolchain (swift 6.x) is not on PATH; install it from swift.org first" >&2

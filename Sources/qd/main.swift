@@ -1,6 +1,7 @@
-// The `qd` command: runs .qd scripts (and, once the REPL lands, starts it).
+// The `qd` command: runs .qd scripts, or the REPL.
 import Foundation
 import QDLanguage
+import QDRepl
 
 let version = "0.2.0"
 let usage = """
@@ -8,7 +9,9 @@ qd \(version): quantum machine learning and dataset distillation in Swift
 
 usage: qd [options] [FILE.qd]
 
-  FILE.qd          run a script (with no file, read the script from standard input)
+  (no file)        start the REPL on a terminal; read a script from standard input otherwise
+  FILE.qd          run a script
+  -i FILE.qd       run a script, then stay in the REPL with its state
   --json           print every displayed value as one JSON object per line
   --seed N         the run's seed (default 0); `seed N` in a script overrides it
   --data DIR       folder with the full MNIST / CIFAR-10 files (default: $QD_DATA,
@@ -27,6 +30,7 @@ func fail(_ message: String) -> Never {
 
 var options = Interpreter.Options()
 var json = false
+var interactive = false
 var file: String?
 var arguments = CommandLine.arguments.dropFirst()
 if let env = ProcessInfo.processInfo.environment["QD_DATA"], !env.isEmpty { options.dataFolder = URL(fileURLWithPath: env) }
@@ -35,6 +39,7 @@ while let a = arguments.popFirst() {
     case "-h", "--help": print(usage); exit(0)
     case "--version": print("qd \(version)"); exit(0)
     case "--json": json = true
+    case "-i": interactive = true
     case "--seed":
         guard let v = arguments.popFirst(), let n = UInt64(v) else { fail("--seed needs a non-negative integer") }
         options.seed = n
@@ -53,23 +58,37 @@ while let a = arguments.popFirst() {
     }
 }
 
-let source: SourceFile
-if let file, file != "-" {
-    guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { fail("cannot read '\(file)'") }
-    source = SourceFile(name: file, text: text)
-    options.workingDirectory = URL(fileURLWithPath: file).deletingLastPathComponent()
-} else {
-    let data = FileHandle.standardInput.readDataToEndOfFile()
-    source = SourceFile(name: "<stdin>", text: String(decoding: data, as: UTF8.self))
-}
+let terminal = isatty(STDIN_FILENO) != 0
+if interactive && file == nil { fail("-i needs a script file: qd -i FILE.qd") }
+if json && file == nil && terminal { fail("--json needs a script file (or a script on standard input)") }
 
 let interpreter = Interpreter(options: options)
 interpreter.onDisplay = { d in
     print(json ? d.json.serialized : d.text)
     fflush(stdout)
 }
-let diagnostics = interpreter.run(source)
-for d in diagnostics {
-    FileHandle.standardError.write(Data((d.rendered(source: source) + "\n").utf8))
+
+/// Runs one source; reports its diagnostics; returns whether it succeeded.
+func runScript(_ source: SourceFile) -> Bool {
+    let diagnostics = interpreter.run(source)
+    for d in diagnostics {
+        FileHandle.standardError.write(Data((d.rendered(source: source) + "\n").utf8))
+    }
+    return diagnostics.isEmpty
 }
-exit(diagnostics.isEmpty ? 0 : 1)
+
+func readStandardInput() -> SourceFile {
+    SourceFile(name: "<stdin>", text: String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self))
+}
+
+if let file, file != "-" {
+    guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { fail("cannot read '\(file)'") }
+    let ok = runScript(SourceFile(name: file, text: text))
+    guard interactive else { exit(ok ? 0 : 1) }
+}
+if !terminal {
+    // Piped input behaves exactly like a script: no readline, no prompts.
+    exit(runScript(readStandardInput()) ? 0 : 1)
+}
+Repl.version = version
+exit(Repl(interpreter: interpreter, terminal: true, historyPath: Repl.defaultHistoryPath).run())

@@ -1,5 +1,6 @@
 import Foundation
 import QDSimulator
+import Synchronization
 
 /// The `.qd` interpreter: runs source text against the simulator and the learning engine.
 ///
@@ -58,10 +59,11 @@ public final class Interpreter {
     public let simulator: Simulator
     /// Set (from a signal handler, say) to stop a long step at its next safe point.
     public var interruptRequested: Bool {
-        get { interruptFlag.load() }
-        set { interruptFlag.store(newValue) }
+        get { interrupt.isSet }
+        set { newValue ? interrupt.set() : interrupt.clear() }
     }
-    let interruptFlag = AtomicFlag()
+    /// The flag behind ``interruptRequested``; safe to set from a signal handler.
+    public let interrupt = InterruptFlag()
 
     /// The current seed (the last `seed` statement, or the option).
     public private(set) var seed: UInt64
@@ -330,12 +332,19 @@ public final class Interpreter {
     }
 }
 
-/// A flag safe to set from a signal handler and read from the interpreter.
-final class AtomicFlag: @unchecked Sendable {
-    private var value: Int32 = 0
-    private let lock = NSLock()
-    func load() -> Bool { lock.lock(); defer { lock.unlock() }; return value != 0 }
-    func store(_ v: Bool) { lock.lock(); value = v ? 1 : 0; lock.unlock() }
+/// A flag that a signal handler may set (a lock-free atomic) and the interpreter polls.
+public final class InterruptFlag: @unchecked Sendable {
+    private let value = Atomic<Bool>(false)
+
+    /// A cleared flag.
+    public init() {}
+
+    /// Requests an interrupt.
+    public func set() { value.store(true, ordering: .relaxed) }
+    /// Withdraws the request.
+    public func clear() { value.store(false, ordering: .relaxed) }
+    /// Whether an interrupt is requested.
+    public var isSet: Bool { value.load(ordering: .relaxed) }
 }
 
 func formatDuration(_ ms: Double) -> String {
