@@ -74,6 +74,27 @@ final class ReplTests: XCTestCase {
         try t.waitFor(10, "a fresh entry") { $0.contains("\n4\n") }
     }
 
+    func testCellsVarsAndSaveReproduceTheSession() throws {
+        let file = home.appendingPathComponent("cells.qd")
+        try "# %% setup\nlet a = 20\n# %% use\na + 22\n".write(to: file, atomically: true, encoding: .utf8)
+        let t = try TerminalSession(home: home)
+        defer { t.close() }
+        try t.waitFor(10, "the prompt") { $0.contains("qd>") }
+        try t.send(":cells \(file.path)", "Enter")
+        try t.waitFor(10, "the cell list") { $0.contains("1  setup  lines 1–2") && $0.contains("2  use  lines 3–4") }
+        try t.send(":run \(file.path)#1", "Enter", ":run \(file.path)#2", "Enter")
+        try t.waitFor(10, "cell 2's result") { $0.contains("\n42\n") }
+        try t.send(":vars", "Enter")
+        try t.waitFor(10, "the variables") { $0.contains("a: int = 20") }
+        try t.send("let b = a * 2", "Enter", "oops(", "Enter", ")", "Enter", ":save \(home.path)/session.qd", "Enter")
+        try t.waitFor(10, "the saved session") { $0.contains("wrote \(self.home.path)/session.qd") }
+        let saved = try String(contentsOf: home.appendingPathComponent("session.qd"), encoding: .utf8)
+        XCTAssertTrue(saved.contains("let a = 20") && saved.contains("a + 22") && saved.contains("let b = a * 2"), saved)
+        XCTAssertFalse(saved.contains("oops"), "entries that failed are not saved")
+        try t.send(":help nosuch", "Enter", ":sead 3", "Enter")
+        try t.waitFor(10, "command errors") { $0.contains("no builtin or command named 'nosuch'") && $0.contains("did you mean ':seed'?") }
+    }
+
     func testPipedInputMatchesTheScriptAndExitCodes() throws {
         guard let qd = TerminalSession.binary else { throw XCTSkip("the qd binary is not built") }
         let script = home.appendingPathComponent("s.qd")

@@ -57,7 +57,7 @@ final class DistillerObject: HostObject {
                  ("seed", .number(Double(session.settings.seed)))])
     }
 
-    var memberNames: [String] { ["step", "run", "images", "labels", "rates", "losses", "iteration", "epoch", "evaluate", "save", "export", "distilled"] }
+    var memberNames: [String] { ["step", "run", "images", "labels", "rates", "losses", "iteration", "epoch", "evaluate", "accuracies", "save", "export", "distilled"] }
 
     func member(_ name: String, interpreter: Interpreter) throws -> Value? {
         switch name {
@@ -68,6 +68,8 @@ final class DistillerObject: HostObject {
         case "rates": return .tensor(NDArray(session.learningRates.map(Double.init)))
         case "losses": return .tensor(NDArray(session.losses))
         case "iteration": return .int(session.iteration)
+        case "accuracies":
+            return .list(accuracies.map { .record([("iteration", .int($0.0)), ("accuracy", .number($0.1))]) })
         case "epoch": return .int(session.epoch)
         case "step":
             return method("step", "d.step(n: 1)", "Runs n outer iterations (Ctrl-C stops at the next iteration boundary); returns {iteration, loss}.", "d.step(10)") { args in

@@ -14,7 +14,8 @@ public struct Cell: Equatable, Sendable {
     public static func split(_ text: String) -> [Cell] {
         var cells: [Cell] = []
         var current: [Substring] = [], title = "", start = 1
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if text.hasSuffix("\n") { lines.removeLast() }  // the file's final newline ends a line, not a new one
         func flush() {
             let body = current.joined(separator: "\n")
             let meaningful = current.contains { l in
