@@ -204,23 +204,19 @@ enum QASMExpression {
         init(_ c: [Character], line: Int) { chars = c; self.line = line }
         mutating func skip() { while i < chars.count, chars[i] == " " { i += 1 } }
         mutating func sum() throws -> Double {
-            var v = try product()
-            while true {
-                skip()
-                guard i < chars.count, chars[i] == "+" || chars[i] == "-" else { return v }
-                let op = chars[i]; i += 1
-                let r = try product()
-                v = op == "+" ? v + r : v - r
-            }
+            try level(["+": (+), "-": (-)]) { p in try p.product() }
         }
         mutating func product() throws -> Double {
-            var v = try unary()
+            try level(["*": (*), "/": (/)]) { p in try p.unary() }
+        }
+        /// One left-associative precedence level: operands from `next`, joined by `operators`.
+        mutating func level(_ operators: [Character: (Double, Double) -> Double], next: (inout Parser) throws -> Double) throws -> Double {
+            var v = try next(&self)
             while true {
                 skip()
-                guard i < chars.count, chars[i] == "*" || chars[i] == "/" else { return v }
-                let op = chars[i]; i += 1
-                let r = try unary()
-                v = op == "*" ? v * r : v / r
+                guard i < chars.count, let op = operators[chars[i]] else { return v }
+                i += 1
+                v = op(v, try next(&self))
             }
         }
         mutating func unary() throws -> Double {

@@ -43,9 +43,9 @@ final class DistillerObject: HostObject {
     var typeName: String { "distiller" }
 
     func display() -> String {
-        let s = session.settings
+        let s = session.settings, c = s.distiller
         let n = session.labels.count
-        var text = "distiller for \(modelName): \(n) images (\(s.imagesPerClass)/class × \(s.steps) step\(s.steps == 1 ? "" : "s")), \(s.steps * s.epochs) inner steps, \(s.randomInit ? "random init (\(s.networksPerIteration) nets/iteration)" : "fixed init"), seed \(s.seed)"
+        var text = "distiller for \(modelName): \(n) images (\(c.imagesPerClass)/class × \(c.steps) step\(c.steps == 1 ? "" : "s")), \(c.innerSteps) inner steps, \(s.randomInit ? "random init (\(s.networksPerIteration) nets/iteration)" : "fixed init"), seed \(s.seed)"
         text += "\n  iteration \(session.iteration)/\(session.totalIterations) (epoch \(session.epoch)/\(s.totalEpochs), \(session.iterationsPerEpoch) per epoch), outer lr \(formatNumber(session.currentLearningRate))"
         if let last = session.losses.last { text += ", last loss \(formatNumber(last))" }
         return text

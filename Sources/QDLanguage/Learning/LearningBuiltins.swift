@@ -95,18 +95,18 @@ enum LearningBuiltins {
             let m = try modelArgument(&args)
             let data = try datasetArgument(&args, "data")
             var s = DistillationSettings()
-            s.imagesPerClass = try args.int("images_per_class", default: 1, in: 1...10_000)
-            s.steps = try args.int("steps", default: 1, in: 1...10_000)
-            s.epochs = try args.int("epochs", default: 3, in: 1...10_000)
-            s.distillLearningRate = try args.double("distill_lr", default: m.model.inputShape == [3, 32, 32] ? 0.001 : 0.02)
-            s.learningRate = try args.double("lr", default: 0.01)
+            s.distiller.imagesPerClass = try args.int("images_per_class", default: 1, in: 1...10_000)
+            s.distiller.steps = try args.int("steps", default: 1, in: 1...10_000)
+            s.distiller.epochs = try args.int("epochs", default: 3, in: 1...10_000)
+            s.distiller.distillLearningRate = try args.double("distill_lr", default: m.model.inputShape == [3, 32, 32] ? 0.001 : 0.02)
+            s.distiller.learningRate = try args.double("lr", default: 0.01)
             s.totalEpochs = try args.int("total_epochs", default: 400, in: 1...1_000_000)
             s.decayEvery = try args.int("decay_every", default: 40, in: 1...1_000_000)
             s.realBatch = try args.int("batch", default: 1024, in: 1...1_000_000)
             s.randomInit = try args.choice("init", ["fixed", "random"], default: "fixed") == "random"
             s.networksPerIteration = try args.int("nets", default: 4, in: 1...1000)
             s.seed = try args.seed()
-            guard s.distillLearningRate > 0 else { throw RuntimeError("distill: distill_lr must be positive") }
+            guard s.distiller.distillLearningRate > 0 else { throw RuntimeError("distill: distill_lr must be positive") }
             return .object(DistillerObject(try makeRun(m.model, data: data, settings: s, initial: s.randomInit ? nil : m.parameters), modelName: m.name))
         })
         r.add("learning", Builtin("resume", "resume(path, model, data)", doc: "A distillation run restored from a checkpoint written by d.save(path); it continues bit-identically.",

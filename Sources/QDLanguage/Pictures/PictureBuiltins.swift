@@ -34,8 +34,7 @@ enum PictureBuiltins {
                                  example: "plot(d, file: \"curves.png\")") { args in
             let v = try args.required("y")
             let file = try fileOption(&args, default: "plot.png")
-            var title = "values"
-            if let t = args.option("title"), case .string(let s) = t { title = s }
+            let title = try titleOption(&args, default: "values")
             let colors: [Canvas.Color] = [.blue, .orange, .init(r: 44, g: 160, b: 44), .init(r: 214, g: 39, b: 40)]
             let canvas: Canvas
             if case .object(let o as DistillerObject) = v {
@@ -64,8 +63,7 @@ enum PictureBuiltins {
                                  example: "histogram(probs(circuit(2) { h 0; cx 0, 1 }))") { args in
             let v = try args.required("probs")
             let file = try fileOption(&args, default: "histogram.png")
-            var title = "probabilities"
-            if let t = args.option("title"), case .string(let s) = t { title = s }
+            let title = try titleOption(&args, default: "probabilities")
             guard let a = v.asArray, a.shape.count == 1 else { throw args.typeError("probs", expected: "a list or 1-D tensor", got: v) }
             var labels: [String] = (0..<a.count).map(String.init)
             if a.count > 1 && a.count.nonzeroBitCount == 1 {
@@ -102,6 +100,12 @@ enum PictureBuiltins {
     static func fileOption(_ args: inout Arguments, default name: String) throws -> String {
         guard let f = args.option("file"), !f.isNone else { return name }
         guard case .string(let s) = f, !s.isEmpty else { throw args.typeError("file", expected: "a file name string", got: f) }
+        return s
+    }
+
+    static func titleOption(_ args: inout Arguments, default title: String) throws -> String {
+        guard let t = args.option("title"), !t.isNone else { return title }
+        guard case .string(let s) = t else { throw args.typeError("title", expected: "a string", got: t) }
         return s
     }
 

@@ -30,14 +30,15 @@ public final class DistillationRun<M: Model> {
         guard Array(data.imageShape) == model.inputShape else {
             throw TensorError.shape("distillation: the data's images are \(data.imageShape) but the model takes \(model.inputShape)")
         }
-        guard data.count >= 1, settings.imagesPerClass >= 1, settings.steps >= 1, settings.epochs >= 1, settings.realBatch >= 1,
+        let c = settings.distiller
+        guard data.count >= 1, c.imagesPerClass >= 1, c.steps >= 1, c.epochs >= 1, settings.realBatch >= 1,
               settings.networksPerIteration >= 1, settings.decayEvery >= 1, settings.totalEpochs >= 1 else {
             throw TensorError.argument("distillation: images per class, steps, epochs, the real batch, networks per iteration, decay period and total epochs must all be ≥ 1")
         }
         self.model = model
         self.data = data
         self.settings = settings
-        distiller = Distiller(model: model, configuration: settings.distillerConfiguration(for: M.self), seed: Self.mix(settings.seed, 1))
+        distiller = Distiller(model: model, configuration: settings.distiller, seed: Self.mix(settings.seed, 1))
         if let initial {
             guard initial.shape == [model.layout.count] else {
                 throw TensorError.shape("distillation: the initial weights have shape \(initial.shape); the model has \(model.layout.count) parameters")
@@ -56,7 +57,7 @@ public final class DistillationRun<M: Model> {
     public var epoch: Int { iteration / iterationsPerEpoch }
     /// The outer rate for the next iteration.
     public var currentLearningRate: Double {
-        settings.learningRate * pow(settings.decayFactor, Double(epoch / settings.decayEvery))
+        settings.distiller.learningRate * pow(settings.decayFactor, Double(epoch / settings.decayEvery))
     }
 
     /// A seed derived from `seed` and `tags` (SplitMix-style mixing).
@@ -230,14 +231,8 @@ public final class DistillationRun<M: Model> {
 
 /// How the run is set up. Defaults are the paper's MNIST settings.
 public struct DistillationSettings: Codable, Equatable, Sendable {
-    public var imagesPerClass = 1
-    public var steps = 1
-    public var epochs = 3
-    /// Initial inner step size (softplus of the raw rate): 0.02 for MNIST, 0.001 for CIFAR-10.
-    public var distillLearningRate = 0.02
-    /// Outer Adam rate and betas.
-    public var learningRate = 0.01
-    public var beta1 = 0.5, beta2 = 0.999
+    /// Images per class and step, steps, epochs, the initial inner rate and the outer Adam.
+    public var distiller = DistillerConfiguration()
     /// The outer rate is multiplied by `decayFactor` every `decayEvery` epochs.
     public var decayEvery = 40
     public var decayFactor = 0.5
@@ -253,19 +248,6 @@ public struct DistillationSettings: Codable, Equatable, Sendable {
     public var seed: UInt64 = 0
 
     public init() {}
-
-    /// The distiller's configuration.
-    func distillerConfiguration<M: Model>(for _: M.Type) -> Distiller<M, Float>.Configuration {
-        var c = Distiller<M, Float>.Configuration()
-        c.imagesPerClass = imagesPerClass
-        c.steps = steps
-        c.epochs = epochs
-        c.distillLearningRate = distillLearningRate
-        c.learningRate = learningRate
-        c.beta1 = beta1
-        c.beta2 = beta2
-        return c
-    }
 }
 
 /// What to train fresh networks on.

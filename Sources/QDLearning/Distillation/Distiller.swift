@@ -14,21 +14,7 @@ import QDTensor
 /// with no first-order shortcut. Labels are fixed: `imagesPerClass` of each class per step.
 public final class Distiller<M: Model, S: TensorScalar> {
     /// What to distil and how.
-    public struct Configuration: Sendable, Equatable {
-        public var imagesPerClass = 1
-        public var steps = 1
-        public var epochs = 3
-        /// Initial inner learning rate: 0.02 for MNIST, 0.001 for CIFAR-10 in the reference code.
-        public var distillLearningRate = 0.02
-        /// Outer Adam rate and betas.
-        public var learningRate = 0.01
-        public var beta1 = 0.5, beta2 = 0.999
-
-        public init() {}
-
-        /// Inner gradient steps per outer iteration, T = steps × epochs.
-        public var innerSteps: Int { steps * epochs }
-    }
+    public typealias Configuration = DistillerConfiguration
 
     public let model: M
     public let configuration: Configuration
@@ -166,4 +152,21 @@ public final class Distiller<M: Model, S: TensorScalar> {
         }
         return try unroll(from: initial.detached, images: x.detached, rawRates: r, keepGraph: false).detached
     }
+}
+
+/// What a ``Distiller`` distils and how (defaults: the paper's MNIST settings).
+public struct DistillerConfiguration: Codable, Sendable, Equatable {
+    public var imagesPerClass = 1
+    public var steps = 1
+    public var epochs = 3
+    /// Initial inner learning rate: 0.02 for MNIST, 0.001 for CIFAR-10 in the reference code.
+    public var distillLearningRate = 0.02
+    /// Outer Adam rate and betas.
+    public var learningRate = 0.01
+    public var beta1 = 0.5, beta2 = 0.999
+
+    public init() {}
+
+    /// Inner gradient steps per outer iteration, T = steps × epochs.
+    public var innerSteps: Int { steps * epochs }
 }
