@@ -177,3 +177,32 @@ final class QuantumLeNetTests: XCTestCase {
         XCTAssertGreaterThan(hv.values[angles.offset..<(angles.offset + angles.count)].map(abs).max()!, 1e-6)
     }
 }
+
+/// Circuit-execution accounting: the analytic counts, and the simulator's measured counts when a
+/// quantum LeNet trains on distilled data.
+final class ExecutionCostTests: XCTestCase {
+    func testParameterShiftCountsFollowTheRules() throws {
+        let paper = try QuantumLayer(qubits: 6, layers: 3)
+        // 3 bases × (1 forward + 2 × (54 angles + 63 amplitude-preparation angles)) = 705 per image and step
+        XCTAssertEqual(ExecutionCost.training(paper, imagesPerStep: 10, steps: 3),
+                       ExecutionCost(simulatorForward: 30, simulatorAdjoint: 30, parameterShift: 30 * 705))
+        XCTAssertEqual(ExecutionCost.training(paper, imagesPerStep: 1, steps: 1, trainAngles: false).parameterShift, 3 * (1 + 2 * 63))
+        let pauli = try QuantumLayer(qubits: 4, layers: 2, embedding: .angle, readout: .pauliZ)
+        XCTAssertEqual(ExecutionCost.training(pauli, imagesPerStep: 5, steps: 2).parameterShift, 10 * (1 + 2 * (24 + 4)))
+        let pairs = try QuantumLayer(qubits: 4, layers: 1, readout: .hermitian(wires: 2))
+        XCTAssertEqual(ExecutionCost.training(pairs, imagesPerStep: 1, steps: 1).parameterShift, 9 * (1 + 2 * (12 + 15)))
+    }
+
+    func testTrainingOnDistilledDataRunsExactlyTheCountedCircuits() throws {
+        let model = try QuantumLeNet()
+        var rng = SeededRandom(seed: 3)
+        let data = DistilledData(model: "qlenet", imageShape: [1, 28, 28], images: (0..<(20 * 784)).map { _ in Float(rng.normal()) },
+                                 labels: (0..<20).map { $0 % 10 }, stepSizes: [0.02, 0.01, 0.01, 0.005], steps: 2, seed: 3)
+        ExecutionCost.resetMeasured()
+        _ = try data.train(model, from: model.initialParameters(seed: 1) as Tensor<Float>)
+        let measured = ExecutionCost.measured
+        let expected = ExecutionCost.training(model.quantum, imagesPerStep: 10, steps: 4)
+        XCTAssertEqual(measured.forward, expected.simulatorForward)
+        XCTAssertEqual(measured.adjoint, expected.simulatorAdjoint)
+    }
+}

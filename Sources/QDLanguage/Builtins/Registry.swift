@@ -58,6 +58,7 @@ public struct Registry {
         QuantumBuiltins.register(&r)
         InterchangeBuiltins.register(&r)
         LearningBuiltins.register(&r)
+        LearningBuiltins.registerCosts(&r)
         PersistenceBuiltins.register(&r)
         PictureBuiltins.register(&r)
         return r

@@ -119,6 +119,27 @@ enum LearningBuiltins {
         })
     }
 
+    static func registerCosts(_ r: inout Registry) {
+        r.add("learning", Builtin("execution_cost", "execution_cost(model, images: 10, steps: 3)",
+                                  doc: "Circuit executions to train a quantum LeNet for `steps` gradient steps on `images` images each: simulator forward runs and adjoint sweeps, and parameter-shift executions on hardware (before shots; see README). Compare distilled data (10 images, 3 steps) with the full data (60,000 images per epoch, batch 1 per image).",
+                                  example: "execution_cost(qlenet(), images: 60000, steps: 1)") { args in
+            let m = try modelArgument(&args)
+            guard let q = m.model as? QuantumLeNet else { throw RuntimeError("execution_cost: \(m.name) has no quantum layer; use a qlenet") }
+            let images = try args.int("images", default: 10, in: 1...1_000_000_000), steps = try args.int("steps", default: 3, in: 1...1_000_000_000)
+            let c = ExecutionCost.training(q.quantum, imagesPerStep: images, steps: steps, trainAngles: q.options.trainAngles)
+            return .record([("simulator_forward", .int(c.simulatorForward)), ("simulator_adjoint", .int(c.simulatorAdjoint)),
+                            ("parameter_shift", .int(c.parameterShift))])
+        })
+        r.add("learning", Builtin("quantum_executions", "quantum_executions(reset: false)",
+                                  doc: "The circuit executions the quantum layers have run on the simulator so far in this process: {forward, adjoint}; `reset: true` starts the count again.",
+                                  example: "quantum_executions(reset: true)") { args in
+            let reset = try args.bool("reset", default: false)
+            let m = ExecutionCost.measured
+            if reset { ExecutionCost.resetMeasured() }
+            return .record([("forward", .int(m.forward)), ("adjoint", .int(m.adjoint))])
+        })
+    }
+
     private static func makeRun<M: Model>(_ model: M, data: Dataset, settings: DistillationSettings, initial: Tensor<Float>?) throws -> DistillationSession {
         try DistillationRun(model: model, data: data, settings: settings, initial: initial)
     }

@@ -23,6 +23,17 @@ public struct DistilledData: Codable, Equatable, Sendable {
     /// The run's seed.
     public var seed: UInt64
 
+    /// Distilled data from its parts.
+    public init(model: String, imageShape: [Int], images: [Float], labels: [Int], stepSizes: [Float], steps: Int, seed: UInt64) {
+        self.model = model
+        self.imageShape = imageShape
+        self.images = images
+        self.labels = labels
+        self.stepSizes = stepSizes
+        self.steps = steps
+        self.seed = seed
+    }
+
     /// Images per step.
     public var perStep: Int { labels.count / max(steps, 1) }
 

@@ -107,6 +107,7 @@ public struct QuantumLayer: Sendable, Equatable {
         let theta = angles.values.map(Double.init), p = hermitian.values.map(Double.init)
         let simulator = Simulator(threads: TensorThreads.count)
         let q = try simulator.expectations(circuit, observables: observables, trainable: theta, observableParameters: p, inputs: x)
+        ExecutionCost.record(forward: b)
         let value = try Tensor<S>(shape: [b, outputCount], values: q.values.map { S($0) })
         return value.recorded(from: [h, angles, hermitian]) { g in
             if Autograd.isRecording {
@@ -115,6 +116,7 @@ public struct QuantumLayer: Sendable, Equatable {
             }
             let (_, grads) = try simulator.vectorJacobianProduct(circuit, observables: observables, trainable: theta, observableParameters: p,
                                                                  inputs: x, upstream: g.values.map(Double.init))
+            ExecutionCost.record(adjoint: b)
             return [try Tensor<S>(shape: h.shape, values: grads.inputs.map { S($0) }),
                     try Tensor<S>(shape: angles.shape, values: grads.trainable.map { S($0) }),
                     try Tensor<S>(shape: hermitian.shape, values: grads.observable.map { S($0) })]
