@@ -9,6 +9,7 @@ protocol DistillationSession: AnyObject {
     var totalIterations: Int { get }
     var iterationsPerEpoch: Int { get }
     var losses: [Double] { get }
+    var batchAccuracies: [Double] { get }
     var currentLearningRate: Double { get }
     var images: Tensor<Float> { get }
     var labels: [Int] { get }
@@ -48,6 +49,7 @@ final class DistillerObject: HostObject {
         var text = "distiller for \(modelName): \(n) images (\(c.imagesPerClass)/class × \(c.steps) step\(c.steps == 1 ? "" : "s")), \(c.innerSteps) inner steps, \(s.randomInit ? "random init (\(s.networksPerIteration) nets/iteration)" : "fixed init"), seed \(s.seed)"
         text += "\n  iteration \(session.iteration)/\(session.totalIterations) (epoch \(session.epoch)/\(s.totalEpochs), \(session.iterationsPerEpoch) per epoch), outer lr \(formatNumber(session.currentLearningRate))"
         if let last = session.losses.last { text += ", last loss \(formatNumber(last))" }
+        if let acc = session.batchAccuracies.last { text += ", real-batch accuracy \(formatNumber(acc))" }
         return text
     }
 
@@ -57,7 +59,7 @@ final class DistillerObject: HostObject {
                  ("seed", .number(Double(session.settings.seed)))])
     }
 
-    var memberNames: [String] { ["step", "run", "images", "labels", "rates", "losses", "iteration", "epoch", "evaluate", "accuracies", "save", "export", "distilled"] }
+    var memberNames: [String] { ["step", "run", "images", "labels", "rates", "losses", "iteration", "epoch", "evaluate", "accuracies", "batch_accuracies", "save", "export", "distilled"] }
 
     func member(_ name: String, interpreter: Interpreter) throws -> Value? {
         switch name {
@@ -67,6 +69,7 @@ final class DistillerObject: HostObject {
         case "labels": return .list(session.labels.map(Value.int))
         case "rates": return .tensor(NDArray(session.learningRates.map(Double.init)))
         case "losses": return .tensor(NDArray(session.losses))
+        case "batch_accuracies": return .tensor(NDArray(session.batchAccuracies))
         case "iteration": return .int(session.iteration)
         case "accuracies":
             return .list(accuracies.map { .record([("iteration", .int($0.0)), ("accuracy", .number($0.1))]) })

@@ -41,9 +41,12 @@ enum PictureBuiltins {
                 let losses = o.session.losses
                 var charts = [try Charts.lineChart([("outer loss", losses.indices.map { Double($0 + 1) }, losses, .blue)],
                                                    title: "\(o.modelName): outer loss per iteration")]
-                if !o.accuracies.isEmpty {
-                    charts.append(try Charts.lineChart([("test accuracy", o.accuracies.map { Double($0.0) }, o.accuracies.map(\.1), .orange)],
-                                                       title: "test accuracy of networks trained on the distilled images, by iteration"))
+                let batch = o.session.batchAccuracies
+                var accuracySeries: [(name: String, x: [Double], y: [Double], color: Canvas.Color)] = []
+                if !batch.isEmpty { accuracySeries.append(("real-batch accuracy", batch.indices.map { Double($0 + 1) }, batch, .blue)) }
+                if !o.accuracies.isEmpty { accuracySeries.append(("test accuracy", o.accuracies.map { Double($0.0) }, o.accuracies.map(\.1), .orange)) }
+                if !accuracySeries.isEmpty {
+                    charts.append(try Charts.lineChart(accuracySeries, title: "accuracy of networks trained on the distilled images"))
                 }
                 canvas = try Canvas.stacked(charts)
             } else if case .list(let items) = v, items.allSatisfy({ $0.asArray?.shape.count == 1 && !($0.asDouble != nil && $0.asArray?.shape.isEmpty == true) }),

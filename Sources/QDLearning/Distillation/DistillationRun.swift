@@ -21,6 +21,8 @@ public final class DistillationRun<M: Model> {
     public private(set) var iteration = 0
     /// The outer loss of every iteration done.
     public private(set) var losses: [Double] = []
+    /// The real-batch accuracy of every iteration done (see ``Distiller/batchAccuracy``).
+    public private(set) var batchAccuracies: [Double] = []
     /// The fixed initial weights (used for every iteration unless `randomInit`).
     public let fixedInitial: Tensor<Float>
 
@@ -101,9 +103,11 @@ public final class DistillationRun<M: Model> {
                 throw TensorError.argument("distillation stopped at iteration \(iteration + 1) (epoch \(epoch + 1)): \(error); the state of iteration \(iteration) is kept")
             }
             losses.append(Double(loss))
+            batchAccuracies.append(distiller.batchAccuracy)
             iteration += 1
             done += 1
-            progress?.update(done, [("iter", Double(iteration)), ("epoch", Double(epoch)), ("loss", Double(loss)), ("lr", currentLearningRate)])
+            progress?.update(done, [("iter", Double(iteration)), ("epoch", Double(epoch)), ("loss", Double(loss)),
+                                    ("acc", distiller.batchAccuracy), ("lr", currentLearningRate)])
         }
         return done
     }
@@ -189,13 +193,14 @@ public final class DistillationRun<M: Model> {
         public var settings: DistillationSettings
         public var iteration: Int
         public var losses: [Double]
+        public var batchAccuracies: [Double]
         public var initial: [Float]
         public var state: Distiller<M, Float>.State
     }
 
     /// Writes a checkpoint to `url` (atomically).
     public func save(to url: URL, modelName: String) throws {
-        let c = Checkpoint(model: modelName, settings: settings, iteration: iteration, losses: losses,
+        let c = Checkpoint(model: modelName, settings: settings, iteration: iteration, losses: losses, batchAccuracies: batchAccuracies,
                            initial: fixedInitial.values, state: distiller.state())
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -226,6 +231,7 @@ public final class DistillationRun<M: Model> {
         try distiller.restore(c.state)
         iteration = c.iteration
         losses = c.losses
+        batchAccuracies = c.batchAccuracies
     }
 }
 

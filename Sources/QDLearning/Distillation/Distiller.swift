@@ -96,10 +96,16 @@ public final class Distiller<M: Model, S: TensorScalar> {
         -> (loss: S, images: Tensor<S>, rawRates: Tensor<S>) {
         let x = images.requiringGrad(), r = rawRates.requiringGrad()
         let theta = try unroll(from: initial, images: x, rawRates: r, keepGraph: true)
-        let outer = try model.forward(realImages, parameters: theta).crossEntropy(labels: realLabels)
+        let logits = try model.forward(realImages, parameters: theta)
+        let outer = try logits.crossEntropy(labels: realLabels)
         let grads = try Autograd.gradients(of: outer, wrt: [x, r])
+        batchAccuracy = Double(zip(Trainer.predictions(logits), realLabels).filter { $0 == $1 }.count) / Double(max(realLabels.count, 1))
         return (outer.item, grads[0], grads[1])
     }
+
+    /// Accuracy on the last real batch of the network trained on the synthetic data (the last
+    /// initialisation's, for random init): a live view of how well the distilled images teach.
+    public private(set) var batchAccuracy = 0.0
 
     /// One outer iteration: the meta-gradient averaged over the initial weights in `initials` (one
     /// for a fixed init, several for random init), then one Adam step. Returns the mean outer loss.
