@@ -74,4 +74,20 @@ final class DistillerTests: XCTestCase {
         for _ in 0..<150 { last = try distiller.step(initial: theta0, realImages: real, realLabels: labels) }
         XCTAssertLessThan(last, first * 0.9, "outer loss went from \(first) to \(last)")
     }
+
+    func testBaselineStepSizesThatDivergeScoreZeroInsteadOfAborting() throws {
+        // A step size of 1e30 blows the weights up; the search must skip it and take 0.01.
+        var rng = SeededRandom(seed: 9)
+        let data = Dataset(name: "noise", images: Tensor<Float>.normal([40, 1, 28, 28], using: &rng), labels: (0..<40).map { $0 % 10 }, classes: 10)
+        var settings = DistillationSettings()
+        settings.realBatch = 20
+        settings.baselineStepSizes = [1e30, 0.01]
+        let run = try DistillationRun(model: LeNet(), data: data, settings: settings)
+        let e = try run.evaluate(.randomReal, on: data)
+        XCTAssertEqual(e.stepSize, 0.01)
+        settings.baselineStepSizes = [1e30]
+        XCTAssertThrowsError(try DistillationRun(model: LeNet(), data: data, settings: settings).evaluate(.classMeans, on: data)) {
+            XCTAssertTrue("\($0)".contains("every baseline step size"), "\($0)")
+        }
+    }
 }

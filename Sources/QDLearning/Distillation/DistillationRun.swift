@@ -114,14 +114,11 @@ public final class DistillationRun<M: Model> {
 
     // MARK: evaluation
 
-    /// Step sizes a baseline may use; the best on a validation slice of the training data is taken.
-    public static var baselineStepSizes: [Double] { [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10] }
-
     /// Test accuracies of fresh networks trained for the same T steps on `set`: one network for a
     /// fixed-init run (its fixed initialisation), `networks` freshly initialised ones for random init
     /// (seeds disjoint from the training ones). The distilled images use the learned step sizes.
     /// The baselines (random real images, class means) use the constant step size from
-    /// ``baselineStepSizes`` that does best on up to 1,000 held-out training images, as the learned
+    /// `settings.baselineStepSizes` that does best on up to 1,000 held-out training images, as the learned
     /// sizes are tuned to the synthetic images and would be unfair to them.
     public func evaluate(_ set: DistillationTrainingSet = .distilled, on test: Dataset, networks: Int = 10) throws -> DistillationEvaluation {
         let images = try trainingImages(set)
@@ -133,13 +130,19 @@ public final class DistillationRun<M: Model> {
             var rng = SeededRandom(seed: Self.mix(settings.seed, 7))
             let validation = try data.batch(Array(Array(0..<data.count).shuffled(using: &rng).prefix(1000)))
             let held = Dataset(name: "validation", images: validation.images, labels: validation.labels, classes: data.classes)
-            var best = (-1.0, Self.baselineStepSizes[0])
-            for eta in Self.baselineStepSizes {
-                let acc = try inits.prefix(3).reduce(0.0) { sum, initial in
-                    let trained = try distiller.train(from: initial, images: images, stepSize: eta)
-                    return sum + (try Trainer.evaluate(model, parameters: trained, on: held).accuracy)
+            var best = (-1.0, settings.baselineStepSizes[0])
+            for eta in settings.baselineStepSizes {
+                // A step size that makes training diverge (non-finite weights or activations) scores 0.
+                let acc = inits.prefix(3).reduce(0.0) { sum, initial in
+                    guard let trained = try? distiller.train(from: initial, images: images, stepSize: eta),
+                          trained.values.allSatisfy(\.isFinite),
+                          let accuracy = try? Trainer.evaluate(model, parameters: trained, on: held).accuracy else { return sum }
+                    return sum + accuracy
                 }
                 if acc > best.0 { best = (acc, eta) }
+            }
+            guard best.0 > 0 else {
+                throw TensorError.argument("every baseline step size \(settings.baselineStepSizes) made training on the \(set.rawValue) images diverge or score 0")
             }
             stepSize = best.1
         }
@@ -252,6 +255,8 @@ public struct DistillationSettings: Codable, Equatable, Sendable {
     public var networksPerIteration = 4
     /// The run's seed.
     public var seed: UInt64 = 0
+    /// Constant step sizes a baseline may use; the best on held-out training images is taken.
+    public var baselineStepSizes: [Double] = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10]
 
     public init() {}
 }
