@@ -5,8 +5,11 @@ import QDTensor
 /// maxpool 3/2 (pad 1) → 4096 → FC 384 → ReLU → FC 192 → ReLU → FC 10, with
 /// LRN(size 4, α = 0.001/9, β = 0.75, k = 1). Input 3×32×32; 1,756,426 parameters.
 public struct AlexCifarNet: Model {
+    /// Where each weight block sits in the flat parameter vector.
     public let layout: ParameterLayout
+    /// Number of output classes.
     public let classes = 10
+    /// One input image: 3×32×32 (CIFAR-10).
     public let inputShape = [3, 32, 32]
 
     public init() {
@@ -19,6 +22,7 @@ public struct AlexCifarNet: Model {
         layout = l
     }
 
+    /// Logits [B, 10] for images [B] + inputShape, reading every weight from `p`.
     public func forward<S: TensorScalar>(_ x: Tensor<S>, parameters p: Tensor<S>) throws -> Tensor<S> {
         try checkInput(x)
         let v = { (name: String) in try self.layout.view(name, in: p) }

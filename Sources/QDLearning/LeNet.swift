@@ -8,10 +8,14 @@ public struct LeNet: Model {
     /// Which dataset's images the network takes.
     public enum Input: Sendable { case mnist, cifar10 }
 
+    /// MNIST or CIFAR-10 inputs.
     public let input: Input
+    /// Where each weight block sits in the flat parameter vector.
     public let layout: ParameterLayout
+    /// Number of output classes.
     public let classes = 10
 
+    /// LeNet for MNIST (1×28×28, padding 2 on the first convolution) or CIFAR-10 (3×32×32) inputs.
     public init(input: Input = .mnist) {
         self.input = input
         var l = ParameterLayout()
@@ -22,6 +26,7 @@ public struct LeNet: Model {
         layout = l
     }
 
+    /// One input image: 1×28×28 for MNIST, 3×32×32 for CIFAR-10.
     public var inputShape: [Int] { input == .mnist ? [1, 28, 28] : [3, 32, 32] }
 
     /// The 400 features after the second pooling, [B, 400].
@@ -44,6 +49,7 @@ public struct LeNet: Model {
         return try h2.reshaped([x.shape[0], 400])
     }
 
+    /// Logits [B, 10] for images [B] + inputShape, reading every weight from `p`.
     public func forward<S: TensorScalar>(_ x: Tensor<S>, parameters p: Tensor<S>) throws -> Tensor<S> {
         let v = { (name: String) in try self.layout.view(name, in: p) }
         let h = try features(x, parameters: p)

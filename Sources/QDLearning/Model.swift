@@ -21,6 +21,7 @@ public protocol Model: Sendable {
 }
 
 extension Model {
+    /// No frozen blocks unless a model says otherwise.
     public var frozenBlocks: [String] { [] }
 
     /// 1 for trained parameters and 0 for frozen ones, or nil when nothing is frozen.
@@ -40,6 +41,7 @@ extension Model {
         return try gradient * mask
     }
 
+    /// Initial weights from `seed` (see the model's documentation for its initialisation).
     public func initialParameters<S: TensorScalar>(seed: UInt64) -> Tensor<S> {
         Initialization.xavierNormal(layout, seed: seed)
     }

@@ -8,9 +8,13 @@ import QDTensor
 public struct ParameterLayout: Equatable, Sendable {
     /// One named block: its shape and offset in the flat vector.
     public struct Entry: Equatable, Sendable {
+        /// The block's name, e.g. "conv1.weight".
         public let name: String
+        /// The block's shape.
         public let shape: [Int]
+        /// Its first index in the flat vector.
         public let offset: Int
+        /// Number of parameters in the block.
         public var count: Int { shape.reduce(1, *) }
     }
 
@@ -19,6 +23,7 @@ public struct ParameterLayout: Equatable, Sendable {
     /// Total number of scalars.
     public private(set) var count = 0
 
+    /// An empty layout.
     public init() {}
 
     /// Appends a block of `shape` named `name`.

@@ -530,6 +530,7 @@ public struct Parser {
 }
 
 extension TokenKind: Hashable {
+    /// Hashes keywords and symbols by spelling (the parser keys its operator tables on them).
     public func hash(into h: inout Hasher) {
         switch self {
         case .keyword(let k): h.combine(0); h.combine(k.rawValue)

@@ -17,6 +17,7 @@ public struct Dataset: Sendable {
     /// The shape of one image, [C, H, W].
     public var imageShape: [Int] { Array(images.shape.dropFirst()) }
 
+    /// A dataset of `images` [N, C, H, W] with one label in 0..<classes each.
     public init(name: String, images: Tensor<Float>, labels: [Int], classes: Int) {
         self.name = name
         self.images = images

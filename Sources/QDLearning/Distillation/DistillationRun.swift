@@ -191,13 +191,21 @@ public final class DistillationRun<M: Model> {
 
     /// A checkpoint: the settings, the iteration, the losses and the distiller's full state.
     public struct Checkpoint: Codable, Equatable {
+        /// The file format tag.
         public var format = "qd-distillation-checkpoint-1"
+        /// The model it belongs to (a description).
         public var model: String
+        /// The run's settings.
         public var settings: DistillationSettings
+        /// Outer iterations done.
         public var iteration: Int
+        /// The outer loss of every iteration done.
         public var losses: [Double]
+        /// The real-batch accuracy of every iteration done.
         public var batchAccuracies: [Double]
+        /// The fixed initial weights.
         public var initial: [Float]
+        /// The images, rates and optimiser states.
         public var state: Distiller<M, Float>.State
     }
 
@@ -244,6 +252,7 @@ public struct DistillationSettings: Codable, Equatable, Sendable {
     public var distiller = DistillerConfiguration()
     /// The outer rate is multiplied by `decayFactor` every `decayEvery` epochs.
     public var decayEvery = 40
+    /// The factor applied every `decayEvery` epochs.
     public var decayFactor = 0.5
     /// Length of the full schedule, in epochs over the real training data.
     public var totalEpochs = 400
@@ -252,12 +261,14 @@ public struct DistillationSettings: Codable, Equatable, Sendable {
     /// Random init: a fresh network initialisation every iteration (`networksPerIteration` of
     /// them); otherwise one fixed initialisation, reused.
     public var randomInit = false
+    /// Networks sampled per iteration with random init.
     public var networksPerIteration = 4
     /// The run's seed.
     public var seed: UInt64 = 0
     /// Constant step sizes a baseline may use; the best on held-out training images is taken.
     public var baselineStepSizes: [Double] = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10]
 
+    /// The defaults.
     public init() {}
 }
 

@@ -16,7 +16,9 @@ public final class Distiller<M: Model, S: TensorScalar> {
     /// What to distil and how.
     public typealias Configuration = DistillerConfiguration
 
+    /// The network the images are distilled for.
     public let model: M
+    /// What is distilled and how.
     public let configuration: Configuration
     /// The synthetic images, [steps · imagesPerClass · classes, C, H, W], in normalised space.
     public private(set) var images: Tensor<S>
@@ -51,7 +53,9 @@ public final class Distiller<M: Model, S: TensorScalar> {
 
     /// Everything that changes during distillation, for checkpoints.
     public struct State: Codable, Equatable, Sendable {
+        /// The synthetic images and the raw (pre-softplus) rates.
         public var images: [Float], rawRates: [Float]
+        /// The two Adam optimisers' moments and step counts.
         public var imageOptimizer: Adam<S>.State, rateOptimizer: Adam<S>.State
     }
 
@@ -162,15 +166,20 @@ public final class Distiller<M: Model, S: TensorScalar> {
 
 /// What a ``Distiller`` distils and how (defaults: the paper's MNIST settings).
 public struct DistillerConfiguration: Codable, Sendable, Equatable {
+    /// Synthetic images of each class per step.
     public var imagesPerClass = 1
+    /// Distinct steps (sets of synthetic images).
     public var steps = 1
+    /// Passes over the steps; T = steps × epochs inner gradient steps.
     public var epochs = 3
     /// Initial inner learning rate: 0.02 for MNIST, 0.001 for CIFAR-10 in the reference code.
     public var distillLearningRate = 0.02
     /// Outer Adam rate and betas.
     public var learningRate = 0.01
+    /// The outer Adam's betas.
     public var beta1 = 0.5, beta2 = 0.999
 
+    /// The defaults.
     public init() {}
 
     /// Inner gradient steps per outer iteration, T = steps × epochs.

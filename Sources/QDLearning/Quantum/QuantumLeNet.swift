@@ -28,22 +28,34 @@ public struct QuantumLeNet: Model {
             case pauliZ = "pauli_z"
         }
 
+        /// Qubits of the quantum layer.
         public var qubits = 6
+        /// StronglyEntanglingLayers of the quantum layer.
         public var layers = 3
+        /// The readout's treatment.
         public var hermitian = Hermitian.trainable
         /// Wires per Hermitian observable (1: one per qubit, as in the paper).
         public var readoutWires = 1
+        /// Whether the residual path (fc_res and α) is there.
         public var residual = true
+        /// Whether the circuit's angles are trained.
         public var trainAngles = true
+        /// How h enters the circuit.
         public var embedding = QuantumLayer.Embedding.amplitude
 
+        /// The defaults.
         public init() {}
     }
 
+    /// MNIST or CIFAR-10 inputs.
     public let input: LeNet.Input
+    /// The variant.
     public let options: Options
+    /// The quantum layer.
     public let quantum: QuantumLayer
+    /// Where each weight block sits in the flat parameter vector.
     public let layout: ParameterLayout
+    /// Number of output classes.
     public let classes = 10
 
     /// The reference network (or a variant) for MNIST or CIFAR-10 inputs.
@@ -76,6 +88,7 @@ public struct QuantumLeNet: Model {
         try self.init(input: input, options: o)
     }
 
+    /// One input image: 1×28×28 for MNIST, 3×32×32 for CIFAR-10.
     public var inputShape: [Int] { input == .mnist ? [1, 28, 28] : [3, 32, 32] }
 
     /// Frozen Hermitians and frozen angles keep their initial values through training and distillation.
@@ -83,6 +96,7 @@ public struct QuantumLeNet: Model {
         (options.hermitian == .frozen ? ["quantum.hermitian"] : []) + (options.trainAngles ? [] : ["quantum.angles"])
     }
 
+    /// Initial weights from `seed` (see the model's documentation for its initialisation).
     public func initialParameters<S: TensorScalar>(seed: UInt64) -> Tensor<S> {
         var custom: [String: (inout SeededRandom) -> [Double]] = ["alpha": { _ in [0.5] }]
         if let herm = layout.entry("quantum.hermitian") {
@@ -91,6 +105,7 @@ public struct QuantumLeNet: Model {
         return Initialization.xavierNormal(layout, seed: seed, custom: custom)
     }
 
+    /// Logits [B, 10] for images [B] + inputShape, reading every weight from `p`.
     public func forward<S: TensorScalar>(_ x: Tensor<S>, parameters p: Tensor<S>) throws -> Tensor<S> {
         try checkInput(x)
         let v = { (name: String) in try self.layout.view(name, in: p) }

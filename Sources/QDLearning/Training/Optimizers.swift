@@ -13,17 +13,22 @@ public protocol Optimizer {
 /// Stochastic gradient descent with momentum and weight decay, as PyTorch's `SGD` (dampening 0):
 /// d = g + λθ;  b ← μb + d;  θ ← θ − η·b.
 public struct SGD<Scalar: TensorScalar>: Optimizer {
+    /// The step size η.
     public var learningRate: Double
+    /// Momentum μ (PyTorch's convention: v ← μv + g, θ ← θ − ηv).
     public let momentum: Double
+    /// L2 weight decay λ (g ← g + λθ).
     public let weightDecay: Double
     private var velocity: [Scalar] = []
 
+    /// SGD with the given rate, momentum and weight decay.
     public init(learningRate: Double, momentum: Double = 0, weightDecay: Double = 0) {
         self.learningRate = learningRate
         self.momentum = momentum
         self.weightDecay = weightDecay
     }
 
+    /// One update of `parameters` with `gradient` (same shape, finite).
     public mutating func step(_ parameters: inout Tensor<Scalar>, gradient: Tensor<Scalar>) throws {
         try checkShapes(parameters, gradient)
         var p = parameters.values
@@ -41,11 +46,14 @@ public struct SGD<Scalar: TensorScalar>: Optimizer {
 /// Adam, as PyTorch's: m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;
 /// θ ← θ − η·m̂/(√v̂ + ε) with m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ).
 public struct Adam<Scalar: TensorScalar>: Optimizer {
+    /// The step size η.
     public var learningRate: Double
+    /// The moment decay rates and the denominator's ε.
     public let beta1: Double, beta2: Double, epsilon: Double
     private var m: [Double] = [], v: [Double] = []
     private var t = 0
 
+    /// Adam with PyTorch's defaults.
     public init(learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8) {
         self.learningRate = learningRate
         self.beta1 = beta1
@@ -55,6 +63,7 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
 
     /// The moment estimates and step count, for checkpoints.
     public struct State: Codable, Equatable, Sendable {
+        /// First and second moment estimates and the step count.
         public var m: [Double], v: [Double], t: Int
     }
 
@@ -64,6 +73,7 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
         set { (m, v, t) = (newValue.m, newValue.v, newValue.t) }
     }
 
+    /// One update of `parameters` with `gradient` (same shape, finite).
     public mutating func step(_ parameters: inout Tensor<Scalar>, gradient: Tensor<Scalar>) throws {
         try checkShapes(parameters, gradient)
         var p = parameters.values
@@ -82,9 +92,12 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
 
 /// Multiplies the learning rate by `factor` every `every` epochs (PyTorch's `StepLR`).
 public struct StepDecay: Sendable, Equatable {
+    /// Epochs between decays.
     public let every: Int
+    /// The factor applied each time.
     public let factor: Double
 
+    /// A schedule multiplying the rate by `factor` every `every` epochs.
     public init(every: Int, factor: Double) {
         self.every = max(1, every)
         self.factor = factor
