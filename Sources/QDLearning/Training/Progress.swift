@@ -22,7 +22,9 @@ public final class ProgressReporter: @unchecked Sendable {
     public func update(_ done: Int, _ figures: [(String, Double)] = []) {
         let elapsed = Date().timeIntervalSince(start)
         let eta = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
-        let stats = figures.map { "\($0.0) \(String(format: "%.4g", $0.1))" }.joined(separator: "  ")
+        let stats = figures.map { name, v in
+            "\(name) " + (v.rounded() == v && abs(v) < 1e12 ? String(Int64(v)) : String(format: "%.4g", v))
+        }.joined(separator: "  ")
         if interactive {
             let width = 24, filled = width * min(done, total) / total
             let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
