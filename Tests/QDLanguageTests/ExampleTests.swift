@@ -29,6 +29,25 @@ final class ExampleTests: XCTestCase {
         }
     }
 
+    /// The quickstart is slow (two minutes), so the suite runs it shortened to one epoch (4
+    /// iterations) and checks that every part of it runs and reports what it should.
+    func testTheQuickstartRunsEndToEndWhenShortened() throws {
+        let url = ScriptRunner.root.appendingPathComponent("examples/quickstart.qd")
+        let text = try String(contentsOf: url, encoding: .utf8)
+        XCTAssertTrue(text.contains("total_epochs: 175"), "the shortening below no longer applies")
+        let short = text.replacingOccurrences(of: "total_epochs: 175", with: "total_epochs: 1")
+        var options = Interpreter.Options()
+        options.threads = 2
+        let runner = ScriptRunner(options: options)
+        XCTAssertEqual(runner.run(short, name: url.path), [])
+        let output = runner.lines.joined(separator: "\n")
+        for expected in ["59369", "{iteration: 4, epoch: 1,", "  distilled images", "  random real images", "  class-mean images",
+                         "learned step sizes", "circuit executions to train on the distilled images: 30 forward runs and 30 adjoint sweeps",
+                         "one epoch of the full MNIST training set: 42300000 with parameter shift"] {
+            XCTAssertTrue(output.contains(expected), "missing \"\(expected)\" in:\n\(output)")
+        }
+    }
+
     func testFastExamplesMatchTheirExpectedOutput() throws {
         var ran = 0
         for url in Self.examples {
