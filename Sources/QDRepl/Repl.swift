@@ -93,7 +93,7 @@ public final class Repl {
         let name = parts.first ?? "", argument = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
         guard let c = Command(rawValue: name) else {
             var message = "unknown command ':\(name)'"
-            if let near = Command.allCases.map(\.rawValue).min(by: { distance($0, name) < distance($1, name) }), distance(near, name) <= 2 {
+            if let near = Command.allCases.map(\.rawValue).min(by: { editDistance($0, name) < editDistance($1, name) }), editDistance(near, name) <= 2 {
                 message += "; did you mean ':\(near)'?"
             }
             report("error: \(message) (:help lists the commands)")
@@ -184,16 +184,5 @@ public final class Repl {
         print(out.bold(e.signature))
         print(e.doc)
         print(out.note("example:") + "\n" + e.example.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
-    }
-
-    private func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        var row = Array(0...b.count)
-        for i in 1...max(a.count, 1) where i <= a.count {
-            var next = [i] + [Int](repeating: 0, count: b.count)
-            for j in 1...max(b.count, 1) where j <= b.count { next[j] = min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)) }
-            row = next
-        }
-        return row[b.count]
     }
 }

@@ -218,6 +218,9 @@ func closestName(_ name: String, _ candidates: [String]) -> String? {
     return best?.0
 }
 
+/// The Levenshtein distance between two strings (insertions, deletions and substitutions).
+public func editDistance(_ a: String, _ b: String) -> Int { editDistance(Array(a), Array(b)) }
+
 private func editDistance(_ a: [Character], _ b: [Character]) -> Int {
     if a.isEmpty { return b.count }
     if b.isEmpty { return a.count }
