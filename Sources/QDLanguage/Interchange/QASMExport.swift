@@ -24,48 +24,38 @@ enum QASMExport {
             case .input(let k): return inputNames[k]
             }
         }
-        // Single-control gates with a stdgates name read more naturally: cx, cz, crx, ...
-        let controlledName = ["x": "cx", "y": "cy", "z": "cz", "h": "ch", "rx": "crx", "ry": "cry", "rz": "crz", "p": "cp", "swap": "cswap"]
         for op in c.circuit.operations {
             let params = op.parameters.map(value)
-            let gates: [(String, [String])]
+            let gates: [(Gate, [String])]
             switch op.gate {
-            case .identity: gates = [("id", [])]
-            case .hadamard: gates = [("h", [])]
-            case .pauliX: gates = [("x", [])]
-            case .pauliY: gates = [("y", [])]
-            case .pauliZ: gates = [("z", [])]
-            case .s: gates = [("s", [])]
-            case .sAdjoint: gates = [("sdg", [])]
-            case .t: gates = [("t", [])]
-            case .tAdjoint: gates = [("tdg", [])]
-            case .sx: gates = [("sx", [])]
-            case .rx: gates = [("rx", params)]
-            case .ry: gates = [("ry", params)]
-            case .rz: gates = [("rz", params)]
-            case .phaseShift: gates = [("p", params)]
-            case .u3: gates = [("U", params)]
-            case .swap: gates = [("swap", [])]
             case .rot:
                 // Rot(φ, θ, ω) = RZ(ω)·RY(θ)·RZ(φ): rz(φ) comes first; the adjoint reverses the order.
-                let sequence = [("rz", [params[0]]), ("ry", [params[1]]), ("rz", [params[2]])]
+                let sequence: [(Gate, [String])] = [(.rz, [params[0]]), (.ry, [params[1]]), (.rz, [params[2]])]
                 gates = op.isAdjoint ? sequence.reversed() : sequence
             case .unitary: throw RuntimeError("qasm: OpenQASM 3 has no gate for an explicit unitary matrix")
+            default: gates = [(op.gate, params)]
             }
             let operands = (op.controls + op.wires).map { "q[\($0)]" }.joined(separator: ", ")
-            for (name, ps) in gates {
-                var gateName = name, modifier = op.isAdjoint ? "inv @ " : ""
-                switch op.controls.count {
-                case 0: break
-                case 1 where controlledName[name] != nil: gateName = controlledName[name]!
-                case 2 where name == "x": gateName = "ccx"
-                case 1: modifier += "ctrl @ "
-                default: modifier += "ctrl(\(op.controls.count)) @ "
-                }
+            for (gate, ps) in gates {
+                let (name, extraControls) = try stdgatesName(gate, controls: op.controls.count)
+                var modifier = op.isAdjoint ? "inv @ " : ""
+                if extraControls == 1 { modifier += "ctrl @ " } else if extraControls > 1 { modifier += "ctrl(\(extraControls)) @ " }
                 let args = ps.isEmpty ? "" : "(" + ps.joined(separator: ", ") + ")"
-                lines.append("\(modifier)\(gateName)\(args) \(operands);")
+                lines.append("\(modifier)\(name)\(args) \(operands);")
             }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The OpenQASM name of `gate` with `controls` control wires, from the language's gate table:
+    /// a controlled name when the table has one (cx, crz, ccx, cswap, ...), otherwise the bare name
+    /// and the controls left for a `ctrl @` modifier. U3 is written as OpenQASM's built-in `U`.
+    static func stdgatesName(_ gate: Gate, controls: Int) throws -> (name: String, extraControls: Int) {
+        let table = QuantumBuiltins.gateTable.filter { $0.gate == gate && !QASMImport.notInStdgates.contains($0.name) }
+        if let exact = table.first(where: { $0.controls == controls && controls > 0 }) { return (exact.name, 0) }
+        guard let bare = table.first(where: { $0.controls == 0 }) else {
+            throw RuntimeError("qasm: OpenQASM 3 has no gate for \(gate.label)")
+        }
+        return (bare.name == "u3" ? "U" : bare.name, controls)
     }
 }

@@ -129,39 +129,12 @@ enum QASMImport {
                 return Array(r.offset..<(r.offset + r.size))
             }
             var params = try p.args.map { try QASMExpression.evaluate($0, symbols: symbols, line: p.line) }
-            var gate: Gate, controls = 0
-            switch p.name {
-            case "id": gate = .identity
-            case "h": gate = .hadamard
-            case "x": gate = .pauliX
-            case "y": gate = .pauliY
-            case "z": gate = .pauliZ
-            case "s": gate = .s
-            case "sdg": gate = .sAdjoint
-            case "t": gate = .t
-            case "tdg": gate = .tAdjoint
-            case "sx": gate = .sx
-            case "rx": gate = .rx
-            case "ry": gate = .ry
-            case "rz": gate = .rz
-            case "p", "u1", "phase": gate = .phaseShift
-            case "U", "u3": gate = .u3
-            case "u2":
-                gate = .u3
-                params = [.constant(.pi / 2)] + params
-            case "swap": gate = .swap
-            case "cx", "CX", "cnot": gate = .pauliX; controls = 1
-            case "cy": gate = .pauliY; controls = 1
-            case "cz": gate = .pauliZ; controls = 1
-            case "ch": gate = .hadamard; controls = 1
-            case "crx": gate = .rx; controls = 1
-            case "cry": gate = .ry; controls = 1
-            case "crz": gate = .rz; controls = 1
-            case "cp", "cu1", "cphase": gate = .phaseShift; controls = 1
-            case "ccx": gate = .pauliX; controls = 2
-            case "cswap": gate = .swap; controls = 1
-            default: throw fail("unsupported gate '\(p.name)'; supported: the stdgates.inc gates, U, u1, u2, u3, cu1")
+            if p.name == "u2" { params = [.constant(.pi / 2)] + params }   // u2(φ, λ) = U(π/2, φ, λ)
+            guard let spec = QASMImport.gate(named: p.name) else {
+                throw fail("unsupported gate '\(p.name)'; supported: the stdgates.inc gates, U, u1, u2, u3, cu1")
             }
+            let gate = spec.gate
+            var controls = spec.controls
             guard params.count == gate.parameterCount else { throw fail("\(p.name) takes \(gate.parameterCount) parameter(s); got \(params.count)") }
             var adjoint = false
             for m in p.modifiers {
@@ -183,6 +156,21 @@ enum QASMImport {
         value.values = values
         value.circuit.reserveTrainable(values.count)
         return value
+    }
+}
+
+extension QASMImport {
+    /// Gates of the language's table that OpenQASM's stdgates.inc does not have.
+    static let notInStdgates: Set<String> = ["rot", "crot"]
+
+    /// OpenQASM 2 and 3 spellings of the language's gates.
+    private static let aliases = ["U": "u3", "u2": "u3", "u1": "p", "phase": "p", "CX": "cx", "cnot": "cx", "cu1": "cp", "cphase": "cp"]
+
+    /// The gate-table entry an OpenQASM gate name means, or nil when it has none.
+    static func gate(named name: String) -> GateSpec? {
+        let key = aliases[name] ?? name
+        guard !notInStdgates.contains(key) else { return nil }
+        return QuantumBuiltins.gateTable.first { $0.name == key }
     }
 }
 
