@@ -14,7 +14,7 @@ enum CoreBuiltins {
         for (name, f, doc) in elementwise {
             r.add("math", Builtin(name, "\(name)(x)", doc: doc + " Element-wise on tensors and lists.", example: "\(name)(0.5)") { args in
                 let v = try args.required("x")
-                if let d = v.asDouble, !(v.asArray.map { !$0.shape.isEmpty } ?? false) { return .number(f(d)) }
+                if v.isScalarNumber, let d = v.asDouble { return .number(f(d)) }
                 guard let a = v.asArray else { throw args.typeError("x", expected: "a number or tensor", got: v) }
                 return .tensor(NDArray(shape: a.shape, data: a.data.map(f)))
             })
@@ -23,7 +23,7 @@ enum CoreBuiltins {
             let v = try args.required("x")
             if case .int(let i) = v { return .int(abs(i)) }
             if case .complex(let z) = v { return .number(z.magnitudeSquared.squareRoot()) }
-            if let d = v.asDouble, !(v.asArray.map { !$0.shape.isEmpty } ?? false) { return .number(abs(d)) }
+            if v.isScalarNumber, let d = v.asDouble { return .number(abs(d)) }
             guard let a = v.asArray else { throw args.typeError("x", expected: "a number or tensor", got: v) }
             return .tensor(NDArray(shape: a.shape, data: a.data.map(abs)))
         })
@@ -32,7 +32,7 @@ enum CoreBuiltins {
             let digits = try args.int("digits", default: 0, in: 0...15)
             let scale = pow(10.0, Double(digits))
             let f = { (x: Double) in (x * scale).rounded() / scale }
-            if let d = v.asDouble, !(v.asArray.map { !$0.shape.isEmpty } ?? false) { return digits == 0 ? .int(Int(f(d))) : .number(f(d)) }
+            if v.isScalarNumber, let d = v.asDouble { return digits == 0 ? .int(Int(f(d))) : .number(f(d)) }
             guard let a = v.asArray else { throw args.typeError("x", expected: "a number or tensor", got: v) }
             return .tensor(NDArray(shape: a.shape, data: a.data.map(f)))
         })

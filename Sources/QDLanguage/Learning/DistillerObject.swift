@@ -107,7 +107,7 @@ final class DistillerObject: HostObject {
             return .object(DistilledObject(session.distilledData(modelName: modelName)))
         case "export":
             return method("export", "d.export(path)", "Writes the distilled images, labels and learned step sizes (load_distilled(path) reads them back).", "d.export(\"mnist10.json\")") { args in
-                let url = PersistenceBuiltins.url(try args.string("path"), args.interpreter)
+                let url = args.interpreter.resolve(try args.string("path"))
                 do { try self.session.distilledData(modelName: self.modelName).save(to: url) } catch {
                     throw RuntimeError("export: cannot write \(url.path): \(error.localizedDescription)")
                 }

@@ -36,17 +36,13 @@ final class DistilledObject: HostObject {
 
 /// Saving and loading models and distilled data.
 enum PersistenceBuiltins {
-    static func url(_ path: String, _ interpreter: Interpreter) -> URL {
-        interpreter.resolve(path)
-    }
-
     static func register(_ r: inout Registry) {
         r.add("learning", Builtin("save", "save(value, path)",
                                   doc: "Writes a model (its kind, options and weights), a distiller (a checkpoint, as d.save) or distilled data to a JSON file; returns the path.",
                                   example: "save(trained, \"lenet.json\")") { args in
             let v = try args.required("value")
             let path = try args.string("path")
-            let target = url(path, args.interpreter)
+            let target = args.interpreter.resolve(path)
             guard case .object(let o) = v else { throw args.typeError("value", expected: "a model, distiller or distilled data", got: v) }
             do {
                 switch o {
@@ -65,7 +61,7 @@ enum PersistenceBuiltins {
             return .string(target.path)
         })
         r.add("learning", Builtin("load_model", "load_model(path)", doc: "A model saved with save(model, path).", example: "let m = load_model(\"lenet.json\")") { args in
-            let target = url(try args.string("path"), args.interpreter)
+            let target = args.interpreter.resolve(try args.string("path"))
             guard let bytes = try? Data(contentsOf: target) else { throw RuntimeError("load_model: cannot read \(target.path)") }
             guard let saved = try? JSONDecoder().decode(SavedModel.self, from: bytes), saved.format == "qd-model-1" else {
                 throw RuntimeError("load_model: \(target.path) is not a qd model file")
@@ -78,7 +74,7 @@ enum PersistenceBuiltins {
         })
         r.add("learning", Builtin("load_distilled", "load_distilled(path)", doc: "Distilled data written by d.export(path) or save(distilled, path); train on it with train(model, data).",
                                   example: "let dd = load_distilled(\"mnist10.json\")") { args in
-            .object(DistilledObject(try DistilledData.load(from: url(try args.string("path"), args.interpreter))))
+            .object(DistilledObject(try DistilledData.load(from: args.interpreter.resolve(try args.string("path")))))
         })
     }
 }

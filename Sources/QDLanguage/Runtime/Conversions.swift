@@ -78,6 +78,10 @@ extension Value {
         return ComplexMatrix(dimension: rows.count, entries: entries)
     }
 
+    /// A single number (an int, float, bool or 0-d tensor), as opposed to a list or tensor with
+    /// elements: element-wise builtins map those and compute a number for this.
+    public var isScalarNumber: Bool { asDouble != nil && !(asArray.map { !$0.shape.isEmpty } ?? false) }
+
     /// Truthiness for `if` and `and`/`or`: only booleans are allowed.
     public var asBool: Bool? {
         if case .bool(let b) = self { return b }

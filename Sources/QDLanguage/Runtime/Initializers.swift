@@ -14,7 +14,7 @@ enum Initializers {
         case .initializer(let i): return generate(i, shape: shape, interpreter: interpreter)
         case .function(.builtin(let b)) where b.name == "zeros": return [Double](repeating: 0, count: count)
         default:
-            if let d = v.asDouble, !(v.asArray.map { !$0.shape.isEmpty } ?? false) {
+            if v.isScalarNumber, let d = v.asDouble {
                 guard d.isFinite else { throw RuntimeError("param \(name): initial value \(d) is not finite") }
                 return [Double](repeating: d, count: count)
             }
