@@ -7,24 +7,20 @@ import QDLanguage
 /// handles `:commands`, history, completion and Ctrl-C.
 public final class Repl {
     private let interpreter: Interpreter
-    private let reader: LineReader
+    private let reader: ReadlineReader
     private let out = Style(fileDescriptor: STDOUT_FILENO)
     private let err = Style(fileDescriptor: STDERR_FILENO)
     /// Entries that ran without error, for `:save`.
     private var accepted: [String] = []
     private var buffer = ""
 
-    /// A REPL on `interpreter`. With `terminal`, input goes through readline with the history file
-    /// at `historyPath`; otherwise lines are read plainly with no prompt.
-    public init(interpreter: Interpreter, terminal: Bool, historyPath: String) {
+    /// A REPL on `interpreter`, reading through readline with the history file at `historyPath`.
+    /// (`qd` runs non-terminal input as a script instead, without the REPL.)
+    public init(interpreter: Interpreter, historyPath: String) {
         self.interpreter = interpreter
-        if terminal {
-            let commands = Command.names
-            reader = ReadlineReader(historyPath: historyPath) { [interpreter] line, word, start in
-                interpreter.completions(line: line, word: word, wordStart: start, commands: commands)
-            }
-        } else {
-            reader = PlainReader()
+        let commands = Command.names
+        reader = ReadlineReader(historyPath: historyPath) { [interpreter] line, word, start in
+            interpreter.completions(line: line, word: word, wordStart: start, commands: commands)
         }
         interpreter.onDisplay = { [out] d in
             print(out.result(d.text))

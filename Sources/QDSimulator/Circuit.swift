@@ -35,7 +35,8 @@ public struct Circuit: Equatable, Sendable {
 
     // MARK: validation
 
-    func checkWires(_ wires: [Int], what: String) throws {
+    /// Throws unless every wire is in 0..<qubits and none repeats; the message names `what`.
+    public func checkWires(_ wires: [Int], what: String) throws {
         for w in wires where !(0..<qubits).contains(w) {
             throw SimulatorError.invalidWire("\(what): wire \(w) is out of range; valid wires are 0..<\(qubits)")
         }

@@ -91,4 +91,4 @@ if !terminal {
     exit(runScript(readStandardInput()) ? 0 : 1)
 }
 Repl.version = version
-exit(Repl(interpreter: interpreter, terminal: true, historyPath: Repl.defaultHistoryPath).run())
+exit(Repl(interpreter: interpreter, historyPath: Repl.defaultHistoryPath).run())

@@ -148,7 +148,7 @@ final class CircuitBuilder {
     func append(_ c: CircuitValue, wires: [Int]?, controls: [Int], adjoint: Bool) throws {
         let map = wires ?? Array(0..<c.circuit.qubits)
         guard map.count == c.circuit.qubits else { throw RuntimeError("a \(c.circuit.qubits)-qubit circuit needs \(c.circuit.qubits) wires; got \(map.count)") }
-        try circuit.checkWiresPublic(map + controls, what: "circuit block")
+        try circuit.checkWires(map + controls, what: "circuit block")
         var source = c.circuit
         if adjoint { source = try source.inverse() }
         // Trainable slots: shared by identity, otherwise appended (renamed on a clash).
@@ -216,15 +216,5 @@ final class CircuitBuilder {
         let builder = try CircuitBuilder(id: 0, qubits: n)
         for _ in 0..<times { try builder.append(c, wires: nil, controls: controls, adjoint: adjoint) }
         return builder.value
-    }
-}
-
-extension Circuit {
-    /// The wire check of the builders, for callers outside the simulator.
-    func checkWiresPublic(_ wires: [Int], what: String) throws {
-        for w in wires where !(0..<qubits).contains(w) {
-            throw RuntimeError("\(what): wire \(w) is out of range; valid wires are 0..<\(qubits)")
-        }
-        if Set(wires).count != wires.count { throw RuntimeError("\(what): wires \(wires) repeat a wire; each wire may appear once") }
     }
 }

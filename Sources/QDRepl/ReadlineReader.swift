@@ -1,18 +1,8 @@
 import CReadline
 import Foundation
 
-/// Where the REPL's lines come from.
-protocol LineReader {
-    /// The next line (without its newline), or nil at end of input (Ctrl-D).
-    func readLine(prompt: String) -> String?
-    /// Records an accepted entry in the history.
-    func remember(_ entry: String)
-    /// Saves state (the history file) before exit.
-    func close()
-}
-
 /// GNU readline: line editing, a persistent history file with a size limit, and tab completion.
-final class ReadlineReader: LineReader {
+final class ReadlineReader {
     private let historyPath: String
     /// Entries kept in the history file.
     static let historyLimit: Int32 = 1000
@@ -43,23 +33,19 @@ final class ReadlineReader: LineReader {
     nonisolated(unsafe) static var completer: ((String, String, Int) -> [String])?
     nonisolated(unsafe) static var candidates: [String] = []
 
+    /// The next line (without its newline), or nil at end of input (Ctrl-D).
     func readLine(prompt: String) -> String? {
         guard let raw = readline(prompt) else { return nil }
         defer { free(raw) }
         return String(cString: raw)
     }
 
+    /// Records an accepted entry in the history.
     func remember(_ entry: String) {
         guard !entry.trimmingCharacters(in: .whitespaces).isEmpty else { return }
         add_history(entry)
     }
 
+    /// Saves the history file.
     func close() { write_history(historyPath) }
-}
-
-/// Plain lines from standard input, with no prompt echo (for `qd -i` on a pipe).
-final class PlainReader: LineReader {
-    func readLine(prompt: String) -> String? { Swift.readLine(strippingNewline: true) }
-    func remember(_ entry: String) {}
-    func close() {}
 }
