@@ -79,11 +79,17 @@ public final class DistillationRun<M: Model> {
     /// The real batch of iteration `i`: epoch e shuffles the data with a seed from (seed, e).
     func realBatch(at i: Int) throws -> (Tensor<Float>, [Int]) {
         let e = i / iterationsPerEpoch, j = i % iterationsPerEpoch
-        var rng = SeededRandom(seed: Self.mix(settings.seed, 4, UInt64(e)))
-        let order = Array(0..<data.count).shuffled(using: &rng)
+        if epochOrder?.epoch != e {
+            var rng = SeededRandom(seed: Self.mix(settings.seed, 4, UInt64(e)))
+            epochOrder = (e, Array(0..<data.count).shuffled(using: &rng))
+        }
+        let order = epochOrder!.order
         let idx = Array(order[(j * settings.realBatch)..<min(data.count, (j + 1) * settings.realBatch)])
         return try data.batch(idx)
     }
+
+    /// The shuffle of the current epoch, made once per epoch (it depends only on the seed and the epoch).
+    private var epochOrder: (epoch: Int, order: [Int])?
 
     /// Runs up to `count` outer iterations, stopping early when `shouldStop` says so (checked
     /// between iterations, so the state is always consistent). Returns the iterations done. If a
