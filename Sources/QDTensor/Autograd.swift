@@ -112,9 +112,10 @@ extension Tensor {
     /// rule is `backward` (which must use differentiable operations only). When gradients are off
     /// or no input requires one, `result` is returned as a constant.
     static func record(_ result: Tensor, _ inputs: [Tensor], backward: @escaping (Tensor) throws -> [Tensor?]) -> Tensor {
-        guard GradMode.isEnabled, inputs.contains(where: \.requiresGrad) else { return result }
+        // Closures, not key paths: a key path on a generic type is instantiated at run time on every call.
+        guard inputs.contains(where: { $0.node != nil }), GradMode.isEnabled else { return result }
         var r = result
-        r.node = GradNode(inputs: inputs.map(\.node), backward: backward)
+        r.node = GradNode(inputs: inputs.map { $0.node }, backward: backward)
         return r
     }
 }

@@ -126,7 +126,8 @@ private func col2im<S: TensorScalar>(_ cols: UnsafePointer<S>, _ g: Conv2dGeomet
 }
 
 /// Convolution and its two gradients. The three are linear in each argument and transposes of
-/// one another, so each one's backward rule is written with the other two:
+/// one another, so each one's backward rule is written with the other two (skipping the
+/// gradient of an argument that needs none, such as the real images):
 ///
 ///     y = conv(x, w)          ∂x = convInputGrad(g, w),   ∂w = convWeightGrad(x, g)
 ///     y = convInputGrad(g, w) ∂g = conv(G, w),            ∂w = convWeightGrad(G, g)
@@ -137,7 +138,7 @@ extension Tensor {
     public func conv2d(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) throws -> Tensor {
         let g = try Conv2dGeometry(input: shape, weight: weight.shape, stride: stride, padding: padding)
         let y = Tensor.record(Tensor(unchecked: g.outputShape, Kernels.convForward(values, weight.values, g)), [self, weight]) { grad in
-            [try grad.conv2dInputGrad(weight, g), try self.conv2dWeightGrad(grad, g)]
+            [self.requiresGrad ? try grad.conv2dInputGrad(weight, g) : nil, weight.requiresGrad ? try self.conv2dWeightGrad(grad, g) : nil]
         }
         guard let b = bias else { return y }
         guard b.shape == [g.outChannels] else {
@@ -150,7 +151,8 @@ extension Tensor {
     func conv2dInputGrad(_ weight: Tensor, _ g: Conv2dGeometry) throws -> Tensor {
         let result = Tensor(unchecked: g.inputShape, Kernels.convInputGrad(values, weight.values, g))
         return Tensor.record(result, [self, weight]) { gx in
-            [try gx.conv2d(weight, stride: g.stride, padding: g.padding), try gx.conv2dWeightGrad(self, g)]
+            [self.requiresGrad ? try gx.conv2d(weight, stride: g.stride, padding: g.padding) : nil,
+             weight.requiresGrad ? try gx.conv2dWeightGrad(self, g) : nil]
         }
     }
 
@@ -158,7 +160,8 @@ extension Tensor {
     func conv2dWeightGrad(_ grad: Tensor, _ g: Conv2dGeometry) throws -> Tensor {
         let result = Tensor(unchecked: g.weightShape, Kernels.convWeightGrad(values, grad.values, g))
         return Tensor.record(result, [self, grad]) { gw in
-            [try grad.conv2dInputGrad(gw, g), try self.conv2d(gw, stride: g.stride, padding: g.padding)]
+            [self.requiresGrad ? try grad.conv2dInputGrad(gw, g) : nil,
+             grad.requiresGrad ? try self.conv2d(gw, stride: g.stride, padding: g.padding) : nil]
         }
     }
 }

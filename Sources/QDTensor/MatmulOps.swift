@@ -23,13 +23,15 @@ extension Tensor {
         }
         let a = self, b = other
         return Tensor.record(Tensor(unchecked: [m, n], out), [a, b]) { g in
+            let ga: Tensor?, gb: Tensor?
             switch (ta, tb) {
-            case (false, false): return [try g.matmul(b, transposeOther: true), try a.matmul(g, transposeSelf: true)]
-            case (false, true): return [try g.matmul(b), try g.matmul(a, transposeSelf: true)]
-            case (true, false): return [try b.matmul(g, transposeOther: true), try a.matmul(g)]
-            case (true, true): return [try b.matmul(g, transposeSelf: true, transposeOther: true),
-                                       try g.matmul(a, transposeSelf: true, transposeOther: true)]
+            case (false, false): (ga, gb) = (a.requiresGrad ? try g.matmul(b, transposeOther: true) : nil, b.requiresGrad ? try a.matmul(g, transposeSelf: true) : nil)
+            case (false, true): (ga, gb) = (a.requiresGrad ? try g.matmul(b) : nil, b.requiresGrad ? try g.matmul(a, transposeSelf: true) : nil)
+            case (true, false): (ga, gb) = (a.requiresGrad ? try b.matmul(g, transposeOther: true) : nil, b.requiresGrad ? try a.matmul(g) : nil)
+            case (true, true): (ga, gb) = (a.requiresGrad ? try b.matmul(g, transposeSelf: true, transposeOther: true) : nil,
+                                           b.requiresGrad ? try g.matmul(a, transposeSelf: true, transposeOther: true) : nil)
             }
+            return [ga, gb]
         }
     }
 }

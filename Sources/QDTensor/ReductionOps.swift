@@ -24,7 +24,7 @@ extension Tensor {
         let ax = try normalizedAxes(axes, op: "sum")
         let kept = shape.enumerated().map { ax.contains($0.offset) ? 1 : $0.element }
         let out = Kernels.reduceSum(values, shape, broadcastStrides(kept, to: shape), outCount: kept.reduce(1, *))
-        let result = Tensor(unchecked: keepDims ? kept : shape.enumerated().filter { !ax.contains($0.offset) }.map(\.element), out)
+        let result = Tensor(unchecked: keepDims ? kept : shape.enumerated().filter { !ax.contains($0.offset) }.map { $0.element }, out)
         return Tensor.record(result, [self]) { g in [try g.reshaped(kept).expanded(to: self.shape)] }
     }
 

@@ -36,8 +36,8 @@ final class QuantumLayerTests: XCTestCase {
     }
 
     func testFastFirstOrderPathAgreesWithTheDifferentiablePath() throws {
-        // Plain gradients come from the simulator's adjoint; with createGraph they come from the
-        // tensor form. The two must agree, and so must the forward values.
+        // Gradients come from the simulator's adjoint, recorded as an operation when createGraph is
+        // on. They must agree with the tensor form, and so must the forward values.
         let layer = try QuantumLayer(qubits: 6, layers: 3)
         var rng = SeededRandom(seed: 21)
         let h = Tensor<Double>.normal([4, 64], using: &rng).requiringGrad()
@@ -95,6 +95,57 @@ final class QuantumLayerTests: XCTestCase {
         let f = { (x: [Tensor<Double>]) throws -> Tensor<Double> in try layer(x[0], angles: x[1], hermitian: x[2]) }
         XCTAssertLessThan(try GradCheck.gradientError(inputs, f), 1e-6)
         XCTAssertLessThan(try GradCheck.secondGradientError(inputs, f), 1e-4)
+    }
+
+    /// Second derivatives of every variant: the fused forward-over-reverse rule against
+    /// reverse-over-reverse through the tensor form. For L = Σ u ⊙ ∂⟨g, q⟩/∂(h, angles, hermitian),
+    /// ∂L/∂(h, angles, hermitian) is a Hessian-vector product and ∂L/∂g = J·u.
+    func testForwardOverReverseMatchesTheTensorFormForEveryVariant() throws {
+        let variants: [(QuantumLayer.Embedding, QuantumLayer.Readout, Int)] = [
+            (.amplitude, .hermitian(wires: 1), 16), (.amplitude, .hermitian(wires: 2), 11), (.angle, .hermitian(wires: 1), 4),
+            (.denseAngle, .hermitian(wires: 2), 7), (.amplitude, .pauliZ, 16), (.angle, .pauliZ, 3),
+        ]
+        for (k, (embedding, readout, features)) in variants.enumerated() {
+            let layer = try QuantumLayer(qubits: 4, layers: 2, embedding: embedding, readout: readout)
+            var rng = SeededRandom(seed: UInt64(300 + k))
+            let h = Tensor<Double>.normal([3, features], using: &rng).requiringGrad()
+            let angles = Tensor<Double>.uniform([layer.angleCount], low: 0, high: 6, using: &rng).requiringGrad()
+            let herm = Tensor<Double>.normal([layer.hermitianCount], using: &rng).requiringGrad()
+            let g = Tensor<Double>.normal([3, layer.outputCount], using: &rng).requiringGrad()
+            let u = Tensor<Double>.normal([h.count + angles.count + herm.count], using: &rng)
+            func secondOrder(_ q: Tensor<Double>) throws -> [Tensor<Double>] {
+                let first = try Autograd.gradients(of: q, wrt: [h, angles, herm], seed: g.detached, createGraph: true)
+                let weighted = try Autograd.gradients(of: (q * g).sum(), wrt: [h, angles, herm], createGraph: true)
+                let flat = try Tensor.concatenated(weighted.map { try $0.reshaped([-1]) }, axis: 0)
+                XCTAssertEqual(first.map(\.values), weighted.map(\.values))
+                return try Autograd.gradients(of: (flat * u).sum(), wrt: [h, angles, herm, g])
+            }
+            let fused = try secondOrder(layer(h, angles: angles, hermitian: herm))
+            let reference = try secondOrder(layer.differentiable(h, angles: angles, hermitian: herm))
+            for (name, (x, y)) in zip(["h", "angles", "hermitian", "g"], zip(fused, reference)) {
+                XCTAssertEqual(x.shape, y.shape)
+                let scale = max(1, y.values.map(abs).max() ?? 0)
+                for (a, b) in zip(x.values, y.values) { XCTAssertEqual(a, b, accuracy: 1e-10 * scale, "\(embedding) \(readout): \(name)") }
+            }
+            XCTAssertGreaterThan(fused[1].values.map(abs).max()!, 1e-3, "the angles receive second-order signal")
+        }
+    }
+
+    /// A third derivative (past the fused rule, through the tensor form) against the tensor form alone.
+    func testThirdDerivativesAgreeWithTheTensorForm() throws {
+        let layer = try QuantumLayer(qubits: 2, layers: 1)
+        var rng = SeededRandom(seed: 9)
+        let h = Tensor<Double>.normal([2, 4], using: &rng).requiringGrad()
+        let angles = Tensor<Double>.uniform([layer.angleCount], low: 0, high: 6, using: &rng).requiringGrad()
+        let herm = Tensor<Double>.normal([layer.hermitianCount], using: &rng).requiringGrad()
+        func third(_ q: Tensor<Double>) throws -> Tensor<Double> {
+            let g1 = try Autograd.gradients(of: q.squared().sum(), wrt: [angles], createGraph: true)[0]
+            let g2 = try Autograd.gradients(of: g1.squared().sum(), wrt: [angles], createGraph: true)[0]
+            return try Autograd.gradients(of: g2.squared().sum(), wrt: [angles])[0]
+        }
+        let fused = try third(layer(h, angles: angles, hermitian: herm))
+        let reference = try third(layer.differentiable(h, angles: angles, hermitian: herm))
+        for (a, b) in zip(fused.values, reference.values) { XCTAssertEqual(a, b, accuracy: 1e-9 * max(1, abs(b))) }
     }
 
     func testBadShapesNameWhatIsExpected() throws {

@@ -96,8 +96,9 @@ public struct QuantumLayer: Sendable, Equatable {
     ///
     /// The forward pass and first-order gradients run on the native simulator (one forward run and
     /// one adjoint sweep, in Float64). When the backward pass itself records a graph
-    /// (`createGraph: true`, as the distillation meta-gradient does), the gradient is taken through
-    /// ``differentiable(_:angles:hermitian:)`` instead, so it can be differentiated again.
+    /// (`createGraph: true`, as the distillation meta-gradient does), the gradient is recorded as
+    /// one operation of (h, angles, hermitian, g) whose own backward runs the adjoint sweep in dual
+    /// numbers (forward over reverse, see ``LayerAdjoint``), so it can be differentiated again.
     public func callAsFunction<S: TensorScalar>(_ h: Tensor<S>, angles: Tensor<S>, hermitian: Tensor<S>) throws -> Tensor<S> {
         try checkShapes(h, angles, hermitian)
         let (b, f) = (h.shape[0], h.shape[1])
@@ -110,17 +111,61 @@ public struct QuantumLayer: Sendable, Equatable {
         ExecutionCost.record(forward: b)
         let value = try Tensor<S>(shape: [b, outputCount], values: q.values.map { S($0) })
         return value.recorded(from: [h, angles, hermitian]) { g in
-            if Autograd.isRecording {
-                let exact = try self.differentiable(h, angles: angles, hermitian: hermitian)
-                return try Autograd.gradients(of: exact, wrt: [h, angles, hermitian], seed: g, createGraph: true, stopAtInputs: true)
-            }
             let (_, grads) = try simulator.vectorJacobianProduct(circuit, observables: observables, trainable: theta, observableParameters: p,
                                                                  inputs: x, upstream: g.values.map(Double.init))
             ExecutionCost.record(adjoint: b)
-            return [try Tensor<S>(shape: h.shape, values: grads.inputs.map { S($0) }),
-                    try Tensor<S>(shape: angles.shape, values: grads.trainable.map { S($0) }),
-                    try Tensor<S>(shape: hermitian.shape, values: grads.observable.map { S($0) })]
+            let first = [try Tensor<S>(shape: h.shape, values: grads.inputs.map { S($0) }),
+                         try Tensor<S>(shape: angles.shape, values: grads.trainable.map { S($0) }),
+                         try Tensor<S>(shape: hermitian.shape, values: grads.observable.map { S($0) })]
+            return Autograd.isRecording ? try self.recordedGradient(first, h, angles, hermitian, upstream: g) : first
         }
+    }
+
+    /// The gradient (∂h, ∂angles, ∂hermitian) = Jᵀg, recorded as one operation of
+    /// (h, angles, hermitian, g). Its backward rule, for cotangents u of the three gradients, is
+    ///
+    ///     ∂/∂(h, angles, hermitian) = (Σ_j g_j ∇²q_j)·u,   ∂/∂g = J·u
+    ///
+    /// both from one adjoint sweep in dual numbers with tangent u. Differentiated once more
+    /// (third order), it falls back to the tensor form.
+    private func recordedGradient<S>(_ first: [Tensor<S>], _ h: Tensor<S>, _ angles: Tensor<S>, _ hermitian: Tensor<S>,
+                                     upstream g: Tensor<S>) throws -> [Tensor<S>] {
+        let inputs = [h, angles, hermitian]
+        let flat = try Tensor.concatenated(first.map { try $0.reshaped([-1]) }, axis: 0)
+        let recorded = flat.recorded(from: inputs + [g]) { u in
+            if Autograd.isRecording {
+                let exact = try self.differentiable(h, angles: angles, hermitian: hermitian)
+                let grads = try Autograd.gradients(of: exact, wrt: inputs, seed: g, createGraph: true, stopAtInputs: true)
+                let gradient = try Tensor.concatenated(grads.map { try $0.reshaped([-1]) }, axis: 0)
+                return try Autograd.gradients(of: gradient, wrt: inputs + [g], seed: u, createGraph: true, stopAtInputs: true)
+            }
+            return try self.forwardOverReverse(h, angles, hermitian, upstream: g, direction: u)
+        }
+        var offset = 0
+        return try inputs.map { x in
+            defer { offset += x.count }
+            return try recorded.sliced(axis: 0, offset..<(offset + x.count)).reshaped(x.shape)
+        }
+    }
+
+    /// The Hessian-vector products (Σ_j g_j ∇²q_j)·u for h, angles and hermitian, and J·u for g,
+    /// where u is the flat direction [h, angles, hermitian].
+    private func forwardOverReverse<S>(_ h: Tensor<S>, _ angles: Tensor<S>, _ hermitian: Tensor<S>, upstream g: Tensor<S>,
+                                       direction u: Tensor<S>) throws -> [Tensor<S>] {
+        let direction = u.values.map(Double.init)
+        var offset = 0
+        func dual(_ x: Tensor<S>) -> [DualNumber] {
+            defer { offset += x.count }
+            return x.values.enumerated().map { DualNumber(Double($0.element), tangent: direction[offset + $0.offset]) }
+        }
+        let (dh, da, dp) = (dual(h), dual(angles), dual(hermitian))
+        let result = LayerAdjoint(self, features: h.shape[1]).run(features: dh, angles: da, hermitian: dp,
+                                                                  upstream: g.values.map { DualNumber(constant: Double($0)) })
+        func tangents(_ values: [DualNumber], _ shape: [Int]) throws -> Tensor<S> {
+            try Tensor<S>(shape: shape, values: values.map { S($0.tangent) })
+        }
+        return [try tangents(result.features, h.shape), try tangents(result.angles, angles.shape),
+                try tangents(result.hermitian, hermitian.shape), try tangents(result.outputs, g.shape)]
     }
 
     /// The circuit: the embedding of `features` features, then the entangling layers.
