@@ -27,6 +27,15 @@ enum Kernels {
         }
     }
 
+    /// `count` copies of `value`. `[S](repeating:count:)` in generic code copies element by element
+    /// through a value witness; this fills a concrete array instead.
+    static func repeating<S: TensorScalar>(_ value: S, count: Int) -> [S] {
+        concrete(S.self,
+                 float: { cast([Float](repeating: Float(value), count: count), to: S.self) },
+                 double: { cast([Double](repeating: Double(value), count: count), to: S.self) },
+                 generic: { [S](repeating: value, count: count) })
+    }
+
     // MARK: elementwise
 
     static func binary<S: TensorScalar>(_ op: BinaryOp, _ a: [S], _ aShape: [Int], _ b: [S], _ bShape: [Int], _ out: [Int]) -> [S] {

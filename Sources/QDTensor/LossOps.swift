@@ -5,8 +5,10 @@ extension Tensor {
     public func logSoftmax() throws -> Tensor {
         guard rank >= 1, let last = shape.last, last > 0 else { throw TensorError.shape("logSoftmax needs a non-empty last axis; got \(shape)") }
         let rows = count / last
-        var maxima = [Scalar](repeating: 0, count: rows)
-        for r in 0..<rows { maxima[r] = values[(r * last)..<((r + 1) * last)].max()! }
+        let maxima = Kernels.concrete(Scalar.self,
+            float: { Kernels.cast(rowMaxima(Kernels.cast(values, to: Float.self), rows: rows), to: Scalar.self) },
+            double: { Kernels.cast(rowMaxima(Kernels.cast(values, to: Double.self), rows: rows), to: Scalar.self) },
+            generic: { rowMaxima(values, rows: rows) })
         let m = Tensor(unchecked: Array(shape.dropLast()) + [1], maxima)
         let shifted = try self - m
         let lse = try shifted.exp().sum(axes: [-1], keepDims: true).log()
@@ -34,4 +36,10 @@ extension Tensor {
         }
         return -(try (targets * logSoftmax()).sum() * (1 / Scalar(shape[0])))
     }
+}
+
+/// The maximum of each of the `rows` equal rows of `x`, called with a concrete scalar.
+private func rowMaxima<T: TensorScalar>(_ x: [T], rows: Int) -> [T] {
+    let width = x.count / rows
+    return (0..<rows).map { r in x[(r * width)..<((r + 1) * width)].max()! }
 }

@@ -14,7 +14,7 @@ extension Tensor {
         guard k == k2 else {
             throw TensorError.shape("matmul: inner dimensions differ: \(ta ? "transposed " : "")\(shape) · \(tb ? "transposed " : "")\(other.shape) (\(k) vs \(k2))")
         }
-        var out = [Scalar](repeating: 0, count: m * n)
+        var out = Kernels.repeating(Scalar(0), count: m * n)
         if m > 0, n > 0, k > 0 {
             values.withUnsafeBufferPointer { a in other.values.withUnsafeBufferPointer { b in out.withUnsafeMutableBufferPointer { c in
                 Scalar.gemm(transposeA: ta, transposeB: tb, m: m, n: n, k: k, alpha: 1, a: a.baseAddress!, lda: shape[1],

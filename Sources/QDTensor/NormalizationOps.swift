@@ -26,14 +26,25 @@ extension Tensor {
     /// the same sum with `before` and `after` exchanged.
     func channelWindowSum(before: Int, after: Int) throws -> Tensor {
         let (nb, c, hw) = (shape[0], shape[1], shape[2] * shape[3])
-        var out = [Scalar](repeating: 0, count: count)
+        let out = Kernels.concrete(Scalar.self,
+            float: { Kernels.cast(channelWindowSumKernel(Kernels.cast(values, to: Float.self), nb, c, hw, before, after), to: Scalar.self) },
+            double: { Kernels.cast(channelWindowSumKernel(Kernels.cast(values, to: Double.self), nb, c, hw, before, after), to: Scalar.self) },
+            generic: { channelWindowSumKernel(values, nb, c, hw, before, after) })
+        return Tensor.record(Tensor(unchecked: shape, out), [self]) { g in [try g.channelWindowSum(before: after, after: before)] }
+    }
+}
+
+/// The loop of ``Tensor/channelWindowSum(before:after:)`` over [nb, c, hw], called with a concrete scalar.
+private func channelWindowSumKernel<T: TensorScalar>(_ x: [T], _ nb: Int, _ c: Int, _ hw: Int, _ before: Int, _ after: Int) -> [T] {
+    var out = [T](repeating: 0, count: x.count)
+    x.withUnsafeBufferPointer { x in out.withUnsafeMutableBufferPointer { out in
         for b in 0..<nb { for ch in 0..<c {
             let dst = (b * c + ch) * hw
             for src in max(0, ch - before)...min(c - 1, ch + after) {
                 let s = (b * c + src) * hw
-                for i in 0..<hw { out[dst + i] += values[s + i] }
+                for i in 0..<hw { out[dst + i] += x[s + i] }
             }
         } }
-        return Tensor.record(Tensor(unchecked: shape, out), [self]) { g in [try g.channelWindowSum(before: after, after: before)] }
-    }
+    } }
+    return out
 }

@@ -30,7 +30,7 @@ extension Tensor {
     public func avgPool2d(kernel: Int, stride: Int? = nil) throws -> Tensor {
         let s = stride ?? kernel
         let g = try poolGeometry(kernel: kernel, stride: s, op: "avgPool2d")
-        var out = [Scalar](repeating: 0, count: g.n * g.c * g.oh * g.ow)
+        var out = Kernels.repeating(Scalar(0), count: g.n * g.c * g.oh * g.ow)
         let scale = 1 / Scalar(kernel * kernel)
         for plane in 0..<(g.n * g.c) { for oi in 0..<g.oh { for oj in 0..<g.ow {
             var acc: Scalar = 0
@@ -46,7 +46,7 @@ extension Tensor {
     func avgPool2dTranspose(kernel: Int, stride s: Int, inputShape: [Int]) throws -> Tensor {
         let (h, w) = (inputShape[2], inputShape[3])
         let (oh, ow) = (shape[2], shape[3])
-        var out = [Scalar](repeating: 0, count: inputShape.reduce(1, *))
+        var out = Kernels.repeating(Scalar(0), count: inputShape.reduce(1, *))
         let scale = 1 / Scalar(kernel * kernel)
         for plane in 0..<(shape[0] * shape[1]) { for oi in 0..<oh { for oj in 0..<ow {
             let v = values[(plane * oh + oi) * ow + oj] * scale
@@ -56,6 +56,24 @@ extension Tensor {
             [try grad.avgPool2d(kernel: kernel, stride: s)]
         }
     }
+}
+
+/// The argmax of four neighbouring 2×2 windows, whose top-left cells are top, top + 2, top + 4 and
+/// top + 6 in rows `width` apart, written to out[0..<4]. Vector compares and selects, so nothing
+/// branches: after a ReLU half the candidates are equal zeros, and a branch would mispredict.
+@inline(__always)
+private func maxPool2x2Argmax4<T: TensorScalar>(_ x: UnsafePointer<T>, top: Int, width: Int, into out: UnsafeMutablePointer<Int>) {
+    typealias Offsets = SIMD4<T.SIMDMaskScalar>
+    let upper = UnsafeRawPointer(x + top).loadUnaligned(as: SIMD8<T>.self)
+    let lower = UnsafeRawPointer(x + top + width).loadUnaligned(as: SIMD8<T>.self)
+    let rightUpper = upper.oddHalf .> upper.evenHalf, rightLower = lower.oddHalf .> lower.evenHalf
+    let maxUpper = upper.evenHalf.replacing(with: upper.oddHalf, where: rightUpper)
+    let maxLower = lower.evenHalf.replacing(with: lower.oddHalf, where: rightLower)
+    let (zero, one) = (Offsets(repeating: 0), Offsets(repeating: 1))
+    let ou = zero.replacing(with: one, where: rightUpper)
+    let ol = Offsets(repeating: T.SIMDMaskScalar(width)) &+ zero.replacing(with: one, where: rightLower)
+    let offsets = ou.replacing(with: ol, where: maxLower .> maxUpper)
+    for l in 0..<4 { out[l] = top + 2 * l + Int(offsets[l]) }
 }
 
 /// The flat index of each window's maximum (padding cells never win).
@@ -70,8 +88,13 @@ func maxPoolArgmax<T: TensorScalar>(_ x: [T], _ g: (n: Int, c: Int, h: Int, w: I
                 var k = plane * g.oh * g.ow
                 for oi in 0..<g.oh {
                     let r0 = base + 2 * oi * g.w, r1 = r0 + g.w
-                    for oj in 0..<g.ow {
-                        // values compared alongside indices, so the selects need no branches
+                    var oj = 0
+                    while oj + 4 <= g.ow {
+                        maxPool2x2Argmax4(x.baseAddress!, top: r0 + 2 * oj, width: g.w, into: out.baseAddress! + k)
+                        oj += 4
+                        k += 4
+                    }
+                    for oj in oj..<g.ow {
                         let a = r0 + 2 * oj, c = r1 + 2 * oj
                         let va = x[a], vb = x[a + 1], vc = x[c], vd = x[c + 1]
                         let ab = vb > va ? a + 1 : a, vab = vb > va ? vb : va

@@ -97,8 +97,9 @@ extension Tensor {
         guard outShape.reduce(1, *) == indices.count else {
             throw TensorError.shape("gather: \(indices.count) indices cannot fill shape \(outShape)")
         }
-        if let bad = indices.first(where: { !(0..<count).contains($0) }) {
-            throw TensorError.argument("gather: index \(bad) is outside 0..<\(count) (shape \(shape))")
+        let valid = 0..<count
+        if let bad = indices.first(where: { !valid.contains($0) }) {
+            throw TensorError.argument("gather: index \(bad) is outside \(valid) (shape \(shape))")
         }
         let out = Kernels.gather(values, indices)
         return Tensor.record(Tensor(unchecked: outShape, out), [self]) { g in
@@ -112,7 +113,8 @@ extension Tensor {
             throw TensorError.shape("scatter: \(indices.count) indices for \(count) value(s)")
         }
         let total = outShape.reduce(1, *)
-        if let bad = indices.first(where: { !(0..<total).contains($0) }) {
+        let valid = 0..<total
+        if let bad = indices.first(where: { !valid.contains($0) }) {
             throw TensorError.argument("scatter: index \(bad) is outside 0..<\(total) (shape \(outShape))")
         }
         let out = Kernels.scatterAdd(values, indices, count: total)
@@ -124,7 +126,8 @@ extension Tensor {
     /// Rows `indices` along `axis` (an index select); errors name the valid range.
     public func gathered(axis: Int, indices: [Int]) throws -> Tensor {
         let a = try normalizedAxes([axis], op: "gather")[0]
-        if let bad = indices.first(where: { !(0..<shape[a]).contains($0) }) {
+        let valid = 0..<shape[a]
+        if let bad = indices.first(where: { !valid.contains($0) }) {
             throw TensorError.argument("gather: index \(bad) is outside 0..<\(shape[a]) of axis \(a) (shape \(shape))")
         }
         let outer = shape[..<a].reduce(1, *), inner = shape[(a + 1)...].reduce(1, *)

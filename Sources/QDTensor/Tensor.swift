@@ -39,7 +39,7 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
 
     /// A tensor of `shape` filled with `value`.
     public init(repeating value: Scalar, shape: [Int]) {
-        self.init(unchecked: shape, [Scalar](repeating: value, count: shape.reduce(1, *)))
+        self.init(unchecked: shape, Kernels.repeating(value, count: shape.reduce(1, *)))
     }
 
     /// Zeros of `shape`.
@@ -52,7 +52,7 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     public static func normal<G: RandomNumberGenerator>(_ shape: [Int], mean: Scalar = 0, std: Scalar = 1,
                                                         using generator: inout G) -> Tensor {
         let count = shape.reduce(1, *)
-        var v = [Scalar](repeating: 0, count: count)
+        var v = Kernels.repeating(Scalar(0), count: count)
         var k = 0
         while k < count {
             let u1 = Scalar.random(in: Scalar.leastNormalMagnitude..<1, using: &generator)

@@ -5,7 +5,7 @@ import Foundation
 /// 3× faster than Float64 on LeNet's convolutions here) and `Double` (what `gradcheck` and
 /// `gradgradcheck` compare in). The maths and the BLAS product are requirements, so generic
 /// code calls the right precision.
-public protocol TensorScalar: BinaryFloatingPoint, Sendable where Self.RawSignificand: FixedWidthInteger {
+public protocol TensorScalar: BinaryFloatingPoint, SIMDScalar, Sendable where Self.RawSignificand: FixedWidthInteger {
     static func exp(_ x: Self) -> Self
     static func log(_ x: Self) -> Self
     static func tanh(_ x: Self) -> Self

@@ -21,6 +21,40 @@ final class TensorReferenceTests: XCTestCase {
         }
     }
 
+    func testMaxPoolMatchesNaiveLoopWithTies() throws {
+        // After a ReLU many windows tie at zero; the gradient must go to the first maximum in
+        // row-major window order, as PyTorch's does. Widths cover the vector path (4 windows at a
+        // time) and its remainders.
+        var rng = SeededRandom(seed: 15)
+        for (h, w) in [(28, 28), (10, 10), (6, 9), (4, 2), (3, 17)] {
+            let x = try Tensor<Double>.normal([2, 3, h, w], using: &rng).relu()
+            let r = Tensor<Double>.normal([2, 3, h / 2, w / 2], using: &rng)
+            for scalar in ["Double", "Float"] {
+                let (y, grad): ([Double], [Double])
+                if scalar == "Double" {
+                    let xl = x.requiringGrad(), out = try xl.maxPool2d(kernel: 2)
+                    (y, grad) = (out.values, try Autograd.gradients(of: (out * r).sum(), wrt: [xl])[0].values)
+                } else {
+                    let xl = x.converted(to: Float.self).requiringGrad(), out = try xl.maxPool2d(kernel: 2)
+                    (y, grad) = (out.values.map(Double.init),
+                                 try Autograd.gradients(of: (out * r.converted(to: Float.self)).sum(), wrt: [xl])[0].values.map(Double.init))
+                }
+                var expectedGrad = [Double](repeating: 0, count: x.count)
+                for plane in 0..<6 { for i in 0..<(h / 2) { for j in 0..<(w / 2) {
+                    var best = plane * h * w + 2 * i * w + 2 * j
+                    for di in 0..<2 { for dj in 0..<2 {
+                        let k = plane * h * w + (2 * i + di) * w + 2 * j + dj
+                        if x.values[k] > x.values[best] { best = k }
+                    } }
+                    let o = (plane * (h / 2) + i) * (w / 2) + j
+                    XCTAssertEqual(y[o], x.values[best], accuracy: 1e-6, "\(scalar) \(h)×\(w)")
+                    expectedGrad[best] += r.values[o]
+                } } }
+                for (a, e) in zip(grad, expectedGrad) { XCTAssertEqual(a, e, accuracy: 1e-6, "\(scalar) \(h)×\(w): gradient") }
+            }
+        }
+    }
+
     func testFloatAndDoubleAgree() throws {
         var rng = SeededRandom(seed: 6)
         let x = Tensor<Double>.normal([2, 3, 8, 8], using: &rng), w = Tensor<Double>.normal([5, 3, 3, 3], using: &rng)
