@@ -166,66 +166,50 @@ extension Tensor {
     }
 }
 
-/// Copies the images' [O, P] planes into a chunk matrix [O, images·P] (the layout the chunk's
-/// GEMM works in).
-private func chunkFromImages<S>(_ src: UnsafePointer<S>, _ g: Conv2dGeometry, _ images: Range<Int>, into chunk: UnsafeMutablePointer<S>) {
-    let p = g.positions, width = images.count * p
-    for (ii, n) in images.enumerated() { for o in 0..<g.outChannels {
-        (chunk + o * width + ii * p).update(from: src + (n * g.outChannels + o) * p, count: p)
-    } }
-}
-
-/// The inverse of ``chunkFromImages(_:_:_:into:)``: a chunk matrix back into the images' planes.
-private func imagesFromChunk<S>(_ chunk: UnsafePointer<S>, _ g: Conv2dGeometry, _ images: Range<Int>, into dst: UnsafeMutablePointer<S>) {
-    let p = g.positions, width = images.count * p
-    for (ii, n) in images.enumerated() { for o in 0..<g.outChannels {
-        (dst + (n * g.outChannels + o) * p).update(from: chunk + o * width + ii * p, count: p)
-    } }
-}
-
-/// y = conv(x, w): im2col + GEMM per chunk of images.
+/// y = conv(x, w): im2col per chunk of images, then one GEMM per image straight into its output
+/// planes (the columns of image ii are columns ii·P ..< (ii+1)·P of the chunk's matrix).
 func convForwardKernel<Scalar: TensorScalar>(_ x: [Scalar], _ w: [Scalar], _ g: Conv2dGeometry) -> [Scalar] {
-    var out = [Scalar](repeating: 0, count: g.outputShape.reduce(1, *))
     let per = chunkImages(g), p = g.positions
-    x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in out.withUnsafeMutableBufferPointer { op in
-        let (xb, wb, ob) = (xp.baseAddress!, wp.baseAddress!, op.baseAddress!)
-        forEachChunk(g) { images in
-            let cols = UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p)
-            let tmp = UnsafeMutablePointer<Scalar>.allocate(capacity: g.outChannels * per * p)
-            defer { cols.deallocate(); tmp.deallocate() }
-            im2col(xb, g, images, cols)
-            let width = images.count * p
-            // tmp [O, images·P] = W [O, patch] · cols [patch, images·P]
-            Scalar.gemm(transposeA: false, transposeB: false, m: g.outChannels, n: width, k: g.patch, alpha: 1,
-                        a: wb, lda: g.patch, b: cols, ldb: width, beta: 0, c: tmp, ldc: width)
-            imagesFromChunk(tmp, g, images, into: ob)
-        }
-    } } }
-    return out
+    return Kernels.filled(g.outputShape.reduce(1, *)) { (op: UnsafeMutableBufferPointer<Scalar>) in
+        x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in
+            let (xb, wb, ob) = (xp.baseAddress!, wp.baseAddress!, op.baseAddress!)
+            forEachChunk(g) { images in
+                let cols = UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p)
+                defer { cols.deallocate() }
+                im2col(xb, g, images, cols)
+                let width = images.count * p
+                for (ii, n) in images.enumerated() {
+                    // Y_n [O, P] = W [O, patch] · cols_n [patch, P]
+                    Scalar.gemm(transposeA: false, transposeB: false, m: g.outChannels, n: p, k: g.patch, alpha: 1,
+                                a: wb, lda: g.patch, b: cols + ii * p, ldb: width, beta: 0, c: ob + n * g.outChannels * p, ldc: p)
+                }
+            }
+        } }
+    }
 }
 
-/// ∂x = Wᵀ·dY per chunk, then col2im.
+/// ∂x = Wᵀ·dY, one GEMM per image into the chunk's columns, then col2im.
 func convInputGradKernel<Scalar: TensorScalar>(_ dy: [Scalar], _ w: [Scalar], _ g: Conv2dGeometry) -> [Scalar] {
-    var dx = [Scalar](repeating: 0, count: g.inputShape.reduce(1, *))
+    var dx = Kernels.repeating(Scalar(0), count: g.inputShape.reduce(1, *))
     let per = chunkImages(g), p = g.positions
     dy.withUnsafeBufferPointer { dp in w.withUnsafeBufferPointer { wp in dx.withUnsafeMutableBufferPointer { xp in
         let (db, wb, xb) = (dp.baseAddress!, wp.baseAddress!, xp.baseAddress!)
         forEachChunk(g) { images in
-            let gathered = UnsafeMutablePointer<Scalar>.allocate(capacity: g.outChannels * per * p)
             let cols = UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p)
-            defer { gathered.deallocate(); cols.deallocate() }
+            defer { cols.deallocate() }
             let width = images.count * p
-            chunkFromImages(db, g, images, into: gathered)
-            // cols [patch, images·P] = Wᵀ [patch, O] · dY [O, images·P]
-            Scalar.gemm(transposeA: true, transposeB: false, m: g.patch, n: width, k: g.outChannels, alpha: 1,
-                        a: wb, lda: g.patch, b: gathered, ldb: width, beta: 0, c: cols, ldc: width)
+            for (ii, n) in images.enumerated() {
+                // cols_n [patch, P] = Wᵀ [patch, O] · dY_n [O, P]
+                Scalar.gemm(transposeA: true, transposeB: false, m: g.patch, n: p, k: g.outChannels, alpha: 1,
+                            a: wb, lda: g.patch, b: db + n * g.outChannels * p, ldb: p, beta: 0, c: cols + ii * p, ldc: width)
+            }
             col2im(cols, g, images, xb)
         }
     } } }
     return dx
 }
 
-/// ∂W = Σ dY·colsᵀ over chunks, one partial sum per thread.
+/// ∂W = Σ dY_n·cols_nᵀ over the images, one partial sum per thread.
 func convWeightGradKernel<Scalar: TensorScalar>(_ x: [Scalar], _ dy: [Scalar], _ g: Conv2dGeometry) -> [Scalar] {
     let per = chunkImages(g), p = g.positions
     let chunks = (g.batch + per - 1) / per
@@ -237,17 +221,18 @@ func convWeightGradKernel<Scalar: TensorScalar>(_ x: [Scalar], _ dy: [Scalar], _
             let parts = buffer
             func run(_ wk: Int) {
                 let cols = UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p)
-                let gathered = UnsafeMutablePointer<Scalar>.allocate(capacity: g.outChannels * per * p)
-                defer { cols.deallocate(); gathered.deallocate() }
+                defer { cols.deallocate() }
                 parts[wk].withUnsafeMutableBufferPointer { acc in
                     for c in stride(from: wk, to: chunks, by: workers) {
                         let images = (c * per)..<min(g.batch, (c + 1) * per)
                         let width = images.count * p
                         im2col(xb, g, images, cols)
-                        chunkFromImages(db, g, images, into: gathered)
-                        // dW [O, patch] += dY [O, images·P] · colsᵀ [images·P, patch]
-                        Scalar.gemm(transposeA: false, transposeB: true, m: g.outChannels, n: g.patch, k: width, alpha: 1,
-                                    a: gathered, lda: width, b: cols, ldb: width, beta: 1, c: acc.baseAddress!, ldc: g.patch)
+                        for (ii, n) in images.enumerated() {
+                            // dW [O, patch] += dY_n [O, P] · cols_nᵀ [P, patch]
+                            Scalar.gemm(transposeA: false, transposeB: true, m: g.outChannels, n: g.patch, k: p, alpha: 1,
+                                        a: db + n * g.outChannels * p, lda: p, b: cols + ii * p, ldb: width, beta: 1,
+                                        c: acc.baseAddress!, ldc: g.patch)
+                        }
                     }
                 }
             }
