@@ -174,6 +174,7 @@ func convForwardKernel<Scalar: TensorScalar>(_ x: [Scalar], _ w: [Scalar], _ g: 
         x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in
             let (xb, wb, ob) = (xp.baseAddress!, wp.baseAddress!, op.baseAddress!)
             forEachChunk(g) { images in
+                if DirectConvolution.applies(g) { DirectConvolution.forward(xb, wb, g, images, ob); return }
                 let cols = UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p)
                 defer { cols.deallocate() }
                 im2col(xb, g, images, cols)
@@ -225,6 +226,10 @@ func convWeightGradKernel<Scalar: TensorScalar>(_ x: [Scalar], _ dy: [Scalar], _
                 parts[wk].withUnsafeMutableBufferPointer { acc in
                     for c in stride(from: wk, to: chunks, by: workers) {
                         let images = (c * per)..<min(g.batch, (c + 1) * per)
+                        if DirectConvolution.applies(g) {
+                            DirectConvolution.weightGradient(xb, db, g, images, into: acc.baseAddress!)
+                            continue
+                        }
                         let width = images.count * p
                         im2col(xb, g, images, cols)
                         for (ii, n) in images.enumerated() {

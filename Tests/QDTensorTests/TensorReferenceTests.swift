@@ -4,20 +4,46 @@ import QDTensor
 /// Operations against slow, obvious references, and errors for bad shapes.
 final class TensorReferenceTests: XCTestCase {
     func testConv2dMatchesNaiveLoop() throws {
+        // Small patches with stride 1 take the direct path (several output vectors per row, and a
+        // partial last one); larger patches and strides take im2col + GEMM.
         var rng = SeededRandom(seed: 5)
-        for (stride, padding) in [(1, 0), (1, 2), (2, 1), (3, 0)] {
-            let x = Tensor<Double>.normal([3, 2, 7, 6], using: &rng), w = Tensor<Double>.normal([4, 2, 3, 2], using: &rng)
-            let y = try x.conv2d(w, stride: stride, padding: padding)
-            let oh = (7 + 2 * padding - 3) / stride + 1, ow = (6 + 2 * padding - 2) / stride + 1
-            XCTAssertEqual(y.shape, [3, 4, oh, ow])
-            for n in 0..<3 { for o in 0..<4 { for i in 0..<oh { for j in 0..<ow {
+        let cases: [(c: Int, h: Int, w: Int, o: Int, kh: Int, kw: Int, stride: Int, padding: Int)] = [
+            (2, 7, 6, 4, 3, 2, 1, 0), (2, 7, 6, 4, 3, 2, 1, 2), (2, 7, 6, 4, 3, 2, 2, 1), (2, 7, 6, 4, 3, 2, 3, 0),
+            (1, 9, 21, 3, 5, 5, 1, 2), (6, 7, 13, 3, 3, 2, 1, 1), (3, 8, 8, 2, 4, 3, 2, 0),
+        ]
+        for t in cases {
+            let x = Tensor<Double>.normal([3, t.c, t.h, t.w], using: &rng), w = Tensor<Double>.normal([t.o, t.c, t.kh, t.kw], using: &rng)
+            let y = try x.conv2d(w, stride: t.stride, padding: t.padding)
+            let oh = (t.h + 2 * t.padding - t.kh) / t.stride + 1, ow = (t.w + 2 * t.padding - t.kw) / t.stride + 1
+            XCTAssertEqual(y.shape, [3, t.o, oh, ow])
+            var naive = [Double](repeating: 0, count: y.count)
+            for n in 0..<3 { for o in 0..<t.o { for i in 0..<oh { for j in 0..<ow {
                 var acc = 0.0
-                for c in 0..<2 { for ki in 0..<3 { for kj in 0..<2 {
-                    let r = i * stride - padding + ki, s = j * stride - padding + kj
-                    if r >= 0 && r < 7 && s >= 0 && s < 6 { acc += x.values[((n * 2 + c) * 7 + r) * 6 + s] * w.values[((o * 2 + c) * 3 + ki) * 2 + kj] }
+                for c in 0..<t.c { for ki in 0..<t.kh { for kj in 0..<t.kw {
+                    let r = i * t.stride - t.padding + ki, s = j * t.stride - t.padding + kj
+                    if r >= 0 && r < t.h && s >= 0 && s < t.w {
+                        acc += x.values[((n * t.c + c) * t.h + r) * t.w + s] * w.values[((o * t.c + c) * t.kh + ki) * t.kw + kj]
+                    }
                 } } }
-                XCTAssertEqual(y.values[((n * 4 + o) * oh + i) * ow + j], acc, accuracy: 1e-12)
+                naive[((n * t.o + o) * oh + i) * ow + j] = acc
+                XCTAssertEqual(y.values[((n * t.o + o) * oh + i) * ow + j], acc, accuracy: 1e-12, "\(t)")
             } } } }
+            // the weight gradient of Σ r ⊙ y is Σ r · (the input under each weight)
+            let r = Tensor<Double>.normal(y.shape, using: &rng), wl = w.requiringGrad()
+            let dw = try Autograd.gradients(of: (x.conv2d(wl, stride: t.stride, padding: t.padding) * r).sum(), wrt: [wl])[0]
+            for o in 0..<t.o { for c in 0..<t.c { for ki in 0..<t.kh { for kj in 0..<t.kw {
+                var acc = 0.0
+                for n in 0..<3 { for i in 0..<oh { for j in 0..<ow {
+                    let rr = i * t.stride - t.padding + ki, s = j * t.stride - t.padding + kj
+                    if rr >= 0 && rr < t.h && s >= 0 && s < t.w {
+                        acc += r.values[((n * t.o + o) * oh + i) * ow + j] * x.values[((n * t.c + c) * t.h + rr) * t.w + s]
+                    }
+                } } }
+                XCTAssertEqual(dw.values[((o * t.c + c) * t.kh + ki) * t.kw + kj], acc, accuracy: 1e-10, "\(t): weight gradient")
+            } } } }
+            // Float agrees too
+            let yf = try x.converted(to: Float.self).conv2d(w.converted(to: Float.self), stride: t.stride, padding: t.padding)
+            for (a, b) in zip(yf.values, naive) { XCTAssertEqual(Double(a), b, accuracy: 1e-4, "\(t): Float") }
         }
     }
 
