@@ -65,12 +65,25 @@ enum Kernels {
                 }
                 return
             }
-            let sa = broadcastStrides(aShape, to: shape), sb = broadcastStrides(bShape, to: shape)
+            let (dims, sa, sb) = coalesced(shape, broadcastStrides(aShape, to: shape), broadcastStrides(bShape, to: shape))
+            // the last dimension is usually contiguous in one operand and broadcast (stride 0) or
+            // contiguous in the other: those runs get loops of their own, which vectorise
+            let (ia, ib) = (sa[sa.count - 1], sb[sb.count - 1])
+            @inline(__always) func run(_ f: (T, T) -> T) {
+                forEachRow(dims, sa, sb) { out, a, b, n in
+                    switch (ia, ib) {
+                    case (1, 0): let v = y[b]; for j in 0..<n { o[out + j] = f(x[a + j], v) }
+                    case (0, 1): let v = x[a]; for j in 0..<n { o[out + j] = f(v, y[b + j]) }
+                    case (1, 1): for j in 0..<n { o[out + j] = f(x[a + j], y[b + j]) }
+                    default: for j in 0..<n { o[out + j] = f(x[a + j * ia], y[b + j * ib]) }
+                    }
+                }
+            }
             switch op {
-            case .add: forEachIndex(shape, sa, sb) { i, ia, ib in o[i] = x[ia] + y[ib] }
-            case .subtract: forEachIndex(shape, sa, sb) { i, ia, ib in o[i] = x[ia] - y[ib] }
-            case .multiply: forEachIndex(shape, sa, sb) { i, ia, ib in o[i] = x[ia] * y[ib] }
-            case .divide: forEachIndex(shape, sa, sb) { i, ia, ib in o[i] = x[ia] / y[ib] }
+            case .add: run { $0 + $1 }
+            case .subtract: run { $0 - $1 }
+            case .multiply: run { $0 * $1 }
+            case .divide: run { $0 / $1 }
             }
         } } }
     }
