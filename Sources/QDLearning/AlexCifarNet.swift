@@ -27,8 +27,9 @@ public struct AlexCifarNet: Model {
         try checkInput(x)
         let v = { (name: String) in try self.layout.view(name, in: p) }
         let alpha = S(0.001 / 9)
-        let h1 = try x.conv2d(v("conv1.weight"), bias: v("conv1.bias"), padding: 2).relu()
-            .maxPool2d(kernel: 3, stride: 2, padding: 1).localResponseNormalized(size: 4, alpha: alpha, beta: 0.75, k: 1)
+        // pooling before the first ReLU: the two commute (see LeNet), and the ReLU then sees a quarter of the values
+        let h1 = try x.conv2d(v("conv1.weight"), bias: v("conv1.bias"), padding: 2)
+            .maxPool2d(kernel: 3, stride: 2, padding: 1).relu().localResponseNormalized(size: 4, alpha: alpha, beta: 0.75, k: 1)
         let h2 = try h1.conv2d(v("conv2.weight"), bias: v("conv2.bias"), padding: 2).relu()
             .localResponseNormalized(size: 4, alpha: alpha, beta: 0.75, k: 1).maxPool2d(kernel: 3, stride: 2, padding: 1)
         let f = try h2.reshaped([x.shape[0], 4096])

@@ -42,10 +42,14 @@ public struct LeNet: Model {
     }
 
     /// conv 6@5×5 → ReLU → maxpool 2 → conv 16@5×5 → ReLU → maxpool 2 → flatten to [B, 400].
+    ///
+    /// Each ReLU runs after its pooling: ReLU is monotone, so max(ReLU(x)) = ReLU(max(x)), and the
+    /// gradients agree too (where the maximum is positive both route it to the same element,
+    /// elsewhere both are zero). The ReLU and its mask then touch a quarter of the values.
     static func convolutionStack<S: TensorScalar>(_ x: Tensor<S>, layout: ParameterLayout, parameters p: Tensor<S>, input: Input) throws -> Tensor<S> {
         let v = { (name: String) in try layout.view(name, in: p) }
-        let h1 = try x.conv2d(v("conv1.weight"), bias: v("conv1.bias"), padding: input == .mnist ? 2 : 0).relu().maxPool2d(kernel: 2)
-        let h2 = try h1.conv2d(v("conv2.weight"), bias: v("conv2.bias")).relu().maxPool2d(kernel: 2)
+        let h1 = try x.conv2d(v("conv1.weight"), bias: v("conv1.bias"), padding: input == .mnist ? 2 : 0).maxPool2d(kernel: 2).relu()
+        let h2 = try h1.conv2d(v("conv2.weight"), bias: v("conv2.bias")).maxPool2d(kernel: 2).relu()
         return try h2.reshaped([x.shape[0], 400])
     }
 

@@ -20,6 +20,56 @@ final class ModelTests: XCTestCase {
         }
     }
 
+    func testLeNetMatchesTheTextbookLayerOrderInValueGradientAndHessian() throws {
+        // LeNet pools before its ReLUs (they commute); against conv → ReLU → pool written out.
+        let model = LeNet()
+        var rng = SeededRandom(seed: 31)
+        let x = Tensor<Double>.normal([3, 1, 28, 28], using: &rng)
+        let theta = (model.initialParameters(seed: 4) as Tensor<Double>).requiringGrad()
+        let v = Tensor<Double>.normal([model.layout.count], using: &rng)
+        func textbook(_ p: Tensor<Double>) throws -> Tensor<Double> {
+            let w = { (name: String) in try model.layout.view(name, in: p) }
+            let h1 = try x.conv2d(w("conv1.weight"), bias: w("conv1.bias"), padding: 2).relu().maxPool2d(kernel: 2)
+            let h2 = try h1.conv2d(w("conv2.weight"), bias: w("conv2.bias")).relu().maxPool2d(kernel: 2).reshaped([3, 400])
+            let f1 = try h2.linear(w("fc1.weight"), w("fc1.bias")).relu()
+            return try f1.linear(w("fc2.weight"), w("fc2.bias")).relu().linear(w("fc3.weight"), w("fc3.bias"))
+        }
+        func valueGradientHessian(_ f: (Tensor<Double>) throws -> Tensor<Double>) throws -> [[Double]] {
+            let loss = try f(theta).crossEntropy(labels: [3, 1, 4])
+            let g = try Autograd.gradients(of: loss, wrt: [theta], createGraph: true)[0]
+            let hv = try Autograd.gradients(of: (g * v).sum(), wrt: [theta])[0]
+            return [try f(theta).values, g.values, hv.values]
+        }
+        let ours = try valueGradientHessian { try model.forward(x, parameters: $0) }
+        let reference = try valueGradientHessian(textbook)
+        for (name, (a, b)) in zip(["logits", "gradient", "Hessian-vector product"], zip(ours, reference)) {
+            for (p, q) in zip(a, b) { XCTAssertEqual(p, q, accuracy: 1e-12 * max(1, abs(q)), name) }
+        }
+    }
+
+    func testAlexCifarNetMatchesTheTextbookLayerOrder() throws {
+        // AlexCifarNet pools before its first ReLU; against conv → ReLU → pool written out.
+        let model = AlexCifarNet()
+        var rng = SeededRandom(seed: 32)
+        let x = Tensor<Double>.normal([2, 3, 32, 32], using: &rng)
+        let theta = (model.initialParameters(seed: 5) as Tensor<Double>).requiringGrad()
+        func textbook(_ p: Tensor<Double>) throws -> Tensor<Double> {
+            let w = { (name: String) in try model.layout.view(name, in: p) }
+            let alpha = 0.001 / 9
+            let h1 = try x.conv2d(w("conv1.weight"), bias: w("conv1.bias"), padding: 2).relu()
+                .maxPool2d(kernel: 3, stride: 2, padding: 1).localResponseNormalized(size: 4, alpha: alpha, beta: 0.75, k: 1)
+            let h2 = try h1.conv2d(w("conv2.weight"), bias: w("conv2.bias"), padding: 2).relu()
+                .localResponseNormalized(size: 4, alpha: alpha, beta: 0.75, k: 1).maxPool2d(kernel: 3, stride: 2, padding: 1)
+            let f1 = try h2.reshaped([2, 4096]).linear(w("fc1.weight"), w("fc1.bias")).relu()
+            return try f1.linear(w("fc2.weight"), w("fc2.bias")).relu().linear(w("fc3.weight"), w("fc3.bias"))
+        }
+        let ours = try model.forward(x, parameters: theta), reference = try textbook(theta)
+        for (p, q) in zip(ours.values, reference.values) { XCTAssertEqual(p, q, accuracy: 1e-12 * max(1, abs(q))) }
+        let g1 = try Autograd.gradients(of: ours.crossEntropy(labels: [7, 2]), wrt: [theta])[0]
+        let g2 = try Autograd.gradients(of: reference.crossEntropy(labels: [7, 2]), wrt: [theta])[0]
+        for (p, q) in zip(g1.values, g2.values) { XCTAssertEqual(p, q, accuracy: 1e-12 * max(1, abs(q))) }
+    }
+
     func testXavierInitialisationIsSeededWithZeroBiasesAndTheRightSpread() {
         let model = LeNet()
         let a: Tensor<Double> = model.initialParameters(seed: 42), b: Tensor<Double> = model.initialParameters(seed: 42)
