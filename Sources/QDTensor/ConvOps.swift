@@ -137,8 +137,12 @@ extension Tensor {
     /// plus an optional bias [O]. im2col + GEMM per chunk of images, chunks spread over threads.
     public func conv2d(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) throws -> Tensor {
         let g = try Conv2dGeometry(input: shape, weight: weight.shape, stride: stride, padding: padding)
-        let y = Tensor.record(Tensor(unchecked: g.outputShape, Kernels.convForward(values, weight.values, g)), [self, weight]) { grad in
-            [self.requiresGrad ? try grad.conv2dInputGrad(weight, g) : nil, weight.requiresGrad ? try self.conv2dWeightGrad(grad, g) : nil]
+        // the im2col matrix is kept for the weight gradient when one will be taken
+        let keep = weight.requiresGrad && Autograd.isRecording && !DirectConvolution.applies(g)
+        let (output, columns) = Kernels.convForward(values, weight.values, g, keepColumns: keep)
+        let y = Tensor.record(Tensor(unchecked: g.outputShape, output), [self, weight]) { grad in
+            [self.requiresGrad ? try grad.conv2dInputGrad(weight, g) : nil,
+             weight.requiresGrad ? try self.conv2dWeightGrad(grad, g, columns: columns) : nil]
         }
         guard let b = bias else { return y }
         guard b.shape == [g.outChannels] else {
@@ -156,9 +160,10 @@ extension Tensor {
         }
     }
 
-    /// ∂L/∂w of a convolution of x = self, given ∂L/∂y.
-    func conv2dWeightGrad(_ grad: Tensor, _ g: Conv2dGeometry) throws -> Tensor {
-        let result = Tensor(unchecked: g.weightShape, Kernels.convWeightGrad(values, grad.values, g))
+    /// ∂L/∂w of a convolution of x = self, given ∂L/∂y (and x's im2col matrix, when the forward
+    /// pass kept it).
+    func conv2dWeightGrad(_ grad: Tensor, _ g: Conv2dGeometry, columns: [Scalar]? = nil) throws -> Tensor {
+        let result = Tensor(unchecked: g.weightShape, Kernels.convWeightGrad(values, grad.values, g, columns: columns))
         return Tensor.record(result, [self, grad]) { gw in
             [self.requiresGrad ? try grad.conv2dInputGrad(gw, g) : nil,
              grad.requiresGrad ? try self.conv2d(gw, stride: g.stride, padding: g.padding) : nil]
@@ -166,17 +171,29 @@ extension Tensor {
     }
 }
 
+/// The offset of chunk `c`'s im2col block in a kept column matrix, and the matrix's size.
+private func columnBlock(_ g: Conv2dGeometry, chunk c: Int) -> Int { c * chunkImages(g) * g.positions * g.patch }
+private func columnCount(_ g: Conv2dGeometry) -> Int {
+    let per = chunkImages(g)
+    return columnBlock(g, chunk: (g.batch + per - 1) / per)
+}
+
 /// y = conv(x, w): im2col per chunk of images, then one GEMM per image straight into its output
-/// planes (the columns of image ii are columns ii·P ..< (ii+1)·P of the chunk's matrix).
-func convForwardKernel<Scalar: TensorScalar>(_ x: [Scalar], _ w: [Scalar], _ g: Conv2dGeometry) -> [Scalar] {
+/// planes (the columns of image ii are columns ii·P ..< (ii+1)·P of the chunk's matrix). With
+/// `keepColumns`, every chunk's im2col block is kept and returned, for the weight gradient.
+func convForwardKernel<Scalar: TensorScalar>(_ x: [Scalar], _ w: [Scalar], _ g: Conv2dGeometry,
+                                             keepColumns: Bool) -> (output: [Scalar], columns: [Scalar]?) {
     let per = chunkImages(g), p = g.positions
-    return Kernels.filled(g.outputShape.reduce(1, *)) { (op: UnsafeMutableBufferPointer<Scalar>) in
+    var kept = keepColumns ? [Scalar](unsafeUninitializedCapacity: columnCount(g)) { _, n in n = columnCount(g) } : []
+    let output = kept.withUnsafeMutableBufferPointer { keptBuffer in
+        Kernels.filled(g.outputShape.reduce(1, *)) { (op: UnsafeMutableBufferPointer<Scalar>) in
         x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in
             let (xb, wb, ob) = (xp.baseAddress!, wp.baseAddress!, op.baseAddress!)
             forEachChunk(g) { images in
                 if DirectConvolution.applies(g) { DirectConvolution.forward(xb, wb, g, images, ob); return }
-                let cols = UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p)
-                defer { cols.deallocate() }
+                let scratch = keepColumns ? nil : UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p)
+                defer { scratch?.deallocate() }
+                let cols = scratch ?? keptBuffer.baseAddress! + columnBlock(g, chunk: images.lowerBound / per)
                 im2col(xb, g, images, cols)
                 let width = images.count * p
                 for (ii, n) in images.enumerated() {
@@ -186,7 +203,9 @@ func convForwardKernel<Scalar: TensorScalar>(_ x: [Scalar], _ w: [Scalar], _ g: 
                 }
             }
         } }
+        }
     }
+    return (output, keepColumns ? kept : nil)
 }
 
 /// ∂x = Wᵀ·dY, one GEMM per image into the chunk's columns, then col2im.
@@ -210,13 +229,14 @@ func convInputGradKernel<Scalar: TensorScalar>(_ dy: [Scalar], _ w: [Scalar], _ 
     return dx
 }
 
-/// ∂W = Σ dY_n·cols_nᵀ over the images, one partial sum per thread.
-func convWeightGradKernel<Scalar: TensorScalar>(_ x: [Scalar], _ dy: [Scalar], _ g: Conv2dGeometry) -> [Scalar] {
+/// ∂W = Σ dY_n·cols_nᵀ over the images, one partial sum per thread; the im2col blocks come from
+/// `columns` when the forward pass kept them.
+func convWeightGradKernel<Scalar: TensorScalar>(_ x: [Scalar], _ dy: [Scalar], _ g: Conv2dGeometry, columns: [Scalar]?) -> [Scalar] {
     let per = chunkImages(g), p = g.positions
     let chunks = (g.batch + per - 1) / per
     let workers = min(TensorThreads.count, chunks)
     var partial = [[Scalar]](repeating: [Scalar](repeating: 0, count: g.outChannels * g.patch), count: workers)
-    x.withUnsafeBufferPointer { xp in dy.withUnsafeBufferPointer { dp in
+    x.withUnsafeBufferPointer { xp in dy.withUnsafeBufferPointer { dp in (columns ?? []).withUnsafeBufferPointer { kept in
         let (xb, db) = (xp.baseAddress!, dp.baseAddress!)
         partial.withUnsafeMutableBufferPointer { buffer in
             let parts = buffer
@@ -231,11 +251,17 @@ func convWeightGradKernel<Scalar: TensorScalar>(_ x: [Scalar], _ dy: [Scalar], _
                             continue
                         }
                         let width = images.count * p
-                        im2col(xb, g, images, cols)
+                        let block: UnsafePointer<Scalar>
+                        if columns != nil {
+                            block = kept.baseAddress! + columnBlock(g, chunk: c)
+                        } else {
+                            im2col(xb, g, images, cols)
+                            block = UnsafePointer(cols)
+                        }
                         for (ii, n) in images.enumerated() {
                             // dW [O, patch] += dY_n [O, P] · cols_nᵀ [P, patch]
                             Scalar.gemm(transposeA: false, transposeB: true, m: g.outChannels, n: g.patch, k: p, alpha: 1,
-                                        a: db + n * g.outChannels * p, lda: p, b: cols + ii * p, ldb: width, beta: 1,
+                                        a: db + n * g.outChannels * p, lda: p, b: block + ii * p, ldb: width, beta: 1,
                                         c: acc.baseAddress!, ldc: g.patch)
                         }
                     }
@@ -243,18 +269,19 @@ func convWeightGradKernel<Scalar: TensorScalar>(_ x: [Scalar], _ dy: [Scalar], _
             }
             if workers <= 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
         }
-    } }
+    } } }
     var dw = partial[0]
     for w in 1..<max(workers, 1) { for k in dw.indices { dw[k] += partial[w][k] } }
     return dw
 }
 
 extension Kernels {
-    static func convForward<S: TensorScalar>(_ x: [S], _ w: [S], _ g: Conv2dGeometry) -> [S] {
-        concrete(S.self,
-                 float: { cast(convForwardKernel(cast(x, to: Float.self), cast(w, to: Float.self), g), to: S.self) },
-                 double: { cast(convForwardKernel(cast(x, to: Double.self), cast(w, to: Double.self), g), to: S.self) },
-                 generic: { convForwardKernel(x, w, g) })
+    static func convForward<S: TensorScalar>(_ x: [S], _ w: [S], _ g: Conv2dGeometry, keepColumns: Bool) -> (output: [S], columns: [S]?) {
+        func back<T>(_ r: (output: [T], columns: [T]?)) -> ([S], [S]?) { (cast(r.output, to: S.self), r.columns.map { cast($0, to: S.self) }) }
+        return concrete(S.self,
+                        float: { back(convForwardKernel(cast(x, to: Float.self), cast(w, to: Float.self), g, keepColumns: keepColumns)) },
+                        double: { back(convForwardKernel(cast(x, to: Double.self), cast(w, to: Double.self), g, keepColumns: keepColumns)) },
+                        generic: { convForwardKernel(x, w, g, keepColumns: keepColumns) })
     }
 
     static func convInputGrad<S: TensorScalar>(_ dy: [S], _ w: [S], _ g: Conv2dGeometry) -> [S] {
@@ -264,11 +291,13 @@ extension Kernels {
                  generic: { convInputGradKernel(dy, w, g) })
     }
 
-    static func convWeightGrad<S: TensorScalar>(_ x: [S], _ dy: [S], _ g: Conv2dGeometry) -> [S] {
+    static func convWeightGrad<S: TensorScalar>(_ x: [S], _ dy: [S], _ g: Conv2dGeometry, columns: [S]?) -> [S] {
         concrete(S.self,
-                 float: { cast(convWeightGradKernel(cast(x, to: Float.self), cast(dy, to: Float.self), g), to: S.self) },
-                 double: { cast(convWeightGradKernel(cast(x, to: Double.self), cast(dy, to: Double.self), g), to: S.self) },
-                 generic: { convWeightGradKernel(x, dy, g) })
+                 float: { cast(convWeightGradKernel(cast(x, to: Float.self), cast(dy, to: Float.self), g,
+                                                    columns: columns.map { cast($0, to: Float.self) }), to: S.self) },
+                 double: { cast(convWeightGradKernel(cast(x, to: Double.self), cast(dy, to: Double.self), g,
+                                                     columns: columns.map { cast($0, to: Double.self) }), to: S.self) },
+                 generic: { convWeightGradKernel(x, dy, g, columns: columns) })
     }
 }
 
