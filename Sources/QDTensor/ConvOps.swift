@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 
 /// The geometry of a 2-D convolution: input [N, C, H, W], weight [O, C, kh, kw], stride and zero
 /// padding, output [N, O, Ho, Wo] with Ho = (H + 2p − kh)/s + 1.
@@ -301,4 +302,3 @@ extension Kernels {
     }
 }
 
-import Foundation

@@ -91,19 +91,26 @@ final class TensorReferenceTests: XCTestCase {
     }
 
     func testThreadedKernelsMatchOneThread() throws {
-        // Large inputs take the split paths (pooling by planes, elementwise by ranges, conv by chunks).
+        // Large inputs take the split paths (pooling by planes, elementwise by ranges, conv by
+        // chunks, matrix products by rows of the result).
         var rng = SeededRandom(seed: 8)
         let x = Tensor<Float>.normal([16, 6, 28, 28], using: &rng), y = Tensor<Float>.normal([16, 6, 28, 28], using: &rng)
         let w = Tensor<Float>.normal([4, 6, 5, 5], using: &rng)
-        func run() throws -> [Float] {
-            try (x * y).maxPool2d(kernel: 2).values + (x + y).conv2d(w, padding: 2).values
+        let a = Tensor<Float>.normal([256, 400], using: &rng), b = Tensor<Float>.normal([400, 120], using: &rng)
+        let at = Tensor<Float>.normal([400, 256], using: &rng), bt = Tensor<Float>.normal([120, 400], using: &rng)
+        func run() throws -> (exact: [Float], products: [Float]) {
+            (try (x * y).maxPool2d(kernel: 2).values + (x + y).conv2d(w, padding: 2).values,
+             try a.matmul(b).values + at.matmul(bt, transposeSelf: true, transposeOther: true).values)
         }
         let saved = TensorThreads.count
         defer { TensorThreads.count = saved }
         TensorThreads.count = 1
         let serial = try run()
         TensorThreads.count = 2
-        XCTAssertEqual(try run(), serial)
+        let threaded = try run()
+        XCTAssertEqual(threaded.exact, serial.exact)
+        // BLAS blocks a row split differently, so products agree to rounding, not bit for bit
+        for (p, q) in zip(threaded.products, serial.products) { XCTAssertEqual(p, q, accuracy: 1e-4 * max(1, abs(q))) }
     }
 
     func testKnownValues() throws {
