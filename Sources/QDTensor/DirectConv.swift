@@ -63,15 +63,22 @@ enum DirectConvolution {
         let padded = PaddedImage<T>(g)
         defer { padded.deallocate() }
         let (oh, ow, pw, chunks) = (g.outHeight, g.outWidth, padded.paddedWidth, padded.chunks)
-        let row = UnsafeMutablePointer<T>.allocate(capacity: chunks * lanes)
-        defer { row.deallocate() }
         @inline(__always) func load(_ p: UnsafePointer<T>) -> SIMD8<T> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<T>.self) }
-        @inline(__always) func store(_ v: SIMD8<T>, _ p: UnsafeMutablePointer<T>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<T>.self) }
+        /// Writes the lanes of `v` that fall inside the output row (all but the row's last vector are whole).
+        @inline(__always) func store(_ v: SIMD8<T>, _ row: UnsafeMutablePointer<T>, chunk: Int) {
+            let first = chunk &* lanes
+            if first &+ lanes <= ow {
+                UnsafeMutableRawPointer(row + first).storeBytes(of: v, as: SIMD8<T>.self)
+            } else {
+                for l in 0..<(ow &- first) { row[first &+ l] = v[l] }
+            }
+        }
         for n in images {
             padded.load(x, image: n)
             for o in 0..<g.outChannels {
                 let weights = w + o &* g.patch
                 for i in 0..<oh {
+                    let row = out + ((n &* g.outChannels &+ o) &* oh &+ i) &* ow
                     var chunk = 0
                     while chunk &+ 4 <= chunks {
                         var (a0, a1, a2, a3) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
@@ -88,8 +95,8 @@ enum DirectConvolution {
                                 tap &+= 1
                             }
                         } }
-                        let dst = row + chunk &* lanes
-                        store(a0, dst); store(a1, dst + lanes); store(a2, dst + 2 &* lanes); store(a3, dst + 3 &* lanes)
+                        store(a0, row, chunk: chunk); store(a1, row, chunk: chunk &+ 1)
+                        store(a2, row, chunk: chunk &+ 2); store(a3, row, chunk: chunk &+ 3)
                         chunk &+= 4
                     }
                     while chunk < chunks {
@@ -103,10 +110,9 @@ enum DirectConvolution {
                                 tap &+= 1
                             }
                         } }
-                        store(acc, row + chunk &* lanes)
+                        store(acc, row, chunk: chunk)
                         chunk &+= 1
                     }
-                    (out + ((n &* g.outChannels &+ o) &* oh &+ i) &* ow).update(from: row, count: ow)
                 }
             }
         }
