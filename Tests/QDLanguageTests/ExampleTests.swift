@@ -29,7 +29,7 @@ final class ExampleTests: XCTestCase {
         }
     }
 
-    /// The quickstart is slow (two minutes), so the suite runs it shortened to one epoch (4
+    /// The quickstart takes 20 seconds, so the suite runs it shortened to one epoch (4
     /// iterations) and checks that every part of it runs and reports what it should.
     func testTheQuickstartRunsEndToEndWhenShortened() throws {
         let url = ScriptRunner.root.appendingPathComponent("examples/quickstart.qd")
