@@ -33,56 +33,66 @@ func broadcastStrides(_ shape: [Int], to target: [Int]) -> [Int] {
     }
 }
 
+/// Two operands read with their own strides over a row-major output of `shape`, walked run by run
+/// (an odometer over all but the last dimension). Dimensions of size 1 are dropped, and a dimension
+/// merges into the next when both operands step through the two as one (stride = next stride ×
+/// next size, two broadcast zeros included): a bias [1, C, 1, 1] over [N, C, H, W] becomes
+/// [N·C, H·W] with strides (H·W, 1) and (1, 0), so every run is a tight loop over H·W.
+struct StridedRuns {
+    let shape: [Int], stridesA: [Int], stridesB: [Int]
+
+    init(_ shape: [Int], _ sa: [Int], _ sb: [Int]) {
+        var dims: [(n: Int, a: Int, b: Int)] = []
+        for d in shape.indices where shape[d] != 1 {
+            if let last = dims.last, last.a == sa[d] * shape[d], last.b == sb[d] * shape[d] {
+                dims[dims.count - 1] = (last.n * shape[d], sa[d], sb[d])
+            } else {
+                dims.append((shape[d], sa[d], sb[d]))
+            }
+        }
+        if dims.isEmpty { dims = [(1, 0, 0)] }
+        self.shape = dims.map { $0.n }
+        stridesA = dims.map { $0.a }
+        stridesB = dims.map { $0.b }
+    }
+
+    /// The operands' strides along a run.
+    var runStrides: (a: Int, b: Int) { (stridesA[stridesA.count - 1], stridesB[stridesB.count - 1]) }
+
+    /// Calls `body(outIndex, offsetA, offsetB, count)` for every run, leaving the loop over the
+    /// run to the caller.
+    @inline(__always)
+    func forEach(_ body: (Int, Int, Int, Int) -> Void) {
+        let (shape, stridesA, stridesB) = (self.shape, self.stridesA, self.stridesB)
+        let n = shape.count
+        let total = shape.reduce(1, *)
+        guard total > 0 else { return }
+        let inner = shape[n - 1]
+        var counter = [Int](repeating: 0, count: n)
+        var offA = 0, offB = 0, out = 0
+        while out < total {
+            body(out, offA, offB, inner)
+            out += inner
+            var d = n - 2
+            while d >= 0 {
+                counter[d] += 1
+                offA += stridesA[d]; offB += stridesB[d]
+                if counter[d] < shape[d] { break }
+                offA -= stridesA[d] * shape[d]; offB -= stridesB[d] * shape[d]
+                counter[d] = 0
+                d -= 1
+            }
+            if d < 0 { break }
+        }
+    }
+}
+
 /// Calls `body(outIndex, offsetA, offsetB)` for every element of `shape`, where the offsets
 /// follow strides `sa` and `sb`.
 @inline(__always)
 func forEachIndex(_ shape: [Int], _ sa: [Int], _ sb: [Int], _ body: (Int, Int, Int) -> Void) {
-    guard let ia = sa.last, let ib = sb.last else { body(0, 0, 0); return }
-    forEachRow(shape, sa, sb) { out, a, b, inner in
-        for j in 0..<inner { body(out + j, a + j * ia, b + j * ib) }
+    let runs = StridedRuns(shape, sa, sb), (ia, ib) = runs.runStrides
+    runs.forEach { out, a, b, n in
+        for j in 0..<n { body(out + j, a + j * ia, b + j * ib) }
     }
-}
-
-/// Calls `body(outIndex, offsetA, offsetB, count)` for every run of the last dimension of `shape`
-/// (an odometer over the other dimensions), leaving the tight loop over the run to the caller.
-@inline(__always)
-func forEachRow(_ shape: [Int], _ sa: [Int], _ sb: [Int], _ body: (Int, Int, Int, Int) -> Void) {
-    let n = shape.count
-    guard n > 0 else { body(0, 0, 0, 1); return }
-    let total = shape.reduce(1, *)
-    guard total > 0 else { return }
-    let inner = shape[n - 1]
-    var counter = [Int](repeating: 0, count: n)
-    var offA = 0, offB = 0, out = 0
-    while out < total {
-        body(out, offA, offB, inner)
-        out += inner
-        var d = n - 2
-        while d >= 0 {
-            counter[d] += 1
-            offA += sa[d]; offB += sb[d]
-            if counter[d] < shape[d] { break }
-            offA -= sa[d] * shape[d]; offB -= sb[d] * shape[d]
-            counter[d] = 0
-            d -= 1
-        }
-        if d < 0 { break }
-    }
-}
-
-/// The same iteration with fewer dimensions: size-1 dimensions dropped, and each dimension merged
-/// into the next when both operands step through them as one (stride = next stride × next size,
-/// which includes two broadcast zeros). A bias [1, C, 1, 1] added to [N, C, H, W] becomes
-/// [N·C, H·W] with strides (H·W, 1) and (1, 0): a tight inner loop over H·W.
-func coalesced(_ shape: [Int], _ sa: [Int], _ sb: [Int]) -> (shape: [Int], sa: [Int], sb: [Int]) {
-    var dims: [(n: Int, a: Int, b: Int)] = []
-    for d in shape.indices where shape[d] != 1 {
-        if let last = dims.last, last.a == sa[d] * shape[d], last.b == sb[d] * shape[d] {
-            dims[dims.count - 1] = (last.n * shape[d], sa[d], sb[d])
-        } else {
-            dims.append((shape[d], sa[d], sb[d]))
-        }
-    }
-    if dims.isEmpty { return ([1], [0], [0]) }
-    return (dims.map { $0.n }, dims.map { $0.a }, dims.map { $0.b })
 }

@@ -65,12 +65,12 @@ enum Kernels {
                 }
                 return
             }
-            let (dims, sa, sb) = coalesced(shape, broadcastStrides(aShape, to: shape), broadcastStrides(bShape, to: shape))
-            // the last dimension is usually contiguous in one operand and broadcast (stride 0) or
-            // contiguous in the other: those runs get loops of their own, which vectorise
-            let (ia, ib) = (sa[sa.count - 1], sb[sb.count - 1])
+            let runs = StridedRuns(shape, broadcastStrides(aShape, to: shape), broadcastStrides(bShape, to: shape))
+            // a run is usually contiguous in one operand and broadcast (stride 0) or contiguous in
+            // the other: those runs get loops of their own, which vectorise
+            let (ia, ib) = runs.runStrides
             @inline(__always) func run(_ f: (T, T) -> T) {
-                forEachRow(dims, sa, sb) { out, a, b, n in
+                runs.forEach { out, a, b, n in
                     switch (ia, ib) {
                     case (1, 0): let v = y[b]; for j in 0..<n { o[out + j] = f(x[a + j], v) }
                     case (0, 1): let v = x[a]; for j in 0..<n { o[out + j] = f(v, y[b + j]) }
@@ -122,36 +122,18 @@ enum Kernels {
 
     private static func reduceSumImpl<T: TensorScalar>(_ x: [T], _ shape: [Int], _ so: [Int], _ outCount: Int) -> [T] {
         var out = [T](repeating: 0, count: outCount)
-        let n = shape.count
-        guard n > 0, !x.isEmpty else {
-            if !x.isEmpty { out[0] = x[0] }
-            return out
-        }
-        let inner = shape[n - 1], innerStride = so[n - 1]
+        let runs = StridedRuns(shape, contiguousStrides(shape), so), outStride = runs.runStrides.b
         x.withUnsafeBufferPointer { xp in out.withUnsafeMutableBufferPointer { o in
-            // an odometer over the outer axes; the last axis is either summed into one value
-            // (stride 0) or added elementwise (stride 1), both tight loops
-            var counter = [Int](repeating: 0, count: n)
-            var io = 0, ix = 0
-            while ix < xp.count {
-                if innerStride == 0 {
+            // a run is either summed into one value (output stride 0) or added elementwise
+            runs.forEach { _, ix, io, n in
+                switch outStride {
+                case 0:
                     var acc: T = 0
-                    for j in 0..<inner { acc += xp[ix + j] }
+                    for j in 0..<n { acc += xp[ix + j] }
                     o[io] += acc
-                } else {
-                    for j in 0..<inner { o[io + j] += xp[ix + j] }
+                case 1: for j in 0..<n { o[io + j] += xp[ix + j] }
+                default: for j in 0..<n { o[io + j * outStride] += xp[ix + j] }
                 }
-                ix += inner
-                var d = n - 2
-                while d >= 0 {
-                    counter[d] += 1
-                    io += so[d]
-                    if counter[d] < shape[d] { break }
-                    io -= so[d] * shape[d]
-                    counter[d] = 0
-                    d -= 1
-                }
-                if d < 0 { break }
             }
         } }
         return out
