@@ -139,7 +139,7 @@ extension Tensor {
     public func conv2d(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) throws -> Tensor {
         let g = try Conv2dGeometry(input: shape, weight: weight.shape, stride: stride, padding: padding)
         // the im2col matrix is kept for the weight gradient when one will be taken
-        let keep = weight.requiresGrad && Autograd.isRecording && !DirectConvolution.applies(g)
+        let keep = weight.requiresGrad && Autograd.isRecording
         let (output, columns) = Kernels.convForward(values, weight.values, g, keepColumns: keep)
         let y = Tensor.record(Tensor(unchecked: g.outputShape, output), [self, weight]) { grad in
             [self.requiresGrad ? try grad.conv2dInputGrad(weight, g) : nil,
@@ -181,10 +181,12 @@ private func columnCount(_ g: Conv2dGeometry) -> Int {
 
 /// y = conv(x, w): im2col per chunk of images, then one GEMM per image straight into its output
 /// planes (the columns of image ii are columns ii·P ..< (ii+1)·P of the chunk's matrix). With
-/// `keepColumns`, every chunk's im2col block is kept and returned, for the weight gradient.
+/// `keepColumns`, every chunk's im2col block is kept and returned, for the weight gradient (the
+/// direct path builds none).
 func convForwardKernel<Scalar: TensorScalar>(_ x: [Scalar], _ w: [Scalar], _ g: Conv2dGeometry,
                                              keepColumns: Bool) -> (output: [Scalar], columns: [Scalar]?) {
     let per = chunkImages(g), p = g.positions
+    let keepColumns = keepColumns && !DirectConvolution.applies(g)
     var kept = keepColumns ? [Scalar](unsafeUninitializedCapacity: columnCount(g)) { _, n in n = columnCount(g) } : []
     let output = kept.withUnsafeMutableBufferPointer { keptBuffer in
         Kernels.filled(g.outputShape.reduce(1, *)) { (op: UnsafeMutableBufferPointer<Scalar>) in

@@ -11,14 +11,16 @@
 enum DirectConvolution {
     /// Output columns per vector.
     static let lanes = 8
-    /// The largest patch C·kh·kw handled directly (the weight gradient keeps one vector
-    /// accumulator per weight).
+    /// The largest patch C·kh·kw handled directly: every output vector costs one multiply-add per
+    /// weight, so larger patches (LeNet's second layer: 150) do better as one GEMM on im2col.
     static let maximumPatch = 32
 
     /// Whether `g` takes the direct path.
-    static func applies(_ g: Conv2dGeometry) -> Bool {
-        g.stride == 1 && g.patch <= maximumPatch && g.outWidth >= 1
-    }
+    static func applies(_ g: Conv2dGeometry) -> Bool { g.stride == 1 && g.patch <= maximumPatch }
+
+    /// Eight values from `p` on.
+    @inline(__always)
+    static func load<T: TensorScalar>(_ p: UnsafePointer<T>) -> SIMD8<T> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<T>.self) }
 
     /// The zero-padded planes of one image: C planes of (H + 2p) rows of `paddedWidth` columns,
     /// wide enough that every vector load of a row stays inside it.
@@ -48,12 +50,6 @@ enum DirectConvolution {
                 }
             }
         }
-
-        /// The eight padded values from (channel c, row, column) on.
-        @inline(__always)
-        func vector(_ c: Int, _ row: Int, _ column: Int) -> SIMD8<T> {
-            UnsafeRawPointer(buffer + (c * rows + row) * paddedWidth + column).loadUnaligned(as: SIMD8<T>.self)
-        }
     }
 
     /// y for `images` of x into `out` ([N, O, Ho, Wo], the images' planes only). Four vectors of a
@@ -63,7 +59,6 @@ enum DirectConvolution {
         let padded = PaddedImage<T>(g)
         defer { padded.deallocate() }
         let (oh, ow, pw, chunks) = (g.outHeight, g.outWidth, padded.paddedWidth, padded.chunks)
-        @inline(__always) func load(_ p: UnsafePointer<T>) -> SIMD8<T> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<T>.self) }
         /// Writes the lanes of `v` that fall inside the output row (all but the row's last vector are whole).
         @inline(__always) func store(_ v: SIMD8<T>, _ row: UnsafeMutablePointer<T>, chunk: Int) {
             let first = chunk &* lanes
@@ -130,7 +125,6 @@ enum DirectConvolution {
         let gradient = UnsafeMutablePointer<T>.allocate(capacity: outs * oh * rowWidth)
         gradient.initialize(repeating: 0, count: outs * oh * rowWidth)
         defer { gradient.deallocate() }
-        @inline(__always) func load(_ p: UnsafePointer<T>) -> SIMD8<T> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<T>.self) }
         for n in images {
             padded.load(x, image: n)
             for r in 0..<(outs * oh) { (gradient + r &* rowWidth).update(from: dy + (n &* outs &* oh &+ r) &* ow, count: ow) }

@@ -1,4 +1,5 @@
 import Dispatch
+
 /// Matrix products through BLAS `gemm`, C = op(A)·op(B) with op = identity or transpose. The four
 /// variants are closed under differentiation, so no transpose is ever materialised:
 ///
@@ -20,15 +21,15 @@ extension Tensor {
             values.withUnsafeBufferPointer { a in other.values.withUnsafeBufferPointer { b in out.withUnsafeMutableBufferPointer { c in
                 // large products split the rows of C over the threads: rows r of op(A) start at
                 // A + r·lda, or at A + r when A is read transposed
-                let parts = m * n * k >= 1 << 21 ? min(TensorThreads.count, m / 16) : 1
+                let parts = m * n * k >= 1 << 21 ? max(1, min(TensorThreads.count, m / 16)) : 1
                 func rows(_ part: Int) {
-                    let r0 = m * part / max(parts, 1), r1 = m * (part + 1) / max(parts, 1)
+                    let r0 = m * part / parts, r1 = m * (part + 1) / parts
                     guard r1 > r0 else { return }
                     Scalar.gemm(transposeA: ta, transposeB: tb, m: r1 - r0, n: n, k: k, alpha: 1,
                                 a: a.baseAddress! + (ta ? r0 : r0 * shape[1]), lda: shape[1],
                                 b: b.baseAddress!, ldb: other.shape[1], beta: 0, c: c.baseAddress! + r0 * n, ldc: n)
                 }
-                if parts <= 1 { rows(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: rows) }
+                if parts == 1 { rows(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: rows) }
             } } }
         }
         let a = self, b = other
