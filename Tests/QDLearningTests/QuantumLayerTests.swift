@@ -70,11 +70,8 @@ final class QuantumLayerTests: XCTestCase {
             (.amplitude, .pauliZ, 11), (.angle, .pauliZ, 3), (.amplitude, .hermitian(wires: 4), 16),
         ]
         for (k, (embedding, readout, features)) in variants.enumerated() {
-            let layer = try QuantumLayer(qubits: 4, layers: 2, embedding: embedding, readout: readout)
             var rng = SeededRandom(seed: UInt64(100 + k))
-            let h = Tensor<Double>.normal([3, features], using: &rng).requiringGrad()
-            let angles = Tensor<Double>.uniform([layer.angleCount], low: 0, high: 6, using: &rng).requiringGrad()
-            let herm = Tensor<Double>.normal([layer.hermitianCount], using: &rng).requiringGrad()
+            let (layer, h, angles, herm) = try randomVariant(embedding, readout, features: features, rng: &rng)
             let seed = Tensor<Double>.normal([3, layer.outputCount], using: &rng)
             let fast = try layer(h, angles: angles, hermitian: herm)
             let exact = try layer.differentiable(h, angles: angles, hermitian: herm)
@@ -84,6 +81,17 @@ final class QuantumLayerTests: XCTestCase {
             let g2 = try Autograd.gradients(of: exact, wrt: [h, angles, herm], seed: seed)
             for (x, y) in zip(g1, g2) { for (a, b) in zip(x.values, y.values) { XCTAssertEqual(a, b, accuracy: 1e-10, "\(embedding) \(readout): gradient") } }
         }
+    }
+
+    /// A layer of `embedding` and `readout` on 4 qubits with 2 layers, and random features
+    /// [3, features], angles and Hermitian parameters (leaves of the graph) drawn from `rng`.
+    private func randomVariant(_ embedding: QuantumLayer.Embedding, _ readout: QuantumLayer.Readout, features: Int,
+                               rng: inout SeededRandom) throws -> (QuantumLayer, Tensor<Double>, Tensor<Double>, Tensor<Double>) {
+        let layer = try QuantumLayer(qubits: 4, layers: 2, embedding: embedding, readout: readout)
+        let h = Tensor<Double>.normal([3, features], using: &rng).requiringGrad()
+        let angles = Tensor<Double>.uniform([layer.angleCount], low: 0, high: 6, using: &rng).requiringGrad()
+        let herm = Tensor<Double>.normal([layer.hermitianCount], using: &rng).requiringGrad()
+        return (layer, h, angles, herm)
     }
 
     func testVariantSecondDerivativesMatchFiniteDifferences() throws {
@@ -106,11 +114,8 @@ final class QuantumLayerTests: XCTestCase {
             (.denseAngle, .hermitian(wires: 2), 7), (.amplitude, .pauliZ, 16), (.angle, .pauliZ, 3),
         ]
         for (k, (embedding, readout, features)) in variants.enumerated() {
-            let layer = try QuantumLayer(qubits: 4, layers: 2, embedding: embedding, readout: readout)
             var rng = SeededRandom(seed: UInt64(300 + k))
-            let h = Tensor<Double>.normal([3, features], using: &rng).requiringGrad()
-            let angles = Tensor<Double>.uniform([layer.angleCount], low: 0, high: 6, using: &rng).requiringGrad()
-            let herm = Tensor<Double>.normal([layer.hermitianCount], using: &rng).requiringGrad()
+            let (layer, h, angles, herm) = try randomVariant(embedding, readout, features: features, rng: &rng)
             let g = Tensor<Double>.normal([3, layer.outputCount], using: &rng).requiringGrad()
             let u = Tensor<Double>.normal([h.count + angles.count + herm.count], using: &rng)
             func secondOrder(_ q: Tensor<Double>) throws -> [Tensor<Double>] {

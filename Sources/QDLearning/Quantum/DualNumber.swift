@@ -69,9 +69,4 @@ struct ComplexOf<T: AdjointScalar> {
         let c = T(constant: k)
         return ComplexOf(re: -(im * c), im: re * c)
     }
-    /// self · k for a real constant k.
-    func scaled(_ k: Double) -> ComplexOf {
-        let c = T(constant: k)
-        return ComplexOf(re: re * c, im: im * c)
-    }
 }

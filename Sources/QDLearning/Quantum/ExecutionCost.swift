@@ -31,12 +31,8 @@ public struct ExecutionCost: Equatable, Sendable {
     /// The cost of `steps` gradient steps on `imagesPerStep` images each.
     public static func training(_ layer: QuantumLayer, imagesPerStep: Int, steps: Int, trainAngles: Bool = true) -> ExecutionCost {
         let images = imagesPerStep * steps
-        let embeddingAngles: Int
-        switch layer.embedding {
-        case .amplitude: embeddingAngles = (1 << layer.qubits) - 1
-        case .angle: embeddingAngles = layer.qubits
-        case .denseAngle: embeddingAngles = 2 * layer.qubits
-        }
+        // one rotation per feature, except that 2^n amplitudes take 2^n − 1 RY rotations
+        let embeddingAngles = layer.embedding == .amplitude ? layer.featureCount - 1 : layer.featureCount
         let settings: Int
         switch layer.readout {
         case .pauliZ: settings = 1

@@ -72,6 +72,7 @@ struct LayerAdjoint {
         let gates = steps.map { gateMatrices($0, angles: angles) }
         for b in 0..<batch {
             let x = Array(h[(b * features)..<((b + 1) * features)])
+            let sampleGates = gates.map { $0(x) }
             var psi = [ComplexOf<T>](repeating: .zero, count: dim)
             var norm = T(constant: 1)
             if amplitudeEmbedding {
@@ -82,7 +83,7 @@ struct LayerAdjoint {
             } else {
                 psi[0] = ComplexOf(re: T(constant: 1), im: zero)
             }
-            for (step, gate) in zip(steps, gates) { apply(step, gate(x).matrix, &psi) }
+            for (step, gate) in zip(steps, sampleGates) { apply(step, gate.matrix, &psi) }
             // readout: q_j = Re⟨ψ|H_j ψ⟩, λ = Σ_j g_j H_j ψ, and the Hermitian parameters' gradients
             var lambda = [ComplexOf<T>](repeating: .zero, count: dim)
             for (j, readout) in readouts.enumerated() {
@@ -97,13 +98,12 @@ struct LayerAdjoint {
                 if let offset = readout.offset { accumulateHermitianGradient(readout, offset: offset, weight: weight, psi, &dHermitian) }
             }
             // the backward sweep
-            for (step, gate) in zip(steps, gates).reversed() {
+            for (step, (matrix, derivatives)) in zip(steps, sampleGates).reversed() {
                 if case .permutation(let p) = step {
                     psi = unpermuted(psi, p)
                     lambda = unpermuted(lambda, p)
                     continue
                 }
-                let (matrix, derivatives) = gate(x)
                 applyAdjoint(step, matrix, &psi)
                 let contributions = derivatives.map { two * overlap(lambda, $0, psi, step) }
                 switch step {
