@@ -48,6 +48,16 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     /// Ones of `shape`.
     public static func ones(_ shape: [Int]) -> Tensor { Tensor(repeating: 1, shape: shape) }
 
+    /// One-hot rows [indices.count, classes]: row i is e_{indices[i]}. Throws for an index outside 0..<classes.
+    public static func oneHot(_ indices: [Int], classes: Int) throws -> Tensor {
+        if let bad = indices.first(where: { !(0..<classes).contains($0) }) {
+            throw TensorError.argument("oneHot: index \(bad) is outside 0..<\(classes)")
+        }
+        var rows = [Scalar](repeating: 0, count: indices.count * classes)
+        for (i, k) in indices.enumerated() { rows[i * classes + k] = 1 }
+        return Tensor(unchecked: [indices.count, classes], rows)
+    }
+
     /// Samples of N(mean, std²) from `generator` (Box–Muller).
     public static func normal<G: RandomNumberGenerator>(_ shape: [Int], mean: Scalar = 0, std: Scalar = 1,
                                                         using generator: inout G) -> Tensor {

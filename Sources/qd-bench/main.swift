@@ -147,12 +147,12 @@ do {
             if w == "D1" {
                 var lenetConfig = Distiller<LeNet, Float>.Configuration()
                 lenetConfig.steps = config.steps
-                let distiller = Distiller<LeNet, Float>(model: LeNet(), configuration: lenetConfig, seed: 1)
+                let distiller = try Distiller<LeNet, Float>(model: LeNet(), configuration: lenetConfig, seed: 1)
                 let theta0: Tensor<Float> = LeNet().initialParameters(seed: 2)
                 times = try timer.measure { try distiller.step(initial: theta0, realImages: real, realLabels: labels) }
             } else {
                 let model = try QuantumLeNet()
-                let distiller = Distiller<QuantumLeNet, Float>(model: model, configuration: config, seed: 1)
+                let distiller = try Distiller<QuantumLeNet, Float>(model: model, configuration: config, seed: 1)
                 let theta0: Tensor<Float> = model.initialParameters(seed: 2)
                 times = try timer.measure { try distiller.step(initial: theta0, realImages: real, realLabels: labels) }
             }

@@ -13,19 +13,22 @@ final class DistillationLanguageTests: XCTestCase {
     """
 
     func testCheckpointResumesBitIdentically() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("qd-ckpt-\(UUID().uuidString).json").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let straight = Interpreter()
-        _ = try straight.evaluate(setup + "\nlet d = distill(m, data, batch: 32, steps: 2, epochs: 2)\nd.step(4);")
-        let a = try straight.evaluate("d.images")
-        let stopped = Interpreter()
-        _ = try stopped.evaluate(setup + "\nlet d = distill(m, data, batch: 32, steps: 2, epochs: 2)\nd.step(2);\nd.save(\"\(path)\");")
-        let resumed = Interpreter()
-        _ = try resumed.evaluate(setup + "\nlet r = resume(\"\(path)\", m, data)\nr.step(2);")
-        XCTAssertEqual(try resumed.evaluate("r.iteration").asInt, 4)
-        let b = try resumed.evaluate("r.images")
-        XCTAssertEqual(a.asArray, b.asArray, "resumed images differ from an uninterrupted run")
-        XCTAssertEqual(try straight.evaluate("d.losses").asArray, try resumed.evaluate("r.losses").asArray)
+        for labels in ["false", "true"] {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("qd-ckpt-\(UUID().uuidString).json").path
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let run = "\nlet d = distill(m, data, batch: 32, steps: 2, epochs: 2, learn_labels: \(labels))\n"
+            let straight = Interpreter()
+            _ = try straight.evaluate(setup + run + "d.step(4);")
+            let stopped = Interpreter()
+            _ = try stopped.evaluate(setup + run + "d.step(2);\nd.save(\"\(path)\");")
+            let resumed = Interpreter()
+            _ = try resumed.evaluate(setup + "\nlet r = resume(\"\(path)\", m, data)\nr.step(2);")
+            XCTAssertEqual(try resumed.evaluate("r.iteration").asInt, 4)
+            for member in ["images", "losses", "soft_labels"] {
+                XCTAssertEqual(try straight.evaluate("d.\(member)").asArray, try resumed.evaluate("r.\(member)").asArray,
+                               "learn_labels \(labels): resumed \(member) differ from an uninterrupted run")
+            }
+        }
     }
 
     func testDivergenceNamesTheIterationAndKeepsTheLastGoodState() throws {
@@ -48,29 +51,48 @@ final class DistillationLanguageTests: XCTestCase {
         }
         XCTAssertEqual(try qd.evaluate("d.images.shape").asIntList, [10, 1, 28, 28])
         XCTAssertEqual(try qd.evaluate("len(d.rates)").asInt, 3)
+        XCTAssertEqual(try qd.evaluate("d.soft_labels == nil").asBool, true)
+    }
+
+    func testLearnedSoftLabelsStartOneHotAndMove() throws {
+        let qd = Interpreter()
+        _ = try qd.evaluate(setup + "\nlet d = distill(m, data, batch: 32, learn_labels: true)")
+        let start = try XCTUnwrap(qd.evaluate("d.soft_labels").asArray)
+        XCTAssertEqual(start.shape, [10, 10])
+        XCTAssertEqual(start.data, (0..<10).flatMap { y in (0..<10).map { $0 == y ? 1.0 : 0.0 } })
+        _ = try qd.evaluate("d.step(2);")
+        let moved = try XCTUnwrap(qd.evaluate("d.soft_labels").asArray).data
+        XCTAssertGreaterThan(zip(start.data, moved).map { abs($0 - $1) }.max()!, 1e-3)
+        let r = ScriptRunner()
+        XCTAssertEqual(r.run(setup + "\ndistill(m, data, learn_labels: true)"), [])
+        XCTAssertTrue(r.lines.contains { $0.contains("fixed init, learned soft labels") }, "\(r.lines)")
     }
 
     func testExportedDistilledDataTrainsLikeTheDistillerAndModelsRoundTrip() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qd-persist-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let qd = Interpreter()
-        _ = try qd.evaluate(setup + """
+        for labels in ["false", "true"] {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qd-persist-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let qd = Interpreter()
+            _ = try qd.evaluate(setup + """
 
-        let d = distill(m, data, batch: 32, steps: 2, epochs: 2)
-        d.step(2);
-        d.export("\(dir.path)/distilled.json");
-        save(m, "\(dir.path)/model.json");
-        let dd = load_distilled("\(dir.path)/distilled.json")
-        let m2 = load_model("\(dir.path)/model.json")
-        let trained = train(m2, dd)
-        """)
-        XCTAssertEqual(try qd.evaluate("m2.params == m.params").asBool, true)
-        XCTAssertEqual(try qd.evaluate("dd.count").asInt, 20)
-        XCTAssertEqual(try qd.evaluate("dd.rates == d.rates").asBool, true)
-        XCTAssertEqual(try qd.evaluate("evaluate(trained, test).accuracy").asDouble, try qd.evaluate("d.evaluate(test).accuracy").asDouble)
-        let r = ScriptRunner()
-        XCTAssertEqual(r.run("load_model(\"\(dir.path)/distilled.json\")").first, "test.qd:1:1: error: load_model: \(dir.path)/distilled.json is not a qd model file")
+            let d = distill(m, data, batch: 32, steps: 2, epochs: 2, learn_labels: \(labels))
+            d.step(2);
+            d.export("\(dir.path)/distilled.json");
+            save(m, "\(dir.path)/model.json");
+            let dd = load_distilled("\(dir.path)/distilled.json")
+            let m2 = load_model("\(dir.path)/model.json")
+            let trained = train(m2, dd)
+            """)
+            XCTAssertEqual(try qd.evaluate("m2.params == m.params").asBool, true)
+            XCTAssertEqual(try qd.evaluate("dd.count").asInt, 20)
+            XCTAssertEqual(try qd.evaluate("dd.rates == d.rates").asBool, true)
+            XCTAssertEqual(try qd.evaluate("dd.soft_labels == d.soft_labels").asBool, true, "learn_labels \(labels)")
+            XCTAssertEqual(try qd.evaluate("evaluate(trained, test).accuracy").asDouble, try qd.evaluate("d.evaluate(test).accuracy").asDouble,
+                           "learn_labels \(labels)")
+            let r = ScriptRunner()
+            XCTAssertEqual(r.run("load_model(\"\(dir.path)/distilled.json\")").first, "test.qd:1:1: error: load_model: \(dir.path)/distilled.json is not a qd model file")
+        }
     }
 
     func testBadArgumentsAreClearErrors() {

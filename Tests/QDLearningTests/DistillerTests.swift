@@ -27,12 +27,12 @@ final class DistillerTests: XCTestCase {
         let model = TinyNet()
         var config = Distiller<TinyNet, Double>.Configuration()
         (config.imagesPerClass, config.steps, config.epochs, config.distillLearningRate) = (2, 2, 2, 0.3)
-        let distiller = Distiller<TinyNet, Double>(model: model, configuration: config, seed: 1)
+        let distiller = try Distiller<TinyNet, Double>(model: model, configuration: config, seed: 1)
         var rng = SeededRandom(seed: 2)
         let theta0: Tensor<Double> = model.initialParameters(seed: 3)
         let real = Tensor<Double>.normal([12, 1, 2, 2], using: &rng)
         let realLabels = (0..<12).map { $0 % 3 }
-        let (_, gx, gr) = try distiller.metaGradient(initial: theta0, realImages: real, realLabels: realLabels)
+        let (_, gx, gr, _) = try distiller.metaGradient(initial: theta0, realImages: real, realLabels: realLabels)
 
         func outerLoss(images: Tensor<Double>, rates: Tensor<Double>) throws -> Double {
             let theta = try distiller.unroll(from: theta0, images: images, rawRates: rates, keepGraph: false)
@@ -56,11 +56,54 @@ final class DistillerTests: XCTestCase {
         XCTAssertGreaterThan(gx.values.map(abs).max()!, 1e-4)
     }
 
+    func testSoftLabelMetaGradientMatchesFiniteDifferencesAndOneHotStartEqualsHardLabels() throws {
+        let model = TinyNet()
+        var config = Distiller<TinyNet, Double>.Configuration()
+        (config.imagesPerClass, config.steps, config.epochs, config.distillLearningRate, config.learnLabels) = (2, 2, 2, 0.3, true)
+        let distiller = try Distiller<TinyNet, Double>(model: model, configuration: config, seed: 1)
+        let targets = try XCTUnwrap(distiller.targets)
+        XCTAssertEqual(targets.shape, [12, 3])
+        var rng = SeededRandom(seed: 2)
+        let theta0: Tensor<Double> = model.initialParameters(seed: 3)
+        let real = Tensor<Double>.normal([12, 1, 2, 2], using: &rng)
+        let realLabels = (0..<12).map { $0 % 3 }
+        // One-hot targets train exactly as the hard labels do.
+        let soft = try distiller.unroll(from: theta0, images: distiller.images, rawRates: distiller.rawRates, targets: targets, keepGraph: false)
+        let hard = try distiller.unroll(from: theta0, images: distiller.images, rawRates: distiller.rawRates, keepGraph: false)
+        XCTAssertEqual(zip(soft.values, hard.values).map { abs($0 - $1) }.max()!, 0, accuracy: 1e-14)
+
+        // Move the targets off one-hot so the check is generic, then compare with central differences.
+        var moved = targets.values
+        for i in moved.indices { moved[i] += 0.3 * Double(i % 5) - 0.4 }
+        let t0 = try Tensor<Double>(shape: targets.shape, values: moved)
+        func outerLoss(_ t: Tensor<Double>) throws -> Double {
+            let theta = try distiller.unroll(from: theta0, images: distiller.images, rawRates: distiller.rawRates, targets: t, keepGraph: false)
+            return try model.forward(real, parameters: theta).crossEntropy(labels: realLabels).item
+        }
+        let x = distiller.images.requiringGrad(), r = distiller.rawRates.requiringGrad(), t = t0.requiringGrad()
+        let theta = try distiller.unroll(from: theta0, images: x, rawRates: r, targets: t, keepGraph: true)
+        let gt = try Autograd.gradients(of: model.forward(real, parameters: theta).crossEntropy(labels: realLabels), wrt: [t])[0]
+        let eps = 1e-6
+        for k in 0..<t0.count {
+            var plus = moved, minus = moved
+            plus[k] += eps; minus[k] -= eps
+            let fd = (try outerLoss(Tensor(shape: t0.shape, values: plus)) - outerLoss(Tensor(shape: t0.shape, values: minus))) / (2 * eps)
+            XCTAssertEqual(gt.values[k], fd, accuracy: 1e-7 + 1e-5 * abs(fd), "soft label \(k)")
+        }
+        XCTAssertGreaterThan(gt.values.map(abs).max()!, 1e-4)
+
+        // metaGradient hands back the targets' gradient, and a step moves the targets.
+        let (_, _, _, g) = try distiller.metaGradient(initial: theta0, realImages: real, realLabels: realLabels)
+        XCTAssertEqual(g?.shape, [12, 3])
+        try distiller.step(initial: theta0, realImages: real, realLabels: realLabels)
+        XCTAssertNotEqual(distiller.targets?.values, targets.values)
+    }
+
     func testOuterStepsLowerTheLossAndStartFromTheReferenceRate() throws {
         let model = TinyNet()
         var config = Distiller<TinyNet, Double>.Configuration()
         config.distillLearningRate = 0.02
-        let distiller = Distiller<TinyNet, Double>(model: model, configuration: config, seed: 4)
+        let distiller = try Distiller<TinyNet, Double>(model: model, configuration: config, seed: 4)
         XCTAssertEqual(distiller.learningRates.count, 3)
         XCTAssertEqual(distiller.learningRates[0], 0.02, accuracy: 1e-12)
         XCTAssertEqual(distiller.labels, [0, 1, 2])

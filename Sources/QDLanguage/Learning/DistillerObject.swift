@@ -13,6 +13,7 @@ protocol DistillationSession: AnyObject {
     var currentLearningRate: Double { get }
     var images: Tensor<Float> { get }
     var labels: [Int] { get }
+    var softLabels: Tensor<Float>? { get }
     var learningRates: [Float] { get }
     var settings: DistillationSettings { get }
     @discardableResult
@@ -26,6 +27,7 @@ extension DistillationRun: DistillationSession {
     func distilledData(modelName: String) -> DistilledData { distiller.distilledData(model: modelName, seed: settings.seed) }
     var images: Tensor<Float> { distiller.images }
     var labels: [Int] { distiller.labels }
+    var softLabels: Tensor<Float>? { distiller.targets }
     var learningRates: [Float] { distiller.learningRates }
 }
 
@@ -46,7 +48,7 @@ final class DistillerObject: HostObject {
     func display() -> String {
         let s = session.settings, c = s.distiller
         let n = session.labels.count
-        var text = "distiller for \(modelName): \(n) images (\(c.imagesPerClass)/class × \(c.steps) step\(c.steps == 1 ? "" : "s")), \(c.innerSteps) inner steps, \(s.randomInit ? "random init (\(s.networksPerIteration) nets/iteration)" : "fixed init"), seed \(s.seed)"
+        var text = "distiller for \(modelName): \(n) images (\(c.imagesPerClass)/class × \(c.steps) step\(c.steps == 1 ? "" : "s")), \(c.innerSteps) inner steps, \(s.randomInit ? "random init (\(s.networksPerIteration) nets/iteration)" : "fixed init")\(c.learnLabels ? ", learned soft labels" : ""), seed \(s.seed)"
         text += "\n  iteration \(session.iteration)/\(session.totalIterations) (epoch \(session.epoch)/\(s.totalEpochs), \(session.iterationsPerEpoch) per epoch), outer lr \(formatNumber(session.currentLearningRate))"
         if let last = session.losses.last { text += ", last loss \(formatNumber(last))" }
         if let acc = session.batchAccuracies.last { text += ", real-batch accuracy \(formatNumber(acc))" }
@@ -59,7 +61,7 @@ final class DistillerObject: HostObject {
                  ("seed", .number(Double(session.settings.seed)))])
     }
 
-    var memberNames: [String] { ["step", "run", "images", "labels", "rates", "losses", "iteration", "epoch", "evaluate", "accuracies", "batch_accuracies", "save", "export", "distilled"] }
+    var memberNames: [String] { ["step", "run", "images", "labels", "soft_labels", "rates", "losses", "iteration", "epoch", "evaluate", "accuracies", "batch_accuracies", "save", "export", "distilled"] }
 
     func member(_ name: String, interpreter: Interpreter) throws -> Value? {
         switch name {
@@ -67,6 +69,7 @@ final class DistillerObject: HostObject {
             let t = session.images
             return .tensor(NDArray(shape: t.shape, data: t.values.map(Double.init)))
         case "labels": return .list(session.labels.map(Value.int))
+        case "soft_labels": return session.softLabels.map { .tensor(NDArray(shape: $0.shape, data: $0.values.map(Double.init))) } ?? Value.none
         case "rates": return .tensor(NDArray(session.learningRates.map(Double.init)))
         case "losses": return .tensor(NDArray(session.losses))
         case "batch_accuracies": return .tensor(NDArray(session.batchAccuracies))
@@ -106,7 +109,7 @@ final class DistillerObject: HostObject {
         case "distilled":
             return .object(DistilledObject(session.distilledData(modelName: modelName)))
         case "export":
-            return method("export", "d.export(path)", "Writes the distilled images, labels and learned step sizes (load_distilled(path) reads them back).", "d.export(\"mnist10.json\")") { args in
+            return method("export", "d.export(path)", "Writes the distilled images, labels (and learned soft labels) and learned step sizes (load_distilled(path) reads them back).", "d.export(\"mnist10.json\")") { args in
                 let url = args.interpreter.resolve(try args.string("path"))
                 do { try self.session.distilledData(modelName: self.modelName).save(to: url) } catch {
                     throw RuntimeError("export: cannot write \(url.path): \(error.localizedDescription)")

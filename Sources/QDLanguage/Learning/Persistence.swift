@@ -11,7 +11,7 @@ final class DistilledObject: HostObject {
     var typeName: String { "distilled data" }
 
     func display() -> String {
-        "distilled data for \(data.model): \(data.labels.count) images \(data.imageShape.map(String.init).joined(separator: "×")), \(data.steps) step\(data.steps == 1 ? "" : "s") replayed for \(data.stepSizes.count) inner steps, seed \(data.seed)"
+        "distilled data for \(data.model): \(data.labels.count) images \(data.imageShape.map(String.init).joined(separator: "×")), \(data.steps) step\(data.steps == 1 ? "" : "s") replayed for \(data.stepSizes.count) inner steps\(data.targets == nil ? "" : ", learned soft labels"), seed \(data.seed)"
     }
 
     func json() -> JSONValue {
@@ -19,12 +19,15 @@ final class DistilledObject: HostObject {
                  ("step_sizes", .array(data.stepSizes.map { .number(Double($0)) })), ("seed", .number(Double(data.seed)))])
     }
 
-    var memberNames: [String] { ["images", "labels", "rates", "steps", "count", "model"] }
+    var memberNames: [String] { ["images", "labels", "soft_labels", "rates", "steps", "count", "model"] }
 
     func member(_ name: String, interpreter: Interpreter) throws -> Value? {
         switch name {
         case "images": return .tensor(NDArray(shape: [data.labels.count] + data.imageShape, data: data.images.map(Double.init)))
         case "labels": return .list(data.labels.map(Value.int))
+        case "soft_labels":
+            guard let t = data.targets else { return Value.none }
+            return .tensor(NDArray(shape: [data.labels.count, t.count / max(data.labels.count, 1)], data: t.map(Double.init)))
         case "rates": return .tensor(NDArray(data.stepSizes.map(Double.init)))
         case "steps": return .int(data.steps)
         case "count": return .int(data.labels.count)

@@ -40,7 +40,7 @@ public final class DistillationRun<M: Model> {
         self.model = model
         self.data = data
         self.settings = settings
-        distiller = Distiller(model: model, configuration: settings.distiller, seed: Self.mix(settings.seed, 1))
+        distiller = try Distiller(model: model, configuration: settings.distiller, seed: Self.mix(settings.seed, 1))
         if let initial {
             guard initial.shape == [model.layout.count] else {
                 throw TensorError.shape("distillation: the initial weights have shape \(initial.shape); the model has \(model.layout.count) parameters")
@@ -153,7 +153,8 @@ public final class DistillationRun<M: Model> {
             stepSize = best.1
         }
         let accuracies = try inits.map { initial in
-            let trained = try distiller.train(from: initial, images: images, stepSize: stepSize)
+            // nil: the distilled images themselves, with their learned soft labels if any.
+            let trained = try distiller.train(from: initial, images: set == .distilled ? nil : images, stepSize: stepSize)
             return try Trainer.evaluate(model, parameters: trained, on: test).accuracy
         }
         return DistillationEvaluation(accuracies: accuracies, stepSize: stepSize)

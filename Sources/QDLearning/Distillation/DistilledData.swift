@@ -5,6 +5,8 @@ import QDTensor
 /// how they are replayed. Training on it is what the distillation optimised:
 ///
 ///     θ_{k+1} = θ_k − η_k · ∇_θ CE(f(x̃_{k mod steps}; θ_k), ỹ_{k mod steps}),   k = 0..<T
+///
+/// with soft-label cross-entropy against the learned targets when the distillation learned them.
 public struct DistilledData: Codable, Equatable, Sendable {
     /// The file format tag.
     public var format = "qd-distilled-1"
@@ -16,6 +18,9 @@ public struct DistilledData: Codable, Equatable, Sendable {
     public var images: [Float]
     /// Their labels.
     public var labels: [Int]
+    /// Learned soft labels, [N, classes] row-major, when the distillation learned them; training
+    /// then uses them instead of `labels`.
+    public var targets: [Float]?
     /// The step sizes η_k, one per inner step (T of them).
     public var stepSizes: [Float]
     /// Distinct steps; step k uses images of step k mod steps.
@@ -24,11 +29,13 @@ public struct DistilledData: Codable, Equatable, Sendable {
     public var seed: UInt64
 
     /// Distilled data from its parts.
-    public init(model: String, imageShape: [Int], images: [Float], labels: [Int], stepSizes: [Float], steps: Int, seed: UInt64) {
+    public init(model: String, imageShape: [Int], images: [Float], labels: [Int], targets: [Float]? = nil,
+                stepSizes: [Float], steps: Int, seed: UInt64) {
         self.model = model
         self.imageShape = imageShape
         self.images = images
         self.labels = labels
+        self.targets = targets
         self.stepSizes = stepSizes
         self.steps = steps
         self.seed = seed
@@ -42,13 +49,17 @@ public struct DistilledData: Codable, Equatable, Sendable {
         guard imageShape == model.inputShape else {
             throw TensorError.shape("the distilled images are \(imageShape); the model takes \(model.inputShape)")
         }
+        if let targets, targets.count != labels.count * model.classes {
+            throw TensorError.shape("the distilled soft labels hold \(targets.count) values; \(labels.count) images of \(model.classes) classes need \(labels.count * model.classes)")
+        }
         let x = try Tensor<Float>(shape: [labels.count] + imageShape, values: images)
+        let t = try targets.map { try Tensor<Float>(shape: [labels.count, model.classes], values: $0) }
         var theta = initial.detached
         for (k, eta) in stepSizes.enumerated() {
-            let d = k % steps
-            let batch = try x.sliced(axis: 0, (d * perStep)..<((d + 1) * perStep))
+            let rows = (k % steps * perStep)..<((k % steps + 1) * perStep)
             let leaf = theta.requiringGrad()
-            let loss = try model.forward(batch, parameters: leaf).crossEntropy(labels: Array(labels[(d * perStep)..<((d + 1) * perStep)]))
+            let logits = try model.forward(x.sliced(axis: 0, rows), parameters: leaf)
+            let loss = try t.map { try logits.crossEntropy(targets: $0.sliced(axis: 0, rows)) } ?? logits.crossEntropy(labels: Array(labels[rows]))
             let g = try model.maskingFrozen(Autograd.gradients(of: loss, wrt: [leaf])[0])
             theta = try (theta - g * eta).detached
         }
@@ -70,8 +81,9 @@ public struct DistilledData: Codable, Equatable, Sendable {
         }
         let per = d.imageShape.reduce(1, *)
         guard d.format == "qd-distilled-1", d.steps >= 1, d.labels.count % d.steps == 0, d.images.count == d.labels.count * per,
-              !d.stepSizes.isEmpty, d.images.allSatisfy(\.isFinite), d.stepSizes.allSatisfy(\.isFinite) else {
-            throw DataError(file: url.path, "inconsistent distilled dataset: \(d.images.count) values for \(d.labels.count) images of \(d.imageShape), \(d.steps) steps, \(d.stepSizes.count) step sizes")
+              !d.stepSizes.isEmpty, d.images.allSatisfy(\.isFinite), d.stepSizes.allSatisfy(\.isFinite),
+              d.targets.map({ t in !d.labels.isEmpty && t.count % d.labels.count == 0 && t.allSatisfy(\.isFinite) }) ?? true else {
+            throw DataError(file: url.path, "inconsistent distilled dataset: \(d.images.count) values for \(d.labels.count) images of \(d.imageShape), \(d.steps) steps, \(d.stepSizes.count) step sizes\(d.targets.map { ", \($0.count) soft-label values" } ?? "")")
         }
         return d
     }
@@ -81,6 +93,6 @@ extension Distiller {
     /// The current images, labels and learned step sizes as a ``DistilledData``.
     public func distilledData(model name: String, seed: UInt64) -> DistilledData {
         DistilledData(model: name, imageShape: model.inputShape, images: images.values.map { Float($0) }, labels: labels,
-                      stepSizes: learningRates.map { Float($0) }, steps: configuration.steps, seed: seed)
+                      targets: targets?.values.map { Float($0) }, stepSizes: learningRates.map { Float($0) }, steps: configuration.steps, seed: seed)
     }
 }

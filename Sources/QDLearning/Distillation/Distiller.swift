@@ -12,6 +12,10 @@ import QDTensor
 ///
 /// ∂L/∂(x̃, r) is exact: it differentiates through every inner gradient (Hessian-vector products),
 /// with no first-order shortcut. Labels are fixed: `imagesPerClass` of each class per step.
+///
+/// With `learnLabels` (soft-label distillation, Sucholutsky and Schonlau 2019) each image also
+/// carries a learned target row t̃ ∈ ℝ^classes, starting one-hot and unconstrained: the inner loss is
+/// −(1/B) Σ_b Σ_k t̃_bk log softmax(f(x̃_b))_k, and (x̃, r, t̃) ← Adam together.
 public final class Distiller<M: Model, S: TensorScalar> {
     /// What to distil and how.
     public typealias Configuration = DistillerConfiguration
@@ -26,11 +30,15 @@ public final class Distiller<M: Model, S: TensorScalar> {
     public let labels: [Int]
     /// The raw rates r_k (the step sizes are softplus(r_k)), one per inner step.
     public private(set) var rawRates: Tensor<S>
+    /// The learned soft labels t̃, [images, classes], starting one-hot; nil unless
+    /// `configuration.learnLabels`.
+    public private(set) var targets: Tensor<S>?
     private var imageOptimizer: Adam<S>
     private var rateOptimizer: Adam<S>
+    private var targetOptimizer: Adam<S>
 
     /// A distiller whose images start at N(0, 1) from `seed`.
-    public init(model: M, configuration: Configuration, seed: UInt64) {
+    public init(model: M, configuration: Configuration, seed: UInt64) throws {
         self.model = model
         self.configuration = configuration
         let c = configuration
@@ -43,12 +51,14 @@ public final class Distiller<M: Model, S: TensorScalar> {
         rawRates = Tensor<S>(vector: [S](repeating: raw, count: c.innerSteps))
         imageOptimizer = Adam(learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2)
         rateOptimizer = Adam(learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2)
+        targetOptimizer = Adam(learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2)
+        if c.learnLabels { targets = try Tensor<S>.oneHot(labels, classes: model.classes) }
     }
 
     /// The outer Adam rate of both the images and the rates (the run's step decay sets it).
     public var outerLearningRate: Double {
         get { imageOptimizer.learningRate }
-        set { imageOptimizer.learningRate = newValue; rateOptimizer.learningRate = newValue }
+        set { imageOptimizer.learningRate = newValue; rateOptimizer.learningRate = newValue; targetOptimizer.learningRate = newValue }
     }
 
     /// Everything that changes during distillation, for checkpoints.
@@ -57,12 +67,15 @@ public final class Distiller<M: Model, S: TensorScalar> {
         public var images: [Float], rawRates: [Float]
         /// The two Adam optimisers' moments and step counts.
         public var imageOptimizer: Adam<S>.State, rateOptimizer: Adam<S>.State
+        /// The learned soft labels and their optimiser's state (nil for fixed labels).
+        public var targets: [Float]?, targetOptimizer: Adam<S>.State?
     }
 
     /// The current state; setting it (after checking sizes) resumes exactly.
     public func state() -> State {
         State(images: images.values.map { Float($0) }, rawRates: rawRates.values.map { Float($0) },
-              imageOptimizer: imageOptimizer.state, rateOptimizer: rateOptimizer.state)
+              imageOptimizer: imageOptimizer.state, rateOptimizer: rateOptimizer.state,
+              targets: targets?.values.map { Float($0) }, targetOptimizer: targets == nil ? nil : targetOptimizer.state)
     }
 
     /// Restores a state saved by ``state()``.
@@ -70,41 +83,52 @@ public final class Distiller<M: Model, S: TensorScalar> {
         guard s.images.count == images.count, s.rawRates.count == rawRates.count else {
             throw TensorError.shape("distiller state: \(s.images.count) image values and \(s.rawRates.count) rates; this distiller has \(images.count) and \(rawRates.count)")
         }
+        guard s.targets?.count == targets?.count, (s.targets == nil) == (s.targetOptimizer == nil) else {
+            throw TensorError.shape("distiller state: \(s.targets.map { "\($0.count) soft-label values" } ?? "fixed labels"); this distiller has \(targets.map { "\($0.count) soft-label values" } ?? "fixed labels")")
+        }
         images = try Tensor(shape: images.shape, values: s.images.map { S($0) })
         rawRates = try Tensor(shape: rawRates.shape, values: s.rawRates.map { S($0) })
         imageOptimizer.state = s.imageOptimizer
         rateOptimizer.state = s.rateOptimizer
+        if let t = s.targets, let old = targets, let state = s.targetOptimizer {
+            targets = try Tensor(shape: old.shape, values: t.map { S($0) })
+            targetOptimizer.state = state
+        }
     }
 
     /// The learned step sizes softplus(r_k).
     public var learningRates: [S] { rawRates.softplus().values }
 
-    /// θ_T: `initial` trained on the synthetic data (`images` and `rawRates` may carry gradients).
-    public func unroll(from initial: Tensor<S>, images x: Tensor<S>, rawRates r: Tensor<S>, keepGraph: Bool) throws -> Tensor<S> {
+    /// θ_T: `initial` trained on the synthetic data (`images`, `rawRates` and `targets` may carry
+    /// gradients); `targets` nil trains on the fixed one-hot labels.
+    public func unroll(from initial: Tensor<S>, images x: Tensor<S>, rawRates r: Tensor<S>, targets t: Tensor<S>? = nil,
+                       keepGraph: Bool) throws -> Tensor<S> {
         let c = configuration
         let perStep = c.imagesPerClass * model.classes
         var theta = initial.requiresGrad ? initial : initial.requiringGrad()
         let rates = r.softplus()
         for k in 0..<c.innerSteps {
             let d = k % c.steps
-            let batch = try x.sliced(axis: 0, (d * perStep)..<((d + 1) * perStep))
-            let loss = try model.forward(batch, parameters: theta).crossEntropy(labels: Array(labels[(d * perStep)..<((d + 1) * perStep)]))
+            let rows = (d * perStep)..<((d + 1) * perStep)
+            let logits = try model.forward(x.sliced(axis: 0, rows), parameters: theta)
+            let loss = try t.map { try logits.crossEntropy(targets: $0.sliced(axis: 0, rows)) } ?? logits.crossEntropy(labels: Array(labels[rows]))
             let g = try model.maskingFrozen(Autograd.gradients(of: loss, wrt: [theta], createGraph: keepGraph, stopAtInputs: true)[0])
             theta = try theta - g * rates.sliced(axis: 0, k..<(k + 1))
         }
         return theta
     }
 
-    /// The outer loss on a real batch and its exact gradients with respect to the images and raw rates.
+    /// The outer loss on a real batch and its exact gradients with respect to the images, the raw
+    /// rates and (when learned) the soft labels.
     public func metaGradient(initial: Tensor<S>, realImages: Tensor<S>, realLabels: [Int]) throws
-        -> (loss: S, images: Tensor<S>, rawRates: Tensor<S>) {
-        let x = images.requiringGrad(), r = rawRates.requiringGrad()
-        let theta = try unroll(from: initial, images: x, rawRates: r, keepGraph: true)
+        -> (loss: S, images: Tensor<S>, rawRates: Tensor<S>, targets: Tensor<S>?) {
+        let x = images.requiringGrad(), r = rawRates.requiringGrad(), t = targets?.requiringGrad()
+        let theta = try unroll(from: initial, images: x, rawRates: r, targets: t, keepGraph: true)
         let logits = try model.forward(realImages, parameters: theta)
         let outer = try logits.crossEntropy(labels: realLabels)
-        let grads = try Autograd.gradients(of: outer, wrt: [x, r])
+        let grads = try Autograd.gradients(of: outer, wrt: [x, r] + (t.map { [$0] } ?? []))
         batchAccuracy = Double(zip(Trainer.predictions(logits), realLabels).filter { $0 == $1 }.count) / Double(max(realLabels.count, 1))
-        return (outer.item, grads[0], grads[1])
+        return (outer.item, grads[0], grads[1], t == nil ? nil : grads[2])
     }
 
     /// Accuracy on the last real batch of the network trained on the synthetic data (the last
@@ -119,24 +143,28 @@ public final class Distiller<M: Model, S: TensorScalar> {
     public func step(initials: [Tensor<S>], realImages: Tensor<S>, realLabels: [Int]) throws -> S {
         guard !initials.isEmpty else { throw TensorError.argument("distillation step: needs at least one initial network") }
         var loss = 0.0
-        var gx: Tensor<S>?, gr: Tensor<S>?
+        var gx: Tensor<S>?, gr: Tensor<S>?, gt: Tensor<S>?
         for initial in initials {
-            let (l, x, r) = try metaGradient(initial: initial, realImages: realImages, realLabels: realLabels)
+            let (l, x, r, t) = try metaGradient(initial: initial, realImages: realImages, realLabels: realLabels)
             loss += Double(l)
             gx = try gx.map { try $0 + x } ?? x
             gr = try gr.map { try $0 + r } ?? r
+            if let t { gt = try gt.map { try $0 + t } ?? t }
         }
-        let scale = 1 / Double(initials.count)
-        let meanX = gx!.scaled(by: S(scale)), meanR = gr!.scaled(by: S(scale))
-        loss *= scale
-        guard loss.isFinite, meanX.values.allSatisfy(\.isFinite), meanR.values.allSatisfy(\.isFinite) else {
-            throw TensorError.argument("distillation diverged: the outer loss is \(loss) or a meta-gradient is not finite; images, rates and optimiser state were kept")
+        let scale = S(1 / Double(initials.count))
+        let meanX = gx!.scaled(by: scale), meanR = gr!.scaled(by: scale), meanT = gt?.scaled(by: scale)
+        loss /= Double(initials.count)
+        guard loss.isFinite, meanX.values.allSatisfy(\.isFinite), meanR.values.allSatisfy(\.isFinite),
+              meanT?.values.allSatisfy(\.isFinite) ?? true else {
+            throw TensorError.argument("distillation diverged: the outer loss is \(loss) or a meta-gradient is not finite; images, rates, labels and optimiser state were kept")
         }
-        var newImages = images, newRates = rawRates
+        var newImages = images, newRates = rawRates, newTargets = targets
         try imageOptimizer.step(&newImages, gradient: meanX)
         try rateOptimizer.step(&newRates, gradient: meanR)
+        if let meanT { try targetOptimizer.step(&newTargets!, gradient: meanT) }
         images = newImages
         rawRates = newRates
+        targets = newTargets
         return S(loss)
     }
 
@@ -148,9 +176,10 @@ public final class Distiller<M: Model, S: TensorScalar> {
 
     /// `initial` trained on the given images (default: the distilled ones) for the T inner steps,
     /// with the learned step sizes or, when `stepSize` is given, that constant step size (no graph
-    /// kept): what a user of the distilled data does. Used for evaluation and the baselines.
-    public func train(from initial: Tensor<S>, images x: Tensor<S>? = nil, stepSize: Double? = nil) throws -> Tensor<S> {
-        let x = x ?? images
+    /// kept): what a user of the distilled data does. Used for evaluation and the baselines. The
+    /// learned soft labels go with the distilled images only; other images train on one-hot labels.
+    public func train(from initial: Tensor<S>, images other: Tensor<S>? = nil, stepSize: Double? = nil) throws -> Tensor<S> {
+        let x = other ?? images
         guard x.shape == images.shape else {
             throw TensorError.shape("training images must have the distilled images' shape \(images.shape); got \(x.shape)")
         }
@@ -160,7 +189,8 @@ public final class Distiller<M: Model, S: TensorScalar> {
             let raw = S(Foundation.log(Foundation.expm1(eta)))
             r = Tensor<S>(vector: [S](repeating: raw, count: rawRates.count))
         }
-        return try unroll(from: initial.detached, images: x.detached, rawRates: r, keepGraph: false).detached
+        let t = other == nil ? targets?.detached : nil
+        return try unroll(from: initial.detached, images: x.detached, rawRates: r, targets: t, keepGraph: false).detached
     }
 }
 
@@ -178,9 +208,28 @@ public struct DistillerConfiguration: Codable, Sendable, Equatable {
     public var learningRate = 0.01
     /// The outer Adam's betas.
     public var beta1 = 0.5, beta2 = 0.999
+    /// Learn a soft label row per image as well (off in the reference code).
+    public var learnLabels = false
 
     /// The defaults.
     public init() {}
+
+    private enum CodingKeys: String, CodingKey {
+        case imagesPerClass, steps, epochs, distillLearningRate, learningRate, beta1, beta2, learnLabels
+    }
+
+    /// Decodes a configuration; checkpoints written before soft labels existed read as fixed labels.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        imagesPerClass = try c.decode(Int.self, forKey: .imagesPerClass)
+        steps = try c.decode(Int.self, forKey: .steps)
+        epochs = try c.decode(Int.self, forKey: .epochs)
+        distillLearningRate = try c.decode(Double.self, forKey: .distillLearningRate)
+        learningRate = try c.decode(Double.self, forKey: .learningRate)
+        beta1 = try c.decode(Double.self, forKey: .beta1)
+        beta2 = try c.decode(Double.self, forKey: .beta2)
+        learnLabels = try c.decodeIfPresent(Bool.self, forKey: .learnLabels) ?? false
+    }
 
     /// Inner gradient steps per outer iteration, T = steps × epochs.
     public var innerSteps: Int { steps * epochs }
