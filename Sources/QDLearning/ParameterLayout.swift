@@ -32,6 +32,26 @@ public struct ParameterLayout: Equatable, Sendable {
         count += shape.reduce(1, *)
     }
 
+    /// The layers, in order: the blocks' names up to their first "." ("conv1" for "conv1.weight"
+    /// and "conv1.bias"; "alpha" for "alpha").
+    public var layers: [String] {
+        var seen: [String] = []
+        for e in entries where !seen.contains(Self.layer(of: e.name)) { seen.append(Self.layer(of: e.name)) }
+        return seen
+    }
+
+    /// For every scalar of the flat vector, the index of its layer in ``layers``.
+    public var layerOfEachParameter: [Int] {
+        var index: [String: Int] = [:]
+        return entries.flatMap { e -> [Int] in
+            let i = index[Self.layer(of: e.name)] ?? index.count
+            index[Self.layer(of: e.name)] = i
+            return [Int](repeating: i, count: e.count)
+        }
+    }
+
+    private static func layer(of name: String) -> String { String(name.prefix { $0 != "." }) }
+
     /// The entry named `name`, if any.
     public func entry(_ name: String) -> Entry? { entries.first { $0.name == name } }
 

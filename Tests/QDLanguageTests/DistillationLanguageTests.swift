@@ -13,10 +13,10 @@ final class DistillationLanguageTests: XCTestCase {
     """
 
     func testCheckpointResumesBitIdentically() throws {
-        for labels in ["false", "true"] {
+        for options in ["", ", learn_labels: true, rates_per_layer: true"] {
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("qd-ckpt-\(UUID().uuidString).json").path
             defer { try? FileManager.default.removeItem(atPath: path) }
-            let run = "\nlet d = distill(m, data, batch: 32, steps: 2, epochs: 2, learn_labels: \(labels))\n"
+            let run = "\nlet d = distill(m, data, batch: 32, steps: 2, epochs: 2\(options))\n"
             let straight = Interpreter()
             _ = try straight.evaluate(setup + run + "d.step(4);")
             let stopped = Interpreter()
@@ -24,9 +24,9 @@ final class DistillationLanguageTests: XCTestCase {
             let resumed = Interpreter()
             _ = try resumed.evaluate(setup + "\nlet r = resume(\"\(path)\", m, data)\nr.step(2);")
             XCTAssertEqual(try resumed.evaluate("r.iteration").asInt, 4)
-            for member in ["images", "losses", "soft_labels"] {
+            for member in ["images", "losses", "soft_labels", "rates"] {
                 XCTAssertEqual(try straight.evaluate("d.\(member)").asArray, try resumed.evaluate("r.\(member)").asArray,
-                               "learn_labels \(labels): resumed \(member) differ from an uninterrupted run")
+                               "options '\(options)': resumed \(member) differ from an uninterrupted run")
             }
         }
     }
@@ -68,15 +68,23 @@ final class DistillationLanguageTests: XCTestCase {
         XCTAssertTrue(r.lines.contains { $0.contains("fixed init, learned soft labels") }, "\(r.lines)")
     }
 
+    func testPerLayerStepSizesAreAStepsByLayersTable() throws {
+        let qd = Interpreter()
+        _ = try qd.evaluate(setup + "\nlet d = distill(m, data, batch: 32, rates_per_layer: true)\nd.step(2);")
+        let rates = try XCTUnwrap(qd.evaluate("d.rates").asArray)
+        XCTAssertEqual(rates.shape, [3, 5], "3 inner steps × LeNet's conv1, conv2, fc1, fc2, fc3")
+        XCTAssertGreaterThan(Set(rates.data).count, 5, "the layers' step sizes should have moved apart")
+    }
+
     func testExportedDistilledDataTrainsLikeTheDistillerAndModelsRoundTrip() throws {
-        for labels in ["false", "true"] {
+        for options in ["", ", learn_labels: true, rates_per_layer: true"] {
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qd-persist-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: dir) }
             let qd = Interpreter()
             _ = try qd.evaluate(setup + """
 
-            let d = distill(m, data, batch: 32, steps: 2, epochs: 2, learn_labels: \(labels))
+            let d = distill(m, data, batch: 32, steps: 2, epochs: 2\(options))
             d.step(2);
             d.export("\(dir.path)/distilled.json");
             save(m, "\(dir.path)/model.json");
@@ -87,9 +95,9 @@ final class DistillationLanguageTests: XCTestCase {
             XCTAssertEqual(try qd.evaluate("m2.params == m.params").asBool, true)
             XCTAssertEqual(try qd.evaluate("dd.count").asInt, 20)
             XCTAssertEqual(try qd.evaluate("dd.rates == d.rates").asBool, true)
-            XCTAssertEqual(try qd.evaluate("dd.soft_labels == d.soft_labels").asBool, true, "learn_labels \(labels)")
+            XCTAssertEqual(try qd.evaluate("dd.soft_labels == d.soft_labels").asBool, true, "options '\(options)'")
             XCTAssertEqual(try qd.evaluate("evaluate(trained, test).accuracy").asDouble, try qd.evaluate("d.evaluate(test).accuracy").asDouble,
-                           "learn_labels \(labels)")
+                           "options '\(options)'")
             let r = ScriptRunner()
             XCTAssertEqual(r.run("load_model(\"\(dir.path)/distilled.json\")").first, "test.qd:1:1: error: load_model: \(dir.path)/distilled.json is not a qd model file")
         }

@@ -99,6 +99,43 @@ final class DistillerTests: XCTestCase {
         XCTAssertNotEqual(distiller.targets?.values, targets.values)
     }
 
+    func testPerLayerRateMetaGradientMatchesFiniteDifferencesAndEqualRatesMatchOneRate() throws {
+        // TinyNet's blocks w1, b1, w2, b2 are four layers: 4 rates per inner step.
+        let model = TinyNet()
+        var config = Distiller<TinyNet, Double>.Configuration()
+        (config.imagesPerClass, config.steps, config.epochs, config.distillLearningRate, config.ratesPerLayer) = (1, 2, 1, 0.3, true)
+        let distiller = try Distiller<TinyNet, Double>(model: model, configuration: config, seed: 1)
+        XCTAssertEqual(distiller.rateGroups, 4)
+        XCTAssertEqual(distiller.rawRates.count, 8)
+        var rng = SeededRandom(seed: 2)
+        let theta0: Tensor<Double> = model.initialParameters(seed: 3)
+        let real = Tensor<Double>.normal([12, 1, 2, 2], using: &rng)
+        let realLabels = (0..<12).map { $0 % 3 }
+        func outerLoss(_ d: Distiller<TinyNet, Double>, rates: Tensor<Double>) throws -> Double {
+            let theta = try d.unroll(from: theta0, images: d.images, rawRates: rates, keepGraph: false)
+            return try model.forward(real, parameters: theta).crossEntropy(labels: realLabels).item
+        }
+        // All layers at one rate train exactly as the single shared rate does.
+        var single = config
+        single.ratesPerLayer = false
+        let shared = try Distiller<TinyNet, Double>(model: model, configuration: single, seed: 1)
+        XCTAssertEqual(try outerLoss(distiller, rates: distiller.rawRates), try outerLoss(shared, rates: shared.rawRates), accuracy: 1e-14)
+
+        // Distinct rates per layer, then the exact meta-gradient against central differences.
+        let raw = distiller.rawRates.values.enumerated().map { $0.element + 0.2 * Double($0.offset % 4) - 0.3 }
+        let r = Tensor<Double>(vector: raw).requiringGrad()
+        let theta = try distiller.unroll(from: theta0, images: distiller.images, rawRates: r, keepGraph: true)
+        let g = try Autograd.gradients(of: model.forward(real, parameters: theta).crossEntropy(labels: realLabels), wrt: [r])[0]
+        let eps = 1e-6
+        for k in raw.indices {
+            var plus = raw, minus = raw
+            plus[k] += eps; minus[k] -= eps
+            let fd = (try outerLoss(distiller, rates: Tensor(vector: plus)) - outerLoss(distiller, rates: Tensor(vector: minus))) / (2 * eps)
+            XCTAssertEqual(g.values[k], fd, accuracy: 1e-7 + 1e-5 * abs(fd), "raw rate \(k) (step \(k / 4), layer \(k % 4))")
+        }
+        XCTAssertGreaterThan(Set(g.values.map { ($0 * 1e6).rounded() }).count, 4, "the layers' rate gradients should differ")
+    }
+
     func testOuterStepsLowerTheLossAndStartFromTheReferenceRate() throws {
         let model = TinyNet()
         var config = Distiller<TinyNet, Double>.Configuration()

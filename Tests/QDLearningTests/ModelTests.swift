@@ -10,6 +10,17 @@ final class ModelTests: XCTestCase {
         XCTAssertEqual(AlexCifarNet().layout.count, 1_756_426)
     }
 
+    func testLayersGroupBlocksByNameBeforeTheFirstDot() throws {
+        let lenet = LeNet().layout
+        XCTAssertEqual(lenet.layers, ["conv1", "conv2", "fc1", "fc2", "fc3"])
+        let groups = lenet.layerOfEachParameter
+        XCTAssertEqual(groups.count, 61_706)
+        for e in lenet.entries {
+            XCTAssertEqual(Set(groups[e.offset..<(e.offset + e.count)]), [lenet.layers.firstIndex(of: String(e.name.split(separator: ".")[0]))!], e.name)
+        }
+        XCTAssertEqual(try QuantumLeNet().layout.layers, ["conv1", "conv2", "fc1", "fc2", "quantum", "fc3", "fc_res", "fc_final", "alpha"])
+    }
+
     func testOutputShapes() throws {
         let lenet = LeNet(input: .mnist), cifar = LeNet(input: .cifar10), alex = AlexCifarNet()
         XCTAssertEqual(try lenet.forward(Tensor<Float>.zeros([3, 1, 28, 28]), parameters: lenet.initialParameters(seed: 1)).shape, [3, 10])

@@ -15,6 +15,7 @@ protocol DistillationSession: AnyObject {
     var labels: [Int] { get }
     var softLabels: Tensor<Float>? { get }
     var learningRates: [Float] { get }
+    var rateGroups: Int { get }
     var settings: DistillationSettings { get }
     @discardableResult
     func run(iterations count: Int, progress: ProgressReporter?, shouldStop: () -> Bool) throws -> Int
@@ -29,6 +30,7 @@ extension DistillationRun: DistillationSession {
     var labels: [Int] { distiller.labels }
     var softLabels: Tensor<Float>? { distiller.targets }
     var learningRates: [Float] { distiller.learningRates }
+    var rateGroups: Int { distiller.rateGroups }
 }
 
 /// A distillation run as a language value: `d.step(10)`, `d.images`, `d.evaluate(test)`.
@@ -48,7 +50,7 @@ final class DistillerObject: HostObject {
     func display() -> String {
         let s = session.settings, c = s.distiller
         let n = session.labels.count
-        var text = "distiller for \(modelName): \(n) images (\(c.imagesPerClass)/class × \(c.steps) step\(c.steps == 1 ? "" : "s")), \(c.innerSteps) inner steps, \(s.randomInit ? "random init (\(s.networksPerIteration) nets/iteration)" : "fixed init")\(c.learnLabels ? ", learned soft labels" : ""), seed \(s.seed)"
+        var text = "distiller for \(modelName): \(n) images (\(c.imagesPerClass)/class × \(c.steps) step\(c.steps == 1 ? "" : "s")), \(c.innerSteps) inner steps, \(s.randomInit ? "random init (\(s.networksPerIteration) nets/iteration)" : "fixed init")\(c.learnLabels ? ", learned soft labels" : "")\(c.ratesPerLayer ? ", step sizes per layer" : ""), seed \(s.seed)"
         text += "\n  iteration \(session.iteration)/\(session.totalIterations) (epoch \(session.epoch)/\(s.totalEpochs), \(session.iterationsPerEpoch) per epoch), outer lr \(formatNumber(session.currentLearningRate))"
         if let last = session.losses.last { text += ", last loss \(formatNumber(last))" }
         if let acc = session.batchAccuracies.last { text += ", real-batch accuracy \(formatNumber(acc))" }
@@ -70,7 +72,7 @@ final class DistillerObject: HostObject {
             return .tensor(NDArray(shape: t.shape, data: t.values.map(Double.init)))
         case "labels": return .list(session.labels.map(Value.int))
         case "soft_labels": return session.softLabels.map { .tensor(NDArray(shape: $0.shape, data: $0.values.map(Double.init))) } ?? Value.none
-        case "rates": return .tensor(NDArray(session.learningRates.map(Double.init)))
+        case "rates": return .tensor(rateArray(session.learningRates, groups: session.rateGroups))
         case "losses": return .tensor(NDArray(session.losses))
         case "batch_accuracies": return .tensor(NDArray(session.batchAccuracies))
         case "iteration": return .int(session.iteration)

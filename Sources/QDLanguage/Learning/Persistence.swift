@@ -11,7 +11,7 @@ final class DistilledObject: HostObject {
     var typeName: String { "distilled data" }
 
     func display() -> String {
-        "distilled data for \(data.model): \(data.labels.count) images \(data.imageShape.map(String.init).joined(separator: "×")), \(data.steps) step\(data.steps == 1 ? "" : "s") replayed for \(data.stepSizes.count) inner steps\(data.targets == nil ? "" : ", learned soft labels"), seed \(data.seed)"
+        "distilled data for \(data.model): \(data.labels.count) images \(data.imageShape.map(String.init).joined(separator: "×")), \(data.steps) step\(data.steps == 1 ? "" : "s") replayed for \(data.stepSizes.count) inner steps\(data.targets == nil ? "" : ", learned soft labels")\(data.rateLayers == nil ? "" : ", step sizes per layer"), seed \(data.seed)"
     }
 
     func json() -> JSONValue {
@@ -28,13 +28,19 @@ final class DistilledObject: HostObject {
         case "soft_labels":
             guard let t = data.targets else { return Value.none }
             return .tensor(NDArray(shape: [data.labels.count, t.count / max(data.labels.count, 1)], data: t.map(Double.init)))
-        case "rates": return .tensor(NDArray(data.stepSizes.map(Double.init)))
+        case "rates": return .tensor(rateArray(data.stepSizes, groups: data.rateGroups))
         case "steps": return .int(data.steps)
         case "count": return .int(data.labels.count)
         case "model": return .string(data.model)
         default: return nil
         }
     }
+}
+
+/// Learned step sizes as a value: [T], or [T, layers] when they are per layer.
+func rateArray(_ rates: [Float], groups: Int) -> NDArray {
+    let values = rates.map(Double.init)
+    return groups > 1 ? NDArray(shape: [values.count / groups, groups], data: values) : NDArray(values)
 }
 
 /// Saving and loading models and distilled data.

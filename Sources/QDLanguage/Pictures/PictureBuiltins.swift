@@ -79,7 +79,8 @@ enum PictureBuiltins {
         })
     }
 
-    /// Rows are classes, columns are (step, image) pairs; the title lists the learned step sizes.
+    /// Rows are classes, columns are (step, image) pairs; the title lists the learned step sizes
+    /// (per-layer ones as each inner step's smallest–largest).
     static func distilledGrid(_ d: DistilledData) throws -> Canvas {
         let classes = (d.labels.max() ?? 0) + 1, perStep = d.perStep, perClass = perStep / max(classes, 1)
         let per = d.imageShape.reduce(1, *)
@@ -94,7 +95,13 @@ enum PictureBuiltins {
         }
         let columns = d.steps * perClass
         let captions = (0..<columns).map { "step \($0 / perClass + 1)" }
-        let rates = d.stepSizes.map { formatNumber(Double(String(format: "%.3g", Double($0))) ?? Double($0)) }.joined(separator: ", ")
+        func short(_ x: Float) -> String { formatNumber(Double(String(format: "%.3g", Double(x))) ?? Double(x)) }
+        let g = d.rateGroups
+        let rates = (0..<d.innerSteps).map { k -> String in
+            let row = d.stepSizes[(k * g)..<((k + 1) * g)]
+            let lo = row.min() ?? 0, hi = row.max() ?? 0
+            return g == 1 ? short(lo) : "\(short(lo))–\(short(hi))"
+        }.joined(separator: ", ")
         return try Charts.imageGrid(NDArray(shape: [classes * columns] + d.imageShape, data: values), columns: columns,
                                     columnCaptions: captions, rowLabels: (0..<classes).map(String.init),
                                     title: "distilled for \(d.model): step sizes \(rates)")

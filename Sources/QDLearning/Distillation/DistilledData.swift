@@ -6,7 +6,8 @@ import QDTensor
 ///
 ///     θ_{k+1} = θ_k − η_k · ∇_θ CE(f(x̃_{k mod steps}; θ_k), ỹ_{k mod steps}),   k = 0..<T
 ///
-/// with soft-label cross-entropy against the learned targets when the distillation learned them.
+/// with soft-label cross-entropy against the learned targets when the distillation learned them,
+/// and η_k per layer when it learned per-layer step sizes.
 public struct DistilledData: Codable, Equatable, Sendable {
     /// The file format tag.
     public var format = "qd-distilled-1"
@@ -21,8 +22,11 @@ public struct DistilledData: Codable, Equatable, Sendable {
     /// Learned soft labels, [N, classes] row-major, when the distillation learned them; training
     /// then uses them instead of `labels`.
     public var targets: [Float]?
-    /// The step sizes η_k, one per inner step (T of them).
+    /// The step sizes η_k, one per inner step (T of them), or with `rateLayers` one per inner step
+    /// and layer, step-major (T × rateLayers.count).
     public var stepSizes: [Float]
+    /// The layers (``ParameterLayout/layers``) of per-layer step sizes; nil for one per step.
+    public var rateLayers: [String]?
     /// Distinct steps; step k uses images of step k mod steps.
     public var steps: Int
     /// The run's seed.
@@ -30,19 +34,26 @@ public struct DistilledData: Codable, Equatable, Sendable {
 
     /// Distilled data from its parts.
     public init(model: String, imageShape: [Int], images: [Float], labels: [Int], targets: [Float]? = nil,
-                stepSizes: [Float], steps: Int, seed: UInt64) {
+                stepSizes: [Float], rateLayers: [String]? = nil, steps: Int, seed: UInt64) {
         self.model = model
         self.imageShape = imageShape
         self.images = images
         self.labels = labels
         self.targets = targets
         self.stepSizes = stepSizes
+        self.rateLayers = rateLayers
         self.steps = steps
         self.seed = seed
     }
 
     /// Images per step.
     public var perStep: Int { labels.count / max(steps, 1) }
+
+    /// Step sizes per inner step: 1, or the number of layers.
+    public var rateGroups: Int { max(rateLayers?.count ?? 1, 1) }
+
+    /// The number of inner steps T.
+    public var innerSteps: Int { stepSizes.count / rateGroups }
 
     /// `initial` trained on the images for the T inner steps with the stored step sizes.
     public func train<M: Model>(_ model: M, from initial: Tensor<Float>) throws -> Tensor<Float> {
@@ -52,10 +63,15 @@ public struct DistilledData: Codable, Equatable, Sendable {
         if let targets, targets.count != labels.count * model.classes {
             throw TensorError.shape("the distilled soft labels hold \(targets.count) values; \(labels.count) images of \(model.classes) classes need \(labels.count * model.classes)")
         }
+        if let rateLayers, rateLayers != model.layout.layers {
+            throw TensorError.shape("the distilled step sizes are per layer of \(rateLayers); the model's layers are \(model.layout.layers)")
+        }
         let x = try Tensor<Float>(shape: [labels.count] + imageShape, values: images)
         let t = try targets.map { try Tensor<Float>(shape: [labels.count, model.classes], values: $0) }
+        let groups = rateGroups == 1 ? [] : model.layout.layerOfEachParameter
         var theta = initial.detached
-        for (k, eta) in stepSizes.enumerated() {
+        for k in 0..<innerSteps {
+            let eta = rateGroups == 1 ? Tensor(stepSizes[k]) : Tensor(vector: groups.map { stepSizes[k * rateGroups + $0] })
             let rows = (k % steps * perStep)..<((k % steps + 1) * perStep)
             let leaf = theta.requiringGrad()
             let logits = try model.forward(x.sliced(axis: 0, rows), parameters: leaf)
@@ -81,7 +97,7 @@ public struct DistilledData: Codable, Equatable, Sendable {
         }
         let per = d.imageShape.reduce(1, *)
         guard d.format == "qd-distilled-1", d.steps >= 1, d.labels.count % d.steps == 0, d.images.count == d.labels.count * per,
-              !d.stepSizes.isEmpty, d.images.allSatisfy(\.isFinite), d.stepSizes.allSatisfy(\.isFinite),
+              !d.stepSizes.isEmpty, d.stepSizes.count % d.rateGroups == 0, d.images.allSatisfy(\.isFinite), d.stepSizes.allSatisfy(\.isFinite),
               d.targets.map({ t in !d.labels.isEmpty && t.count % d.labels.count == 0 && t.allSatisfy(\.isFinite) }) ?? true else {
             throw DataError(file: url.path, "inconsistent distilled dataset: \(d.images.count) values for \(d.labels.count) images of \(d.imageShape), \(d.steps) steps, \(d.stepSizes.count) step sizes\(d.targets.map { ", \($0.count) soft-label values" } ?? "")")
         }
@@ -93,6 +109,7 @@ extension Distiller {
     /// The current images, labels and learned step sizes as a ``DistilledData``.
     public func distilledData(model name: String, seed: UInt64) -> DistilledData {
         DistilledData(model: name, imageShape: model.inputShape, images: images.values.map { Float($0) }, labels: labels,
-                      targets: targets?.values.map { Float($0) }, stepSizes: learningRates.map { Float($0) }, steps: configuration.steps, seed: seed)
+                      targets: targets?.values.map { Float($0) }, stepSizes: learningRates.map { Float($0) },
+                      rateLayers: rateGroups == 1 ? nil : model.layout.layers, steps: configuration.steps, seed: seed)
     }
 }

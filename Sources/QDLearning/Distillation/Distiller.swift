@@ -16,6 +16,10 @@ import QDTensor
 /// With `learnLabels` (soft-label distillation, Sucholutsky and Schonlau 2019) each image also
 /// carries a learned target row t̃ ∈ ℝ^classes, starting one-hot and unconstrained: the inner loss is
 /// −(1/B) Σ_b Σ_k t̃_bk log softmax(f(x̃_b))_k, and (x̃, r, t̃) ← Adam together.
+///
+/// With `ratesPerLayer` (per-layer step sizes, as Meta-SGD learns per-parameter ones) each inner
+/// step has one rate per layer of the model, r_{k,l}: θ_{k+1} = θ_k − softplus(r_{k,l(i)}) ⊙ ∇_θ CE,
+/// where l(i) is the layer of parameter i.
 public final class Distiller<M: Model, S: TensorScalar> {
     /// What to distil and how.
     public typealias Configuration = DistillerConfiguration
@@ -28,8 +32,13 @@ public final class Distiller<M: Model, S: TensorScalar> {
     public private(set) var images: Tensor<S>
     /// Their fixed labels: each step holds `imagesPerClass` of every class, in class order.
     public let labels: [Int]
-    /// The raw rates r_k (the step sizes are softplus(r_k)), one per inner step.
+    /// The raw rates (the step sizes are their softplus), one per inner step, or with
+    /// `ratesPerLayer` one per inner step and layer, step-major: r_{k,l} at k · rateGroups + l.
     public private(set) var rawRates: Tensor<S>
+    /// Rates per inner step: 1, or the model's layer count with `ratesPerLayer`.
+    public let rateGroups: Int
+    /// The layer (rate group) of each parameter, when `rateGroups` > 1.
+    private let parameterGroups: [Int]
     /// The learned soft labels t̃, [images, classes], starting one-hot; nil unless
     /// `configuration.learnLabels`.
     public private(set) var targets: Tensor<S>?
@@ -48,7 +57,9 @@ public final class Distiller<M: Model, S: TensorScalar> {
         labels = (0..<c.steps).flatMap { _ in (0..<model.classes).flatMap { k in [Int](repeating: k, count: c.imagesPerClass) } }
         // softplus⁻¹(η) = log(e^η − 1)
         let raw = S(Foundation.log(Foundation.exp(c.distillLearningRate) - 1))
-        rawRates = Tensor<S>(vector: [S](repeating: raw, count: c.innerSteps))
+        rateGroups = c.ratesPerLayer ? model.layout.layers.count : 1
+        parameterGroups = c.ratesPerLayer ? model.layout.layerOfEachParameter : []
+        rawRates = Tensor<S>(vector: [S](repeating: raw, count: c.innerSteps * rateGroups))
         imageOptimizer = Adam(learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2)
         rateOptimizer = Adam(learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2)
         targetOptimizer = Adam(learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2)
@@ -96,7 +107,7 @@ public final class Distiller<M: Model, S: TensorScalar> {
         }
     }
 
-    /// The learned step sizes softplus(r_k).
+    /// The learned step sizes softplus(r), step-major (``rateGroups`` per inner step).
     public var learningRates: [S] { rawRates.softplus().values }
 
     /// θ_T: `initial` trained on the synthetic data (`images`, `rawRates` and `targets` may carry
@@ -113,9 +124,17 @@ public final class Distiller<M: Model, S: TensorScalar> {
             let logits = try model.forward(x.sliced(axis: 0, rows), parameters: theta)
             let loss = try t.map { try logits.crossEntropy(targets: $0.sliced(axis: 0, rows)) } ?? logits.crossEntropy(labels: Array(labels[rows]))
             let g = try model.maskingFrozen(Autograd.gradients(of: loss, wrt: [theta], createGraph: keepGraph, stopAtInputs: true)[0])
-            theta = try theta - g * rates.sliced(axis: 0, k..<(k + 1))
+            theta = try theta - g * stepSizes(rates, step: k)
         }
         return theta
+    }
+
+    /// Inner step k's step sizes from all the step sizes `rates`: a one-element tensor that
+    /// broadcasts, or with per-layer rates each parameter's layer's rate (a differentiable gather).
+    private func stepSizes(_ rates: Tensor<S>, step k: Int) throws -> Tensor<S> {
+        if rateGroups == 1 { return try rates.sliced(axis: 0, k..<(k + 1)) }
+        let base = k * rateGroups
+        return try rates.gathered(flatIndices: parameterGroups.map { base + $0 }, shape: [parameterGroups.count])
     }
 
     /// The outer loss on a real batch and its exact gradients with respect to the images, the raw
@@ -210,15 +229,19 @@ public struct DistillerConfiguration: Codable, Sendable, Equatable {
     public var beta1 = 0.5, beta2 = 0.999
     /// Learn a soft label row per image as well (off in the reference code).
     public var learnLabels = false
+    /// Learn one step size per inner step and layer instead of one per inner step (off in the
+    /// reference code).
+    public var ratesPerLayer = false
 
     /// The defaults.
     public init() {}
 
     private enum CodingKeys: String, CodingKey {
-        case imagesPerClass, steps, epochs, distillLearningRate, learningRate, beta1, beta2, learnLabels
+        case imagesPerClass, steps, epochs, distillLearningRate, learningRate, beta1, beta2, learnLabels, ratesPerLayer
     }
 
-    /// Decodes a configuration; checkpoints written before soft labels existed read as fixed labels.
+    /// Decodes a configuration; checkpoints written before soft labels and per-layer rates existed
+    /// read as fixed labels and one rate per step.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         imagesPerClass = try c.decode(Int.self, forKey: .imagesPerClass)
@@ -229,6 +252,7 @@ public struct DistillerConfiguration: Codable, Sendable, Equatable {
         beta1 = try c.decode(Double.self, forKey: .beta1)
         beta2 = try c.decode(Double.self, forKey: .beta2)
         learnLabels = try c.decodeIfPresent(Bool.self, forKey: .learnLabels) ?? false
+        ratesPerLayer = try c.decodeIfPresent(Bool.self, forKey: .ratesPerLayer) ?? false
     }
 
     /// Inner gradient steps per outer iteration, T = steps × epochs.
