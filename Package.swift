@@ -39,7 +39,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "QDTensorTests", dependencies: ["QDTensor"]),
-        .testTarget(name: "QDLanguageTests", dependencies: ["QDLanguage", "QDSimulator", "CZlib"]),
+        .testTarget(name: "QDLanguageTests", dependencies: ["QDLanguage", "QDSimulator", "QDTensor", "CZlib"]),
         .testTarget(name: "QDReplTests", dependencies: ["qd"]),
         .testTarget(name: "QDLearningTests", dependencies: ["QDLearning", "QDTensor", "QDSimulator"], resources: [.copy("Fixtures")]),
     ]

@@ -1,6 +1,7 @@
 import XCTest
 import QDLanguage
 import QDSimulator
+import QDTensor
 
 /// The interpreter through its embedding API: values, control flow, circuits against the
 /// simulator used directly, gradients against finite differences, and run-time diagnostics.
@@ -16,6 +17,17 @@ final class InterpreterTests: XCTestCase {
     private func error(_ text: String) -> String {
         let r = ScriptRunner()
         return r.run(text).first ?? "no error"
+    }
+
+    func testThreadsOptionReachesTheTensorKernels() {
+        let saved = TensorThreads.count
+        defer { TensorThreads.count = saved }
+        for n in [1, 3] {
+            var options = Interpreter.Options()
+            options.threads = n
+            _ = Interpreter(options: options)
+            XCTAssertEqual(TensorThreads.count, n, "--threads \(n) must bound the tensor kernels too")
+        }
     }
 
     func testArithmeticAndValues() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import QDSimulator
+import QDTensor
 import Synchronization
 
 /// The `.qd` interpreter: runs source text against the simulator and the learning engine.
@@ -19,7 +20,8 @@ public final class Interpreter {
         public var seed: UInt64 = 0
         /// Where full datasets live (`--data`, or `QD_DATA`); nil uses the embedded subset.
         public var dataFolder: URL?
-        /// Threads for the simulator and the tensor kernels.
+        /// Threads for the simulator and the tensor kernels (the interpreter sets the process-wide
+        /// ``TensorThreads/count`` to it).
         public var threads = ProcessInfo.processInfo.activeProcessorCount
         /// Directory relative file names resolve against (outputs, `import`).
         public var workingDirectory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
@@ -88,6 +90,7 @@ public final class Interpreter {
         seed = options.seed
         seedStream = SeededGenerator(seed: options.seed)
         simulator = Simulator(threads: options.threads)
+        TensorThreads.count = options.threads
         registry = Registry.standard()
     }
 
