@@ -30,7 +30,7 @@ extension Float: TensorScalar {
     public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        _ = singleThreadedBLAS
+        _ = BLASRuntime.ready
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
@@ -47,19 +47,11 @@ extension Double: TensorScalar {
     public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Double,
                             a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
                             beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
-        _ = singleThreadedBLAS
+        _ = BLASRuntime.ready
         cblas_dgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 }
-
-/// Sets the number of threads OpenBLAS may use. qd parallelises over images itself and calls BLAS
-/// from each of its threads, so it sets this to 1 before its first product (OpenBLAS's own idle
-/// workers would otherwise spin in `sched_yield` on the cores qd is using).
-public func setBLASThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
-
-/// Evaluated once, before the first BLAS call.
-private let singleThreadedBLAS: Void = setBLASThreads(1)
 
 #if canImport(Glibc)
 import CMalloc
