@@ -22,17 +22,21 @@ public final class GradNode<Scalar: TensorScalar> {
 }
 
 /// Whether operations record graph nodes. Off inside ``Autograd/withoutGradients(_:)`` (inference)
-/// and while a backward pass runs without `createGraph`.
+/// and while a backward pass runs without `createGraph`. The flag is per thread, in a pthread key:
+/// every operation reads it, and Foundation's thread dictionary costs a string bridge per read.
 enum GradMode {
-    private static let key = "qd.gradmode.disabled"
+    private static let disabledKey: pthread_key_t = {
+        var key = pthread_key_t()
+        precondition(pthread_key_create(&key, nil) == 0, "no pthread key left for the gradient mode")
+        return key
+    }()
 
-    static var isEnabled: Bool { Thread.current.threadDictionary[key] == nil }
+    static var isEnabled: Bool { pthread_getspecific(disabledKey) == nil }
 
     static func with<R>(enabled: Bool, _ body: () throws -> R) rethrows -> R {
-        let dict = Thread.current.threadDictionary
-        let previous = dict[key]
-        dict[key] = enabled ? nil : true
-        defer { dict[key] = previous }
+        let previous = pthread_getspecific(disabledKey)
+        pthread_setspecific(disabledKey, enabled ? nil : UnsafeRawPointer(bitPattern: 1))
+        defer { pthread_setspecific(disabledKey, previous) }
         return try body()
     }
 }
