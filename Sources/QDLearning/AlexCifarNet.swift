@@ -29,7 +29,7 @@ public struct AlexCifarNet: Model {
         let alpha = S(0.001 / 9)
         // pooling before the first ReLU: the two commute (see LeNet), and the ReLU then sees a quarter of the values
         let h1 = try x.conv2d(v("conv1.weight"), bias: v("conv1.bias"), padding: 2)
-            .maxPool2d(kernel: 3, stride: 2, padding: 1).relu().localResponseNormalized(size: 4, alpha: alpha, beta: 0.75, k: 1)
+            .maxPool2d(kernel: 3, stride: 2, padding: 1, rectified: true).localResponseNormalized(size: 4, alpha: alpha, beta: 0.75, k: 1)
         let h2 = try h1.conv2d(v("conv2.weight"), bias: v("conv2.bias"), padding: 2).relu()
             .localResponseNormalized(size: 4, alpha: alpha, beta: 0.75, k: 1).maxPool2d(kernel: 3, stride: 2, padding: 1)
         let f = try h2.reshaped([x.shape[0], 4096])

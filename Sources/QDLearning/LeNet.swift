@@ -48,8 +48,8 @@ public struct LeNet: Model {
     /// elsewhere both are zero). The ReLU and its mask then touch a quarter of the values.
     static func convolutionStack<S: TensorScalar>(_ x: Tensor<S>, layout: ParameterLayout, parameters p: Tensor<S>, input: Input) throws -> Tensor<S> {
         let v = { (name: String) in try layout.view(name, in: p) }
-        let h1 = try x.conv2d(v("conv1.weight"), bias: v("conv1.bias"), padding: input == .mnist ? 2 : 0).maxPool2d(kernel: 2).relu()
-        let h2 = try h1.conv2d(v("conv2.weight"), bias: v("conv2.bias")).maxPool2d(kernel: 2).relu()
+        let h1 = try x.conv2d(v("conv1.weight"), bias: v("conv1.bias"), padding: input == .mnist ? 2 : 0).maxPool2d(kernel: 2, rectified: true)
+        let h2 = try h1.conv2d(v("conv2.weight"), bias: v("conv2.bias")).maxPool2d(kernel: 2, rectified: true)
         return try h2.reshaped([x.shape[0], 400])
     }
 

@@ -15,15 +15,38 @@ extension Tensor {
     }
 
     /// Max over kernel×kernel windows moved by `stride` (default: the kernel size); padding cells
-    /// count as −∞, as in PyTorch.
-    public func maxPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0) throws -> Tensor {
+    /// count as −∞, as in PyTorch. With `rectified`, each window's maximum is also compared with 0:
+    /// ReLU after pooling in one pass (the two commute: max(ReLU(x)) = ReLU(max(x)), gradients
+    /// included).
+    ///
+    /// The result is x gathered at each window's argmax (found without gradient, in one pass with
+    /// the maxima); a window whose rectified maximum is the 0 routes no gradient. Its backward
+    /// scatters to the argmax cells, and the scatter's backward gathers from them, so every order
+    /// of derivative is exact.
+    public func maxPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0, rectified: Bool = false) throws -> Tensor {
         let s = stride ?? kernel
         let g = try poolGeometry(kernel: kernel, stride: s, padding: padding, op: "maxPool2d")
-        let argmax = Kernels.concrete(Scalar.self,
-            float: { maxPoolArgmax(Kernels.cast(values, to: Float.self), g, kernel, s, padding) },
-            double: { maxPoolArgmax(Kernels.cast(values, to: Double.self), g, kernel, s, padding) },
-            generic: { maxPoolArgmax(values, g, kernel, s, padding) })
-        return try gathered(flatIndices: argmax, shape: [g.n, g.c, g.oh, g.ow])
+        guard count <= Int(Int32.max) else { throw TensorError.shape("maxPool2d: \(count) elements; at most \(Int32.max) are supported") }
+        let window = PoolWindow(g: g, kernel: kernel, stride: s, padding: padding, rectified: rectified)
+        let (maxima, argmax) = Kernels.maxPool(values, window)
+        let routing = PoolRouting(argmax: argmax, inputShape: shape, disjoint: s >= kernel)
+        return Tensor.record(Tensor(unchecked: [g.n, g.c, g.oh, g.ow], maxima), [self]) { grad in
+            [try grad.scatteredToMaxima(routing)]
+        }
+    }
+
+    /// The pooling gradient: a tensor of the pooled input's shape, zero except grad[k] added at
+    /// window k's argmax. Its backward gathers at the argmax cells.
+    func scatteredToMaxima(_ r: PoolRouting) throws -> Tensor {
+        let out = Kernels.scatterToMaxima(values, r)
+        return Tensor.record(Tensor(unchecked: r.inputShape, out), [self]) { grad in [grad.gatheredAtMaxima(r, shape: self.shape)] }
+    }
+
+    /// x at each window's argmax (0 for a window whose rectified maximum is the 0). Its backward
+    /// scatters to the argmax cells.
+    func gatheredAtMaxima(_ r: PoolRouting, shape outShape: [Int]) -> Tensor {
+        let out = Kernels.gatherAtMaxima(values, r)
+        return Tensor.record(Tensor(unchecked: outShape, out), [self]) { grad in [try grad.scatteredToMaxima(r)] }
     }
 
     /// Mean over kernel×kernel windows moved by `stride` (default: the kernel size).
@@ -58,90 +81,3 @@ extension Tensor {
     }
 }
 
-/// The argmax of four neighbouring 2×2 windows, whose top-left cells are top, top + 2, top + 4 and
-/// top + 6 in rows `width` apart, written to out[0..<4]. Vector compares and selects, so nothing
-/// branches: after a ReLU half the candidates are equal zeros, and a branch would mispredict.
-@inline(__always)
-private func maxPool2x2Argmax4<T: TensorScalar>(_ x: UnsafePointer<T>, top: Int, width: Int, into out: UnsafeMutablePointer<Int>) {
-    typealias Offsets = SIMD4<T.SIMDMaskScalar>
-    let upper = UnsafeRawPointer(x + top).loadUnaligned(as: SIMD8<T>.self)
-    let lower = UnsafeRawPointer(x + top + width).loadUnaligned(as: SIMD8<T>.self)
-    let rightUpper = upper.oddHalf .> upper.evenHalf, rightLower = lower.oddHalf .> lower.evenHalf
-    let maxUpper = upper.evenHalf.replacing(with: upper.oddHalf, where: rightUpper)
-    let maxLower = lower.evenHalf.replacing(with: lower.oddHalf, where: rightLower)
-    let (zero, one) = (Offsets(repeating: 0), Offsets(repeating: 1))
-    let ou = zero.replacing(with: one, where: rightUpper)
-    let ol = Offsets(repeating: T.SIMDMaskScalar(width)) &+ zero.replacing(with: one, where: rightLower)
-    let offsets = ou.replacing(with: ol, where: maxLower .> maxUpper)
-    for l in 0..<4 { out[l] = top + 2 * l + Int(offsets[l]) }
-}
-
-/// The flat index of each window's maximum (padding cells never win).
-func maxPoolArgmax<T: TensorScalar>(_ x: [T], _ g: (n: Int, c: Int, h: Int, w: Int, oh: Int, ow: Int),
-                                   _ kernel: Int, _ s: Int, _ padding: Int) -> [Int] {
-    var argmax = [Int](repeating: 0, count: g.n * g.c * g.oh * g.ow)
-    if padding == 0 && kernel == 2 && s == 2 {
-        // LeNet's pooling: four candidates per window, compared directly
-        x.withUnsafeBufferPointer { x in argmax.withUnsafeMutableBufferPointer { out in
-            forEachRange(g.n * g.c, work: x.count) { planes in for plane in planes {
-                let base = plane * g.h * g.w
-                var k = plane * g.oh * g.ow
-                for oi in 0..<g.oh {
-                    let r0 = base + 2 * oi * g.w, r1 = r0 + g.w
-                    var oj = 0
-                    while oj + 4 <= g.ow {
-                        maxPool2x2Argmax4(x.baseAddress!, top: r0 + 2 * oj, width: g.w, into: out.baseAddress! + k)
-                        oj += 4
-                        k += 4
-                    }
-                    for oj in oj..<g.ow {
-                        let a = r0 + 2 * oj, c = r1 + 2 * oj
-                        let va = x[a], vb = x[a + 1], vc = x[c], vd = x[c + 1]
-                        let ab = vb > va ? a + 1 : a, vab = vb > va ? vb : va
-                        let cd = vd > vc ? c + 1 : c, vcd = vd > vc ? vd : vc
-                        out[k] = vcd > vab ? cd : ab
-                        k += 1
-                    }
-                }
-            } }
-        } }
-        return argmax
-    }
-    if padding == 0 {
-        // every window lies inside the image: no bounds tests
-        x.withUnsafeBufferPointer { x in argmax.withUnsafeMutableBufferPointer { out in
-            var k = 0
-            for plane in 0..<(g.n * g.c) {
-                let base = plane * g.h * g.w
-                for oi in 0..<g.oh { for oj in 0..<g.ow {
-                    var best = base + oi * s * g.w + oj * s
-                    for di in 0..<kernel {
-                        let row = base + (oi * s + di) * g.w + oj * s
-                        for dj in 0..<kernel where x[row + dj] > x[best] { best = row + dj }
-                    }
-                    out[k] = best
-                    k += 1
-                } }
-            }
-        } }
-        return argmax
-    }
-    x.withUnsafeBufferPointer { x in
-        var k = 0
-        for plane in 0..<(g.n * g.c) {
-            let base = plane * g.h * g.w
-            for oi in 0..<g.oh { for oj in 0..<g.ow {
-                var best = -1
-                for di in 0..<kernel { for dj in 0..<kernel {
-                    let i = oi * s - padding + di, j = oj * s - padding + dj
-                    guard i >= 0, i < g.h, j >= 0, j < g.w else { continue }
-                    let idx = base + i * g.w + j
-                    if best < 0 || x[idx] > x[best] { best = idx }
-                } }
-                argmax[k] = best
-                k += 1
-            } }
-        }
-    }
-    return argmax
-}

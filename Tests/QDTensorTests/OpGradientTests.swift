@@ -92,6 +92,10 @@ final class OpGradientTests: XCTestCase {
         try check("maxPool2d", [x]) { try $0[0].maxPool2d(kernel: 2).squared() }
         try check("maxPool2d 3/2", [x]) { try $0[0].maxPool2d(kernel: 3, stride: 2).squared() }
         try check("maxPool2d 3/2 padded", [x]) { try $0[0].maxPool2d(kernel: 3, stride: 2, padding: 1).squared() }
+        // rectified: some windows are all negative (no gradient), none sits at the kink 0
+        let shifted = try x - Tensor(3.0125)
+        try check("maxPool2d rectified", [shifted]) { try $0[0].maxPool2d(kernel: 2, rectified: true).squared() }
+        try check("maxPool2d 3/2 padded rectified", [shifted]) { try $0[0].maxPool2d(kernel: 3, stride: 2, padding: 1, rectified: true).squared() }
         try check("avgPool2d", [random([2, 2, 6, 6])]) { try $0[0].avgPool2d(kernel: 2).squared() }
         try check("avgPool2d 3/2", [random([1, 2, 7, 7])]) { try $0[0].avgPool2d(kernel: 3, stride: 2).squared() }
     }

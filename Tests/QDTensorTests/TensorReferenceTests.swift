@@ -51,18 +51,20 @@ final class TensorReferenceTests: XCTestCase {
     func testMaxPoolMatchesNaiveLoopWithTies() throws {
         // After a ReLU many windows tie at zero; the gradient must go to the first maximum in
         // row-major window order, as PyTorch's does. Widths cover the vector path (4 windows at a
-        // time) and its remainders.
+        // time) and its remainders. Rectified pooling is ReLU(max): a window whose maximum is not
+        // positive gives 0 and routes no gradient.
         var rng = SeededRandom(seed: 15)
-        for (h, w) in [(28, 28), (10, 10), (6, 9), (4, 2), (3, 17)] {
-            let x = try Tensor<Double>.normal([2, 3, h, w], using: &rng).relu()
+        for (h, w) in [(28, 28), (10, 10), (6, 9), (4, 2), (3, 17)] { for rectified in [false, true] {
+            let raw = Tensor<Double>.normal([2, 3, h, w], using: &rng)
+            let x = rectified ? raw : raw.relu()
             let r = Tensor<Double>.normal([2, 3, h / 2, w / 2], using: &rng)
             for scalar in ["Double", "Float"] {
                 let (y, grad): ([Double], [Double])
                 if scalar == "Double" {
-                    let xl = x.requiringGrad(), out = try xl.maxPool2d(kernel: 2)
+                    let xl = x.requiringGrad(), out = try xl.maxPool2d(kernel: 2, rectified: rectified)
                     (y, grad) = (out.values, try Autograd.gradients(of: (out * r).sum(), wrt: [xl])[0].values)
                 } else {
-                    let xl = x.converted(to: Float.self).requiringGrad(), out = try xl.maxPool2d(kernel: 2)
+                    let xl = x.converted(to: Float.self).requiringGrad(), out = try xl.maxPool2d(kernel: 2, rectified: rectified)
                     (y, grad) = (out.values.map(Double.init),
                                  try Autograd.gradients(of: (out * r.converted(to: Float.self)).sum(), wrt: [xl])[0].values.map(Double.init))
                 }
@@ -74,11 +76,42 @@ final class TensorReferenceTests: XCTestCase {
                         if x.values[k] > x.values[best] { best = k }
                     } }
                     let o = (plane * (h / 2) + i) * (w / 2) + j
-                    XCTAssertEqual(y[o], x.values[best], accuracy: 1e-6, "\(scalar) \(h)×\(w)")
-                    expectedGrad[best] += r.values[o]
+                    let dead = rectified && x.values[best] <= 0
+                    XCTAssertEqual(y[o], dead ? 0 : x.values[best], accuracy: 1e-6, "\(scalar) \(h)×\(w) rectified \(rectified)")
+                    if !dead { expectedGrad[best] += r.values[o] }
                 } } }
-                for (a, e) in zip(grad, expectedGrad) { XCTAssertEqual(a, e, accuracy: 1e-6, "\(scalar) \(h)×\(w): gradient") }
+                for (a, e) in zip(grad, expectedGrad) { XCTAssertEqual(a, e, accuracy: 1e-6, "\(scalar) \(h)×\(w) rectified \(rectified): gradient") }
             }
+        } }
+    }
+
+    func testOverlappingPaddedMaxPoolMatchesNaiveLoop() throws {
+        // AlexCifarNet's pooling (3×3, stride 2, padding 1): windows share cells, so a cell can
+        // receive several windows' gradients; padding never wins.
+        var rng = SeededRandom(seed: 16)
+        for rectified in [false, true] {
+            let (h, w) = (9, 8)
+            let x = Tensor<Double>.normal([2, 2, h, w], using: &rng)
+            let xl = x.requiringGrad(), out = try xl.maxPool2d(kernel: 3, stride: 2, padding: 1, rectified: rectified)
+            let (oh, ow) = ((h + 2 - 3) / 2 + 1, (w + 2 - 3) / 2 + 1)
+            XCTAssertEqual(out.shape, [2, 2, oh, ow])
+            let r = Tensor<Double>.normal(out.shape, using: &rng)
+            let grad = try Autograd.gradients(of: (out * r).sum(), wrt: [xl])[0].values
+            var expected = [Double](repeating: 0, count: x.count)
+            for plane in 0..<4 { for i in 0..<oh { for j in 0..<ow {
+                var best = -1
+                for di in 0..<3 { for dj in 0..<3 {
+                    let (a, b) = (2 * i - 1 + di, 2 * j - 1 + dj)
+                    guard (0..<h).contains(a), (0..<w).contains(b) else { continue }
+                    let k = plane * h * w + a * w + b
+                    if best < 0 || x.values[k] > x.values[best] { best = k }
+                } }
+                let o = (plane * oh + i) * ow + j
+                let dead = rectified && x.values[best] <= 0
+                XCTAssertEqual(out.values[o], dead ? 0 : x.values[best], accuracy: 1e-15)
+                if !dead { expected[best] += r.values[o] }
+            } } }
+            for (a, e) in zip(grad, expected) { XCTAssertEqual(a, e, accuracy: 1e-12, "rectified \(rectified): gradient") }
         }
     }
 

@@ -1,0 +1,178 @@
+/// A max-pooling window over [N, C, H, W]: its geometry, and whether each maximum is also
+/// compared with 0 (pooling fused with the ReLU after it).
+struct PoolWindow {
+    let g: (n: Int, c: Int, h: Int, w: Int, oh: Int, ow: Int)
+    let kernel: Int, stride: Int, padding: Int
+    let rectified: Bool
+}
+
+/// Where max pooling routes gradients: the flat input index of each window's argmax, or −1 for a
+/// window whose rectified maximum was the 0. Found once, without gradient, and shared by the
+/// pooling's backward (a scatter to these cells) and that scatter's backward (a gather from them).
+final class PoolRouting: Sendable {
+    let argmax: [Int32]
+    let inputShape: [Int]
+    /// Windows never share a cell (stride ≥ kernel), so each input cell receives at most one value.
+    let disjoint: Bool
+
+    init(argmax: [Int32], inputShape: [Int], disjoint: Bool) {
+        (self.argmax, self.inputShape, self.disjoint) = (argmax, inputShape, disjoint)
+    }
+
+    /// Input planes (N·C); window k of plane p routes into plane p only.
+    var planes: Int { inputShape[0] * inputShape[1] }
+    var inputPlane: Int { inputShape[2] * inputShape[3] }
+    var outputPlane: Int { argmax.count / max(planes, 1) }
+}
+
+extension Kernels {
+    /// The maxima and their flat argmax indices of every window.
+    static func maxPool<S: TensorScalar>(_ x: [S], _ window: PoolWindow) -> ([S], [Int32]) {
+        concrete(S.self,
+                 float: { let r = maxPoolImpl(cast(x, to: Float.self), window); return (cast(r.0, to: S.self), r.1) },
+                 double: { let r = maxPoolImpl(cast(x, to: Double.self), window); return (cast(r.0, to: S.self), r.1) },
+                 generic: { maxPoolImpl(x, window) })
+    }
+
+    /// Zeros of the routing's input shape with grad[k] added at argmax[k].
+    static func scatterToMaxima<S: TensorScalar>(_ grad: [S], _ r: PoolRouting) -> [S] {
+        concrete(S.self,
+                 float: { cast(scatterToMaximaImpl(cast(grad, to: Float.self), r), to: S.self) },
+                 double: { cast(scatterToMaximaImpl(cast(grad, to: Double.self), r), to: S.self) },
+                 generic: { scatterToMaximaImpl(grad, r) })
+    }
+
+    /// x[argmax[k]] for every window k (0 where argmax[k] is −1).
+    static func gatherAtMaxima<S: TensorScalar>(_ x: [S], _ r: PoolRouting) -> [S] {
+        concrete(S.self,
+                 float: { cast(gatherAtMaximaImpl(cast(x, to: Float.self), r), to: S.self) },
+                 double: { cast(gatherAtMaximaImpl(cast(x, to: Double.self), r), to: S.self) },
+                 generic: { gatherAtMaximaImpl(x, r) })
+    }
+}
+
+private func maxPoolImpl<T: TensorScalar>(_ x: [T], _ window: PoolWindow) -> ([T], [Int32]) {
+    let g = window.g
+    let outCount = g.n * g.c * g.oh * g.ow
+    var argmax = [Int32](unsafeUninitializedCapacity: outCount) { _, n in n = outCount }
+    let maxima = Kernels.filled(outCount) { (out: UnsafeMutableBufferPointer<T>) in
+        x.withUnsafeBufferPointer { xp in argmax.withUnsafeMutableBufferPointer { ap in
+            let (xb, ob, ab) = (xp.baseAddress!, out.baseAddress!, ap.baseAddress!)
+            forEachRange(g.n * g.c, work: x.count) { planes in
+                for plane in planes {
+                    if window.kernel == 2 && window.stride == 2 && window.padding == 0 {
+                        maxPool2x2Plane(xb, plane, window, ob, ab)
+                    } else {
+                        maxPoolPlane(xb, plane, window, ob, ab)
+                    }
+                }
+            }
+        } }
+    }
+    return (maxima, argmax)
+}
+
+/// Any window on one plane: candidates inside the image only (padding is −∞).
+@inline(__always)
+private func maxPoolPlane<T: TensorScalar>(_ x: UnsafePointer<T>, _ plane: Int, _ window: PoolWindow,
+                                           _ out: UnsafeMutablePointer<T>, _ argmax: UnsafeMutablePointer<Int32>) {
+    let g = window.g, s = window.stride, p = window.padding
+    let base = plane * g.h * g.w
+    var k = plane * g.oh * g.ow
+    for oi in 0..<g.oh {
+        let rows = max(0, oi * s - p)..<min(g.h, oi * s - p + window.kernel)
+        for oj in 0..<g.ow {
+            let columns = max(0, oj * s - p)..<min(g.w, oj * s - p + window.kernel)
+            var best = base + rows.lowerBound * g.w + columns.lowerBound
+            for i in rows { for j in columns where x[base + i * g.w + j] > x[best] { best = base + i * g.w + j } }
+            if window.rectified && !(x[best] > 0) {
+                (out[k], argmax[k]) = (0, -1)
+            } else {
+                (out[k], argmax[k]) = (x[best], Int32(truncatingIfNeeded: best))
+            }
+            k += 1
+        }
+    }
+}
+
+/// 2×2 windows with stride 2 on one plane, four at a time with vector compares and selects:
+/// nothing branches (after a ReLU half the candidates tie at zero, and a branch would mispredict).
+@inline(__always)
+private func maxPool2x2Plane<T: TensorScalar>(_ x: UnsafePointer<T>, _ plane: Int, _ window: PoolWindow,
+                                              _ out: UnsafeMutablePointer<T>, _ argmax: UnsafeMutablePointer<Int32>) {
+    typealias Offsets = SIMD4<T.SIMDMaskScalar>
+    let g = window.g
+    let base = plane * g.h * g.w
+    var k = plane * g.oh * g.ow
+    let even = Offsets(0, 2, 4, 6), zero = Offsets(repeating: 0), one = Offsets(repeating: 1)
+    let down = Offsets(repeating: T.SIMDMaskScalar(truncatingIfNeeded: g.w)), none = Offsets(repeating: -1)
+    for oi in 0..<g.oh {
+        let top = base + 2 * oi * g.w
+        var oj = 0
+        while oj + 4 <= g.ow {
+            let upper = UnsafeRawPointer(x + top + 2 * oj).loadUnaligned(as: SIMD8<T>.self)
+            let lower = UnsafeRawPointer(x + top + g.w + 2 * oj).loadUnaligned(as: SIMD8<T>.self)
+            let rightUpper = upper.oddHalf .> upper.evenHalf, rightLower = lower.oddHalf .> lower.evenHalf
+            let maxUpper = upper.evenHalf.replacing(with: upper.oddHalf, where: rightUpper)
+            let maxLower = lower.evenHalf.replacing(with: lower.oddHalf, where: rightLower)
+            let below = maxLower .> maxUpper
+            var best = maxUpper.replacing(with: maxLower, where: below)
+            var offsets = zero.replacing(with: one, where: rightUpper)
+                .replacing(with: down &+ zero.replacing(with: one, where: rightLower), where: below) &+ even
+                &+ Offsets(repeating: T.SIMDMaskScalar(truncatingIfNeeded: top + 2 * oj))
+            if window.rectified {
+                let positive = best .> 0
+                best = SIMD4<T>(repeating: 0).replacing(with: best, where: positive)
+                offsets = none.replacing(with: offsets, where: positive)
+            }
+            UnsafeMutableRawPointer(out + k).storeBytes(of: best, as: SIMD4<T>.self)
+            for l in 0..<4 { argmax[k + l] = Int32(truncatingIfNeeded: offsets[l]) }
+            oj += 4
+            k += 4
+        }
+        for oj in oj..<g.ow {
+            let a = top + 2 * oj, c = a + g.w
+            let va = x[a], vb = x[a + 1], vc = x[c], vd = x[c + 1]
+            let ab = vb > va ? a + 1 : a, vab = vb > va ? vb : va
+            let cd = vd > vc ? c + 1 : c, vcd = vd > vc ? vd : vc
+            let (v, i) = vcd > vab ? (vcd, cd) : (vab, ab)
+            if window.rectified && !(v > 0) {
+                (out[k], argmax[k]) = (0, -1)
+            } else {
+                (out[k], argmax[k]) = (v, Int32(truncatingIfNeeded: i))
+            }
+            k += 1
+        }
+    }
+}
+
+private func scatterToMaximaImpl<T: TensorScalar>(_ grad: [T], _ r: PoolRouting) -> [T] {
+    let total = r.planes * r.inputPlane, (inPlane, outPlane) = (r.inputPlane, r.outputPlane)
+    return Kernels.filled(total) { (out: UnsafeMutableBufferPointer<T>) in
+        grad.withUnsafeBufferPointer { gp in r.argmax.withUnsafeBufferPointer { ap in
+            let (ob, gb, ab) = (out.baseAddress!, gp.baseAddress!, ap.baseAddress!)
+            forEachRange(r.planes, work: total) { planes in
+                (ob + planes.lowerBound * inPlane).initialize(repeating: 0, count: planes.count * inPlane)
+                let windows = (planes.lowerBound * outPlane)..<(planes.upperBound * outPlane)
+                if r.disjoint {
+                    for k in windows where ab[k] >= 0 { ob[Int(ab[k])] = gb[k] }
+                } else {
+                    for k in windows where ab[k] >= 0 { ob[Int(ab[k])] += gb[k] }
+                }
+            }
+        } }
+    }
+}
+
+private func gatherAtMaximaImpl<T: TensorScalar>(_ x: [T], _ r: PoolRouting) -> [T] {
+    Kernels.filled(r.argmax.count) { (out: UnsafeMutableBufferPointer<T>) in
+        x.withUnsafeBufferPointer { xp in r.argmax.withUnsafeBufferPointer { ap in
+            let (ob, xb, ab) = (out.baseAddress!, xp.baseAddress!, ap.baseAddress!)
+            forEachRange(r.planes, work: x.count) { planes in
+                for k in (planes.lowerBound * r.outputPlane)..<(planes.upperBound * r.outputPlane) {
+                    ob[k] = ab[k] >= 0 ? xb[Int(ab[k])] : 0
+                }
+            }
+        } }
+    }
+}
