@@ -22,6 +22,13 @@ public enum BLASRuntime {
     /// The family OpenBLAS chose by itself, when qd replaced it (nil when it kept it).
     public static var replacedCoreName: String? { _ = ready; return replaced }
 
+    /// Whether OpenBLAS's worker pool is running (its exported `blas_server_avail`); nil when this
+    /// OpenBLAS does not say. After qd's set-up it is false.
+    public static var workerPoolRunning: Bool? {
+        _ = ready
+        return dlsym(nil, "blas_server_avail").map { $0.load(as: Int32.self) != 0 }
+    }
+
     /// Whether this OpenBLAS can switch kernel families at run time (a DYNAMIC_ARCH build).
     public static var canChooseKernels: Bool { symbol("gotoblas_dynamic_init") != nil }
 
@@ -76,8 +83,9 @@ public enum BLASRuntime {
     nonisolated(unsafe) private static var replaced: String?
 
     private static func configure() {
-        shutDownWorkerPool()
+        // in this order: setting the thread count restarts a pool that was shut down
         openblas_set_num_threads(1)
+        shutDownWorkerPool()
         guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil else { return }
         let chosen = currentCoreName()
         let cpu = VectorClass.ofThisCPU()
@@ -91,7 +99,7 @@ public enum BLASRuntime {
     }
 
     /// Stops OpenBLAS's worker threads (pthread builds export `blas_thread_shutdown_`); with one
-    /// thread per call it never starts them again.
+    /// thread per call (set first) it never starts them again.
     private static func shutDownWorkerPool() {
         typealias Shutdown = @convention(c) () -> Int32
         guard let pointer = dlsym(nil, "blas_thread_shutdown_") else { return }

@@ -24,6 +24,11 @@ final class BLASRuntimeTests: XCTestCase {
                                     "OpenBLAS runs \(core) kernels (it chose \(BLASRuntime.replacedCoreName ?? core)) on a \(BLASRuntime.cpuVectorClass) CPU")
     }
 
+    func testWorkerPoolIsShutDown() throws {
+        guard let running = BLASRuntime.workerPoolRunning else { throw XCTSkip("this OpenBLAS does not export blas_server_avail") }
+        XCTAssertFalse(running, "OpenBLAS's idle workers would spin beside qd's threads")
+    }
+
     func testProductsAfterTheSwitchMatchANaiveLoop() throws {
         var rng = SeededRandom(seed: 3)
         for (m, k, n) in [(1, 1, 1), (7, 33, 5), (64, 150, 100)] {
