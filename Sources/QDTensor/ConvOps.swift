@@ -135,21 +135,21 @@ private func col2im<S: TensorScalar>(_ cols: UnsafePointer<S>, _ g: Conv2dGeomet
 ///     y = convWeightGrad(x,g) ∂x = convInputGrad(g, G),   ∂g = conv(x, G)
 extension Tensor {
     /// 2-D convolution (cross-correlation, as PyTorch) of x [N, C, H, W] with w [O, C, kh, kw],
-    /// plus an optional bias [O]. im2col + GEMM per chunk of images, chunks spread over threads.
+    /// plus an optional bias [O] (added as the outputs are written; its gradient is ∂L/∂y summed
+    /// over images and positions). im2col + GEMM per chunk of images, chunks spread over threads.
     public func conv2d(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) throws -> Tensor {
         let g = try Conv2dGeometry(input: shape, weight: weight.shape, stride: stride, padding: padding)
-        // the im2col matrix is kept for the weight gradient when one will be taken
-        let keep = weight.requiresGrad && Autograd.isRecording
-        let (output, columns) = Kernels.convForward(values, weight.values, g, keepColumns: keep)
-        let y = Tensor.record(Tensor(unchecked: g.outputShape, output), [self, weight]) { grad in
-            [self.requiresGrad ? try grad.conv2dInputGrad(weight, g) : nil,
-             weight.requiresGrad ? try self.conv2dWeightGrad(grad, g, columns: columns) : nil]
-        }
-        guard let b = bias else { return y }
-        guard b.shape == [g.outChannels] else {
+        if let b = bias, b.shape != [g.outChannels] {
             throw TensorError.shape("conv2d: bias has shape \(b.shape); expected [\(g.outChannels)]")
         }
-        return try y + b.reshaped([1, g.outChannels, 1, 1])
+        // the im2col matrix is kept for the weight gradient when one will be taken
+        let keep = weight.requiresGrad && Autograd.isRecording
+        let (output, columns) = Kernels.convForward(values, weight.values, bias: bias?.values, g, keepColumns: keep)
+        return Tensor.record(Tensor(unchecked: g.outputShape, output), [self, weight] + (bias.map { [$0] } ?? [])) { grad in
+            [self.requiresGrad ? try grad.conv2dInputGrad(weight, g) : nil,
+             weight.requiresGrad ? try self.conv2dWeightGrad(grad, g, columns: columns) : nil,
+             bias?.requiresGrad == true ? try grad.sum(axes: [0, 2, 3]) : nil]
+        }
     }
 
     /// ∂L/∂x of a convolution, given ∂L/∂y = self [N, O, Ho, Wo] and the weight.
@@ -179,33 +179,36 @@ private func columnCount(_ g: Conv2dGeometry) -> Int {
     return columnBlock(g, chunk: (g.batch + per - 1) / per)
 }
 
-/// y = conv(x, w): im2col per chunk of images, then one GEMM per image straight into its output
-/// planes (the columns of image ii are columns ii·P ..< (ii+1)·P of the chunk's matrix). With
+/// y = conv(x, w) + b: im2col per chunk of images, then one GEMM per image straight into its output
+/// planes, which start at the bias (the columns of image ii are columns ii·P ..< (ii+1)·P of the
+/// chunk's matrix). With
 /// `keepColumns`, every chunk's im2col block is kept and returned, for the weight gradient (the
 /// direct path builds none).
-func convForwardKernel<Scalar: TensorScalar>(_ x: [Scalar], _ w: [Scalar], _ g: Conv2dGeometry,
+func convForwardKernel<Scalar: TensorScalar>(_ x: [Scalar], _ w: [Scalar], bias: [Scalar]?, _ g: Conv2dGeometry,
                                              keepColumns: Bool) -> (output: [Scalar], columns: [Scalar]?) {
     let per = chunkImages(g), p = g.positions
     let keepColumns = keepColumns && !DirectConvolution.applies(g)
     var kept = keepColumns ? [Scalar](unsafeUninitializedCapacity: columnCount(g)) { _, n in n = columnCount(g) } : []
     let output = kept.withUnsafeMutableBufferPointer { keptBuffer in
         Kernels.filled(g.outputShape.reduce(1, *)) { (op: UnsafeMutableBufferPointer<Scalar>) in
-        x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in
-            let (xb, wb, ob) = (xp.baseAddress!, wp.baseAddress!, op.baseAddress!)
+        x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in (bias ?? []).withUnsafeBufferPointer { bp in
+            let (xb, wb, ob, bb) = (xp.baseAddress!, wp.baseAddress!, op.baseAddress!, bias == nil ? nil : bp.baseAddress)
             forEachChunk(g) { images in
-                if DirectConvolution.applies(g) { DirectConvolution.forward(xb, wb, g, images, ob); return }
+                if DirectConvolution.applies(g) { DirectConvolution.forward(xb, wb, bias: bb, g, images, ob); return }
                 let scratch = keepColumns ? nil : UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p)
                 defer { scratch?.deallocate() }
                 let cols = scratch ?? keptBuffer.baseAddress! + columnBlock(g, chunk: images.lowerBound / per)
                 im2col(xb, g, images, cols)
                 let width = images.count * p
                 for (ii, n) in images.enumerated() {
-                    // Y_n [O, P] = W [O, patch] · cols_n [patch, P]
+                    // Y_n [O, P] = b·1ᵀ + W [O, patch] · cols_n [patch, P]
+                    let planes = ob + n * g.outChannels * p
+                    if let bb { for o in 0..<g.outChannels { (planes + o * p).update(repeating: bb[o], count: p) } }
                     Scalar.gemm(transposeA: false, transposeB: false, m: g.outChannels, n: p, k: g.patch, alpha: 1,
-                                a: wb, lda: g.patch, b: cols + ii * p, ldb: width, beta: 0, c: ob + n * g.outChannels * p, ldc: p)
+                                a: wb, lda: g.patch, b: cols + ii * p, ldb: width, beta: bb == nil ? 0 : 1, c: planes, ldc: p)
                 }
             }
-        } }
+        } } }
         }
     }
     return (output, keepColumns ? kept : nil)
@@ -279,12 +282,14 @@ func convWeightGradKernel<Scalar: TensorScalar>(_ x: [Scalar], _ dy: [Scalar], _
 }
 
 extension Kernels {
-    static func convForward<S: TensorScalar>(_ x: [S], _ w: [S], _ g: Conv2dGeometry, keepColumns: Bool) -> (output: [S], columns: [S]?) {
+    static func convForward<S: TensorScalar>(_ x: [S], _ w: [S], bias: [S]?, _ g: Conv2dGeometry, keepColumns: Bool) -> (output: [S], columns: [S]?) {
         func back<T>(_ r: (output: [T], columns: [T]?)) -> ([S], [S]?) { (cast(r.output, to: S.self), r.columns.map { cast($0, to: S.self) }) }
         return concrete(S.self,
-                        float: { back(convForwardKernel(cast(x, to: Float.self), cast(w, to: Float.self), g, keepColumns: keepColumns)) },
-                        double: { back(convForwardKernel(cast(x, to: Double.self), cast(w, to: Double.self), g, keepColumns: keepColumns)) },
-                        generic: { convForwardKernel(x, w, g, keepColumns: keepColumns) })
+                        float: { back(convForwardKernel(cast(x, to: Float.self), cast(w, to: Float.self), bias: bias.map { cast($0, to: Float.self) },
+                                                        g, keepColumns: keepColumns)) },
+                        double: { back(convForwardKernel(cast(x, to: Double.self), cast(w, to: Double.self), bias: bias.map { cast($0, to: Double.self) },
+                                                         g, keepColumns: keepColumns)) },
+                        generic: { convForwardKernel(x, w, bias: bias, g, keepColumns: keepColumns) })
     }
 
     static func convInputGrad<S: TensorScalar>(_ dy: [S], _ w: [S], _ g: Conv2dGeometry) -> [S] {

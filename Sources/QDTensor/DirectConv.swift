@@ -52,9 +52,10 @@ enum DirectConvolution {
         }
     }
 
-    /// y for `images` of x into `out` ([N, O, Ho, Wo], the images' planes only). Four vectors of a
-    /// row are accumulated side by side, so their multiply-add chains run in parallel.
-    static func forward<T: TensorScalar>(_ x: UnsafePointer<T>, _ w: UnsafePointer<T>, _ g: Conv2dGeometry,
+    /// y (+ the bias, when given) for `images` of x into `out` ([N, O, Ho, Wo], the images' planes
+    /// only). Four vectors of a row are accumulated side by side, so their multiply-add chains run
+    /// in parallel.
+    static func forward<T: TensorScalar>(_ x: UnsafePointer<T>, _ w: UnsafePointer<T>, bias: UnsafePointer<T>?, _ g: Conv2dGeometry,
                                           _ images: Range<Int>, _ out: UnsafeMutablePointer<T>) {
         let padded = PaddedImage<T>(g)
         defer { padded.deallocate() }
@@ -72,11 +73,12 @@ enum DirectConvolution {
             padded.load(x, image: n)
             for o in 0..<g.outChannels {
                 let weights = w + o &* g.patch
+                let start = SIMD8<T>(repeating: bias?[o] ?? 0)
                 for i in 0..<oh {
                     let row = out + ((n &* g.outChannels &+ o) &* oh &+ i) &* ow
                     var chunk = 0
                     while chunk &+ 4 <= chunks {
-                        var (a0, a1, a2, a3) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
+                        var (a0, a1, a2, a3) = (start, start, start, start)
                         var tap = 0
                         for c in 0..<g.inChannels { for ki in 0..<g.kernelHeight {
                             let rowIndex: Int = c &* padded.rows &+ i &+ ki
@@ -95,7 +97,7 @@ enum DirectConvolution {
                         chunk &+= 4
                     }
                     while chunk < chunks {
-                        var acc = SIMD8<T>()
+                        var acc = start
                         var tap = 0
                         for c in 0..<g.inChannels { for ki in 0..<g.kernelHeight {
                             let rowIndex: Int = c &* padded.rows &+ i &+ ki
