@@ -97,7 +97,8 @@ private func forEachPatchRow(_ g: Conv2dGeometry, _ images: Range<Int>, _ body: 
 }
 
 /// im2col of images `images` into `cols` [patch, images.count·positions]: padding cells are zero,
-/// the rest is copied (a `memcpy` per row when the stride is 1).
+/// the rest is copied (inline vector copies per row when the stride is 1: rows are short, 10
+/// values in LeNet's second layer, where a `memcpy` call per row costs more than the copy).
 private func im2col<S: TensorScalar>(_ x: UnsafePointer<S>, _ g: Conv2dGeometry, _ images: Range<Int>, _ cols: UnsafeMutablePointer<S>) {
     forEachPatchRow(g, images) { dstOffset, srcOffset, valid in
         let dst = cols + dstOffset
@@ -106,7 +107,7 @@ private func im2col<S: TensorScalar>(_ x: UnsafePointer<S>, _ g: Conv2dGeometry,
         if valid.upperBound < g.outWidth { (dst + valid.upperBound).update(repeating: 0, count: g.outWidth - valid.upperBound) }
         let src = x + so
         if g.stride == 1 {
-            (dst + valid.lowerBound).update(from: src + valid.lowerBound, count: valid.count)
+            copyShortRow(dst + valid.lowerBound, src + valid.lowerBound, valid.count)
         } else {
             for oj in valid { dst[oj] = src[oj * g.stride] }
         }
@@ -119,11 +120,39 @@ private func col2im<S: TensorScalar>(_ cols: UnsafePointer<S>, _ g: Conv2dGeomet
         guard let d = dstOffset else { return }
         let src = cols + srcOffset, dst = x + d
         if g.stride == 1 {
-            for oj in valid { dst[oj] += src[oj] }
+            addShortRow(dst + valid.lowerBound, src + valid.lowerBound, valid.count)
         } else {
             for oj in valid { dst[oj * g.stride] += src[oj] }
         }
     }
+}
+
+/// dst[0..<n] = src[0..<n] in eight-wide vectors; the last vector overlaps the one before it
+/// when n is not a multiple of eight (rewriting a few values with the same values).
+@inline(__always)
+private func copyShortRow<S: TensorScalar>(_ dst: UnsafeMutablePointer<S>, _ src: UnsafePointer<S>, _ n: Int) {
+    guard n >= 8 else { for j in 0..<n { dst[j] = src[j] }; return }
+    var j = 0
+    while j &+ 8 <= n {
+        UnsafeMutableRawPointer(dst + j).storeBytes(of: UnsafeRawPointer(src + j).loadUnaligned(as: SIMD8<S>.self), as: SIMD8<S>.self)
+        j &+= 8
+    }
+    if j < n {
+        let last = n &- 8
+        UnsafeMutableRawPointer(dst + last).storeBytes(of: UnsafeRawPointer(src + last).loadUnaligned(as: SIMD8<S>.self), as: SIMD8<S>.self)
+    }
+}
+
+/// dst[0..<n] += src[0..<n], eight at a time, then one by one.
+@inline(__always)
+private func addShortRow<S: TensorScalar>(_ dst: UnsafeMutablePointer<S>, _ src: UnsafePointer<S>, _ n: Int) {
+    var j = 0
+    while j &+ 8 <= n {
+        let sum = UnsafeRawPointer(dst + j).loadUnaligned(as: SIMD8<S>.self) + UnsafeRawPointer(src + j).loadUnaligned(as: SIMD8<S>.self)
+        UnsafeMutableRawPointer(dst + j).storeBytes(of: sum, as: SIMD8<S>.self)
+        j &+= 8
+    }
+    while j < n { dst[j] += src[j]; j &+= 1 }
 }
 
 /// Convolution and its two gradients. The three are linear in each argument and transposes of
