@@ -59,18 +59,31 @@ struct StridedRuns {
     /// The operands' strides along a run.
     var runStrides: (a: Int, b: Int) { (stridesA[stridesA.count - 1], stridesB[stridesB.count - 1]) }
 
+    /// The number of runs (the product of all but the last dimension).
+    var runCount: Int { shape.dropLast().reduce(1, *) }
+
     /// Calls `body(outIndex, offsetA, offsetB, count)` for every run, leaving the loop over the
     /// run to the caller.
     @inline(__always)
-    func forEach(_ body: (Int, Int, Int, Int) -> Void) {
+    func forEach(_ body: (Int, Int, Int, Int) -> Void) { forEach(runs: 0..<runCount, body) }
+
+    /// The same for the runs in `runs` only (so that threads can split the walk).
+    @inline(__always)
+    func forEach(runs: Range<Int>, _ body: (Int, Int, Int, Int) -> Void) {
         let (shape, stridesA, stridesB) = (self.shape, self.stridesA, self.stridesB)
         let n = shape.count
-        let total = shape.reduce(1, *)
-        guard total > 0 else { return }
         let inner = shape[n - 1]
+        guard inner > 0, !runs.isEmpty else { return }
+        // the odometer at the first run: its index in mixed radix over the outer dimensions
         var counter = [Int](repeating: 0, count: n)
-        var offA = 0, offB = 0, out = 0
-        while out < total {
+        var offA = 0, offB = 0, rest = runs.lowerBound
+        for d in stride(from: n - 2, through: 0, by: -1) {
+            counter[d] = rest % shape[d]
+            rest /= shape[d]
+            offA += counter[d] * stridesA[d]; offB += counter[d] * stridesB[d]
+        }
+        var out = runs.lowerBound * inner
+        for _ in runs {
             body(out, offA, offB, inner)
             out += inner
             var d = n - 2
@@ -82,7 +95,6 @@ struct StridedRuns {
                 counter[d] = 0
                 d -= 1
             }
-            if d < 0 { break }
         }
     }
 }

@@ -47,13 +47,23 @@ public enum TensorThreads {
     nonisolated(unsafe) public static var count = ProcessInfo.processInfo.activeProcessorCount
 }
 
+/// Into how many parts `count` independent items are split: one per ``TensorThreads/count``
+/// thread when `work` (elements touched) is large enough to pay for waking them, else one.
+@inline(__always)
+func partCount(_ count: Int, work: Int) -> Int { work >= 1 << 17 ? max(1, min(TensorThreads.count, count)) : 1 }
+
+/// Calls `body(part, items)` for each of `parts` contiguous ranges of `count` items, in parallel.
+@inline(__always)
+func forEachPart(_ count: Int, parts: Int, _ body: (Int, Range<Int>) -> Void) {
+    if parts <= 1 { body(0, 0..<count); return }
+    DispatchQueue.concurrentPerform(iterations: parts) { p in body(p, (count * p / parts)..<(count * (p + 1) / parts)) }
+}
+
 /// Calls `body` on `count` independent items split into contiguous ranges across
 /// ``TensorThreads/count`` threads, when `work` (elements touched) is large enough to pay for it.
 @inline(__always)
 func forEachRange(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
-    let parts = work >= 1 << 17 ? min(TensorThreads.count, count) : 1
-    if parts <= 1 { body(0..<count); return }
-    DispatchQueue.concurrentPerform(iterations: parts) { p in body((count * p / parts)..<(count * (p + 1) / parts)) }
+    forEachPart(count, parts: partCount(count, work: work)) { _, range in body(range) }
 }
 
 /// Runs `body(images)` over chunks of the batch, spread over ``TensorThreads/count`` threads.

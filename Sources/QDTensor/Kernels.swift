@@ -70,14 +70,14 @@ enum Kernels {
             // the other: those runs get loops of their own, which vectorise
             let (ia, ib) = runs.runStrides
             @inline(__always) func run(_ f: (T, T) -> T) {
-                runs.forEach { out, a, b, n in
+                forEachRange(runs.runCount, work: o.count) { range in runs.forEach(runs: range) { out, a, b, n in
                     switch (ia, ib) {
                     case (1, 0): let v = y[b]; for j in 0..<n { o[out + j] = f(x[a + j], v) }
                     case (0, 1): let v = x[a]; for j in 0..<n { o[out + j] = f(v, y[b + j]) }
                     case (1, 1): for j in 0..<n { o[out + j] = f(x[a + j], y[b + j]) }
                     default: for j in 0..<n { o[out + j] = f(x[a + j * ia], y[b + j * ib]) }
                     }
-                }
+                } }
             }
             switch op {
             case .add: run { $0 + $1 }
@@ -121,22 +121,44 @@ enum Kernels {
     }
 
     private static func reduceSumImpl<T: TensorScalar>(_ x: [T], _ shape: [Int], _ so: [Int], _ outCount: Int) -> [T] {
-        var out = [T](repeating: 0, count: outCount)
         let runs = StridedRuns(shape, contiguousStrides(shape), so), outStride = runs.runStrides.b
-        x.withUnsafeBufferPointer { xp in out.withUnsafeMutableBufferPointer { o in
-            // a run is either summed into one value (output stride 0) or added elementwise
-            runs.forEach { _, ix, io, n in
-                switch outStride {
-                case 0:
-                    var acc: T = 0
-                    for j in 0..<n { acc += xp[ix + j] }
-                    o[io] += acc
-                case 1: for j in 0..<n { o[io + j] += xp[ix + j] }
-                default: for j in 0..<n { o[io + j * outStride] += xp[ix + j] }
+        // large reductions split their runs over the threads, each into its own partial sums
+        let parts = partCount(runs.runCount, work: x.count)
+        var partials = [[T]](repeating: [T](repeating: 0, count: outCount), count: parts)
+        x.withUnsafeBufferPointer { xp in partials.withUnsafeMutableBufferPointer { partialsBuffer in
+            let partialsBase = partialsBuffer.baseAddress!
+            forEachPart(runs.runCount, parts: parts) { part, range in
+                partialsBase[part].withUnsafeMutableBufferPointer { o in
+                    // a run is either summed into one value (output stride 0) or added elementwise
+                    runs.forEach(runs: range) { _, ix, io, n in
+                        switch outStride {
+                        case 0: o[io] += runSum(xp.baseAddress! + ix, n)
+                        case 1: for j in 0..<n { o[io + j] += xp[ix + j] }
+                        default: for j in 0..<n { o[io + j * outStride] += xp[ix + j] }
+                        }
+                    }
                 }
             }
         } }
+        var out = partials[0]
+        for part in partials.dropFirst() { for k in out.indices { out[k] += part[k] } }
         return out
+    }
+
+    /// Σ p[0..<n] in four eight-wide accumulators (independent add chains), then the tail.
+    @inline(__always)
+    static func runSum<T: TensorScalar>(_ p: UnsafePointer<T>, _ n: Int) -> T {
+        var (a0, a1, a2, a3) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
+        var j = 0
+        @inline(__always) func load(_ k: Int) -> SIMD8<T> { UnsafeRawPointer(p + k).loadUnaligned(as: SIMD8<T>.self) }
+        while j &+ 32 <= n {
+            a0 += load(j); a1 += load(j &+ 8); a2 += load(j &+ 16); a3 += load(j &+ 24)
+            j &+= 32
+        }
+        while j &+ 8 <= n { a0 += load(j); j &+= 8 }
+        var acc = ((a0 + a1) + (a2 + a3)).sum()
+        while j < n { acc += p[j]; j &+= 1 }
+        return acc
     }
 
     /// Copies `count` elements from `x` at `from[k]` to `out` at `to[k]` for every block k, into

@@ -131,9 +131,12 @@ final class TensorReferenceTests: XCTestCase {
         let w = Tensor<Float>.normal([4, 6, 5, 5], using: &rng)
         let a = Tensor<Float>.normal([256, 400], using: &rng), b = Tensor<Float>.normal([400, 120], using: &rng)
         let at = Tensor<Float>.normal([400, 256], using: &rng), bt = Tensor<Float>.normal([120, 400], using: &rng)
-        func run() throws -> (exact: [Float], products: [Float]) {
-            (try (x * y).maxPool2d(kernel: 2).values + (x + y).conv2d(w, padding: 2).values,
-             try a.matmul(b).values + at.matmul(bt, transposeSelf: true, transposeOther: true).values)
+        // above the split threshold (2^17 elements) for broadcasts and reductions too
+        let z = Tensor<Float>.normal([40, 6, 28, 28], using: &rng), bias = Tensor<Float>.normal([1, 6, 1, 1], using: &rng)
+        func run() throws -> (exact: [Float], products: [Float], sums: [Float]) {
+            (try (x * y).maxPool2d(kernel: 2).values + (x + y).conv2d(w, padding: 2).values + (z + bias).values + (bias * z).values,
+             try a.matmul(b).values + at.matmul(bt, transposeSelf: true, transposeOther: true).values,
+             try z.sum(axes: [0, 2, 3]).values + z.sum(axes: [1]).values + a.sum(axes: [0]).values)
         }
         let saved = TensorThreads.count
         defer { TensorThreads.count = saved }
@@ -141,9 +144,19 @@ final class TensorReferenceTests: XCTestCase {
         let serial = try run()
         TensorThreads.count = 2
         let threaded = try run()
-        XCTAssertEqual(threaded.exact, serial.exact)
-        // BLAS blocks a row split differently, so products agree to rounding, not bit for bit
+        XCTAssertEqual(zip(threaded.exact, serial.exact).filter { $0 != $1 }.count, 0, "elementwise, pooling and convolution must not depend on the thread count")
+        // BLAS blocks a row split differently, and threads sum their parts separately, so products
+        // and sums agree to rounding, not bit for bit
         for (p, q) in zip(threaded.products, serial.products) { XCTAssertEqual(p, q, accuracy: 1e-4 * max(1, abs(q))) }
+        for (p, q) in zip(threaded.sums, serial.sums) { XCTAssertEqual(p, q, accuracy: 1e-3 * max(1, abs(q))) }
+        // and the sums against a plain loop in Double (a split walk must start its odometer mid-shape)
+        var byChannel = [Double](repeating: 0, count: 6), byPosition = [Double](repeating: 0, count: 40 * 784)
+        for n in 0..<40 { for c in 0..<6 { for k in 0..<784 {
+            let v = Double(z.values[(n * 6 + c) * 784 + k])
+            byChannel[c] += v
+            byPosition[n * 784 + k] += v
+        } } }
+        for (p, q) in zip(threaded.sums, byChannel + byPosition) { XCTAssertEqual(Double(p), q, accuracy: 1e-3 * max(1, abs(q))) }
     }
 
     func testKnownValues() throws {
