@@ -106,10 +106,28 @@ private func forEachPatchRow(_ g: Conv2dGeometry, _ images: Range<Int>, _ body: 
     } } }
 }
 
+/// ``forEachPatchRow`` for stride 1 without padding (LeNet's second layer), where every row lies
+/// inside the image: `body(dst, src)` for each row, with the offsets stepped rather than recomputed.
+@inline(__always)
+private func forEachUnpaddedPatchRow(_ g: Conv2dGeometry, _ images: Range<Int>, _ body: (Int, Int) -> Void) {
+    let p = g.positions, width = images.count &* p, (oh, ow, w) = (g.outHeight, g.outWidth, g.width)
+    for c in 0..<g.inChannels { for ki in 0..<g.kernelHeight { for kj in 0..<g.kernelWidth {
+        var dst = ((c &* g.kernelHeight &+ ki) &* g.kernelWidth &+ kj) &* width
+        for n in images {
+            var src = ((n &* g.inChannels &+ c) &* g.height &+ ki) &* w &+ kj
+            for _ in 0..<oh { body(dst, src); dst &+= ow; src &+= w }
+        }
+    } } }
+}
+
 /// im2col of images `images` into `cols` [patch, images.count·positions]: padding cells are zero,
 /// the rest is copied (inline vector copies per row when the stride is 1: rows are short, 10
 /// values in LeNet's second layer, where a `memcpy` call per row costs more than the copy).
 private func im2col<S: TensorScalar>(_ x: UnsafePointer<S>, _ g: Conv2dGeometry, _ images: Range<Int>, _ cols: UnsafeMutablePointer<S>) {
+    if g.stride == 1 && g.padding == 0 {
+        forEachUnpaddedPatchRow(g, images) { dst, src in copyShortRow(cols + dst, x + src, g.outWidth) }
+        return
+    }
     forEachPatchRow(g, images) { dstOffset, srcOffset, valid in
         let dst = cols + dstOffset
         guard let so = srcOffset, !valid.isEmpty else { dst.update(repeating: 0, count: g.outWidth); return }
@@ -126,6 +144,10 @@ private func im2col<S: TensorScalar>(_ x: UnsafePointer<S>, _ g: Conv2dGeometry,
 
 /// col2im: adds `cols` [patch, images.count·positions] back into the images (the transpose of im2col).
 private func col2im<S: TensorScalar>(_ cols: UnsafePointer<S>, _ g: Conv2dGeometry, _ images: Range<Int>, _ x: UnsafeMutablePointer<S>) {
+    if g.stride == 1 && g.padding == 0 {
+        forEachUnpaddedPatchRow(g, images) { src, dst in addShortRow(x + dst, cols + src, g.outWidth) }
+        return
+    }
     forEachPatchRow(g, images) { srcOffset, dstOffset, valid in
         guard let d = dstOffset else { return }
         let src = cols + srcOffset, dst = x + d
