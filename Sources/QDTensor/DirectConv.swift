@@ -53,75 +53,108 @@ enum DirectConvolution {
     }
 
     /// y (+ the bias, when given) for `images` of x into `out` ([N, O, Ho, Wo], the images' planes
-    /// only). Four vectors of a row are accumulated side by side, so their multiply-add chains run
-    /// in parallel.
+    /// only). A tile of three output channels × four vectors of a row is accumulated in twelve
+    /// registers: each tap loads the four input vectors once for the three channels' weights.
+    /// Channels and vectors left over take one-channel, one-vector tiles.
     static func forward<T: TensorScalar>(_ x: UnsafePointer<T>, _ w: UnsafePointer<T>, bias: UnsafePointer<T>?, _ g: Conv2dGeometry,
                                           _ images: Range<Int>, _ out: UnsafeMutablePointer<T>) {
         let padded = PaddedImage<T>(g)
         defer { padded.deallocate() }
-        let (oh, ow, pw, chunks) = (g.outHeight, g.outWidth, padded.paddedWidth, padded.chunks)
-        /// Writes the lanes of `v` that fall inside the output row (all but the row's last vector are whole).
-        @inline(__always) func store(_ v: SIMD8<T>, _ row: UnsafeMutablePointer<T>, chunk: Int) {
-            let first = chunk &* lanes
-            if first &+ lanes <= ow {
-                UnsafeMutableRawPointer(row + first).storeBytes(of: v, as: SIMD8<T>.self)
-            } else {
-                for l in 0..<(ow &- first) { row[first &+ l] = v[l] }
-            }
-        }
+        let (oh, ow, chunks, outs) = (g.outHeight, g.outWidth, padded.chunks, g.outChannels)
         for n in images {
             padded.load(x, image: n)
-            for o in 0..<g.outChannels {
-                let weights = w + o &* g.patch
-                let start = SIMD8<T>(repeating: bias?[o] ?? 0)
+            var o = 0
+            while o < outs {
+                let tiled = o &+ 3 <= outs
                 for i in 0..<oh {
-                    let row = out + ((n &* g.outChannels &+ o) &* oh &+ i) &* ow
+                    let row = out + ((n &* outs &+ o) &* oh &+ i) &* ow, planeSize = oh &* ow
                     var chunk = 0
-                    while chunk &+ 4 <= chunks {
-                        var (a0, a1, a2, a3) = (start, start, start, start)
-                        var tap = 0
-                        for c in 0..<g.inChannels { for ki in 0..<g.kernelHeight {
-                            let rowIndex: Int = c &* padded.rows &+ i &+ ki
-                            let source = UnsafePointer(padded.buffer + (rowIndex &* pw &+ chunk &* lanes))
-                            for kj in 0..<g.kernelWidth {
-                                let weight = weights[tap], p = source + kj
-                                a0 = load(p) * weight + a0
-                                a1 = load(p + lanes) * weight + a1
-                                a2 = load(p + 2 &* lanes) * weight + a2
-                                a3 = load(p + 3 &* lanes) * weight + a3
-                                tap &+= 1
-                            }
-                        } }
-                        store(a0, row, chunk: chunk); store(a1, row, chunk: chunk &+ 1)
-                        store(a2, row, chunk: chunk &+ 2); store(a3, row, chunk: chunk &+ 3)
+                    while tiled && chunk &+ 4 <= chunks {
+                        forwardTile(padded, w, bias, o: o, row: i, chunk: chunk, into: row, planeSize: planeSize, width: ow)
                         chunk &+= 4
                     }
-                    while chunk < chunks {
-                        var acc = start
-                        var tap = 0
-                        for c in 0..<g.inChannels { for ki in 0..<g.kernelHeight {
-                            let rowIndex: Int = c &* padded.rows &+ i &+ ki
-                            let source = UnsafePointer(padded.buffer + (rowIndex &* pw &+ chunk &* lanes))
-                            for kj in 0..<g.kernelWidth {
-                                acc = load(source + kj) * weights[tap] + acc
-                                tap &+= 1
-                            }
-                        } }
-                        store(acc, row, chunk: chunk)
-                        chunk &+= 1
+                    for k in 0..<(tiled ? 3 : 1) {
+                        for c in chunk..<chunks {
+                            forwardVector(padded, w, bias, o: o &+ k, row: i, chunk: c, into: row + k &* planeSize, width: ow)
+                        }
                     }
                 }
+                o &+= tiled ? 3 : 1
             }
         }
     }
 
-    /// Adds ∂w for `images` (x and ∂y [N, O, Ho, Wo]) into `dw` [O, C·kh·kw]. Each weight's sum runs
-    /// over four output rows side by side (independent multiply-add chains).
+    /// Output channels o, o + 1, o + 2 of output row `row`, vectors chunk ..< chunk + 4, into
+    /// `r0` (channel o's row) and the rows `planeSize` and 2·`planeSize` after it.
+    @inline(__always)
+    private static func forwardTile<T: TensorScalar>(_ padded: PaddedImage<T>, _ w: UnsafePointer<T>, _ bias: UnsafePointer<T>?,
+                                                     o: Int, row: Int, chunk: Int, into r0: UnsafeMutablePointer<T>, planeSize: Int, width: Int) {
+        let g = padded.g, pw = padded.paddedWidth
+        let (b0, b1, b2) = (SIMD8<T>(repeating: bias?[o] ?? 0), SIMD8<T>(repeating: bias?[o &+ 1] ?? 0), SIMD8<T>(repeating: bias?[o &+ 2] ?? 0))
+        var (a00, a01, a02, a03) = (b0, b0, b0, b0)
+        var (a10, a11, a12, a13) = (b1, b1, b1, b1)
+        var (a20, a21, a22, a23) = (b2, b2, b2, b2)
+        let (w0, w1, w2) = (w + o &* g.patch, w + (o &+ 1) &* g.patch, w + (o &+ 2) &* g.patch)
+        var tap = 0
+        for c in 0..<g.inChannels { for ki in 0..<g.kernelHeight {
+            let source = UnsafePointer(padded.buffer + ((c &* padded.rows &+ row &+ ki) &* pw &+ chunk &* lanes))
+            for kj in 0..<g.kernelWidth {
+                let p = source + kj
+                let (x0, x1, x2, x3) = (load(p), load(p + lanes), load(p + 2 &* lanes), load(p + 3 &* lanes))
+                let (v0, v1, v2) = (w0[tap], w1[tap], w2[tap])
+                a00 = a00.addingProduct(x0, v0); a01 = a01.addingProduct(x1, v0); a02 = a02.addingProduct(x2, v0); a03 = a03.addingProduct(x3, v0)
+                a10 = a10.addingProduct(x0, v1); a11 = a11.addingProduct(x1, v1); a12 = a12.addingProduct(x2, v1); a13 = a13.addingProduct(x3, v1)
+                a20 = a20.addingProduct(x0, v2); a21 = a21.addingProduct(x1, v2); a22 = a22.addingProduct(x2, v2); a23 = a23.addingProduct(x3, v2)
+                tap &+= 1
+            }
+        } }
+        let (r1, r2) = (r0 + planeSize, r0 + 2 &* planeSize)
+        store(a00, r0, chunk: chunk, width: width); store(a01, r0, chunk: chunk &+ 1, width: width)
+        store(a02, r0, chunk: chunk &+ 2, width: width); store(a03, r0, chunk: chunk &+ 3, width: width)
+        store(a10, r1, chunk: chunk, width: width); store(a11, r1, chunk: chunk &+ 1, width: width)
+        store(a12, r1, chunk: chunk &+ 2, width: width); store(a13, r1, chunk: chunk &+ 3, width: width)
+        store(a20, r2, chunk: chunk, width: width); store(a21, r2, chunk: chunk &+ 1, width: width)
+        store(a22, r2, chunk: chunk &+ 2, width: width); store(a23, r2, chunk: chunk &+ 3, width: width)
+    }
+
+    /// Output channel o of output row `row`, vector `chunk`.
+    @inline(__always)
+    private static func forwardVector<T: TensorScalar>(_ padded: PaddedImage<T>, _ w: UnsafePointer<T>, _ bias: UnsafePointer<T>?,
+                                                       o: Int, row: Int, chunk: Int, into r: UnsafeMutablePointer<T>, width: Int) {
+        let g = padded.g, pw = padded.paddedWidth, weights = w + o &* g.patch
+        var acc = SIMD8<T>(repeating: bias?[o] ?? 0)
+        var tap = 0
+        for c in 0..<g.inChannels { for ki in 0..<g.kernelHeight {
+            let source = UnsafePointer(padded.buffer + ((c &* padded.rows &+ row &+ ki) &* pw &+ chunk &* lanes))
+            for kj in 0..<g.kernelWidth {
+                acc = acc.addingProduct(load(source + kj), weights[tap])
+                tap &+= 1
+            }
+        } }
+        store(acc, r, chunk: chunk, width: width)
+    }
+
+    /// Writes the lanes of `v` that fall inside an output row of `width` (all but the row's last
+    /// vector are whole).
+    @inline(__always)
+    private static func store<T: TensorScalar>(_ v: SIMD8<T>, _ row: UnsafeMutablePointer<T>, chunk: Int, width: Int) {
+        let first = chunk &* lanes
+        if first &+ lanes <= width {
+            UnsafeMutableRawPointer(row + first).storeBytes(of: v, as: SIMD8<T>.self)
+        } else {
+            for l in 0..<(width &- first) { row[first &+ l] = v[l] }
+        }
+    }
+
+    /// Adds ∂w for `images` (x and ∂y [N, O, Ho, Wo]) into `dw` [O, C·kh·kw]. A tile of three output
+    /// channels × four neighbouring taps (kj … kj + 3) is accumulated in twelve registers over every
+    /// row and vector: each step loads three gradient vectors and four input vectors for twelve
+    /// multiply-adds. Channels and taps left over take one-channel, one-tap tiles.
     static func weightGradient<T: TensorScalar>(_ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ g: Conv2dGeometry,
                                                  _ images: Range<Int>, into dw: UnsafeMutablePointer<T>) {
         let padded = PaddedImage<T>(g)
         defer { padded.deallocate() }
-        let (oh, ow, pw, chunks, outs) = (g.outHeight, g.outWidth, padded.paddedWidth, padded.chunks, g.outChannels)
+        let (oh, ow, chunks, outs) = (g.outHeight, g.outWidth, padded.chunks, g.outChannels)
         // ∂y of one image with rows zero-padded to whole vectors, so columns past Wo add nothing
         let rowWidth = chunks * lanes
         let gradient = UnsafeMutablePointer<T>.allocate(capacity: outs * oh * rowWidth)
@@ -130,32 +163,68 @@ enum DirectConvolution {
         for n in images {
             padded.load(x, image: n)
             for r in 0..<(outs * oh) { (gradient + r &* rowWidth).update(from: dy + (n &* outs &* oh &+ r) &* ow, count: ow) }
-            for o in 0..<outs {
-                let grad = UnsafePointer(gradient + o &* oh &* rowWidth)
-                var tap = 0
-                for c in 0..<g.inChannels { for ki in 0..<g.kernelHeight { for kj in 0..<g.kernelWidth {
-                    let rowIndex: Int = c &* padded.rows &+ ki
-                    let source = UnsafePointer(padded.buffer + (rowIndex &* pw &+ kj))
-                    var (a0, a1, a2, a3) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
-                    for chunk in 0..<chunks {
-                        let d = grad + chunk &* lanes, s = source + chunk &* lanes
-                        var i = 0
-                        while i &+ 4 <= oh {
-                            a0 = load(d + i &* rowWidth) * load(s + i &* pw) + a0
-                            a1 = load(d + (i &+ 1) &* rowWidth) * load(s + (i &+ 1) &* pw) + a1
-                            a2 = load(d + (i &+ 2) &* rowWidth) * load(s + (i &+ 2) &* pw) + a2
-                            a3 = load(d + (i &+ 3) &* rowWidth) * load(s + (i &+ 3) &* pw) + a3
-                            i &+= 4
-                        }
-                        while i < oh {
-                            a0 = load(d + i &* rowWidth) * load(s + i &* pw) + a0
-                            i &+= 1
+            var o = 0
+            while o < outs {
+                let tiled = o &+ 3 <= outs
+                for c in 0..<g.inChannels { for ki in 0..<g.kernelHeight {
+                    var kj = 0
+                    while tiled && kj &+ 4 <= g.kernelWidth {
+                        weightGradientTile(padded, gradient, rowWidth: rowWidth, o: o, c: c, ki: ki, kj: kj, into: dw)
+                        kj &+= 4
+                    }
+                    for oc in o..<(o &+ (tiled ? 3 : 1)) {
+                        for k in kj..<g.kernelWidth {
+                            weightGradientTap(padded, gradient, rowWidth: rowWidth, o: oc, c: c, ki: ki, kj: k, into: dw)
                         }
                     }
-                    dw[o &* g.patch &+ tap] += ((a0 + a1) + (a2 + a3)).sum()
-                    tap &+= 1
-                } } }
+                } }
+                o &+= tiled ? 3 : 1
             }
         }
+    }
+
+    /// ∂w[o ..< o + 3, c, ki, kj ..< kj + 4] += Σ over rows and vectors of ∂y · x for one image.
+    @inline(__always)
+    private static func weightGradientTile<T: TensorScalar>(_ padded: PaddedImage<T>, _ gradient: UnsafeMutablePointer<T>, rowWidth: Int,
+                                                            o: Int, c: Int, ki: Int, kj: Int, into dw: UnsafeMutablePointer<T>) {
+        let g = padded.g, pw = padded.paddedWidth, plane = g.outHeight &* rowWidth
+        let source = UnsafePointer(padded.buffer + ((c &* padded.rows &+ ki) &* pw &+ kj))
+        let (d0, d1, d2) = (UnsafePointer(gradient + o &* plane), UnsafePointer(gradient + (o &+ 1) &* plane), UnsafePointer(gradient + (o &+ 2) &* plane))
+        var (a00, a01, a02, a03) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
+        var (a10, a11, a12, a13) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
+        var (a20, a21, a22, a23) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
+        for i in 0..<g.outHeight {
+            for chunk in 0..<padded.chunks {
+                let d = i &* rowWidth &+ chunk &* lanes, p = source + (i &* pw &+ chunk &* lanes)
+                let (g0, g1, g2) = (load(d0 + d), load(d1 + d), load(d2 + d))
+                let (x0, x1, x2, x3) = (load(p), load(p + 1), load(p + 2), load(p + 3))
+                a00 = a00.addingProduct(g0, x0); a01 = a01.addingProduct(g0, x1); a02 = a02.addingProduct(g0, x2); a03 = a03.addingProduct(g0, x3)
+                a10 = a10.addingProduct(g1, x0); a11 = a11.addingProduct(g1, x1); a12 = a12.addingProduct(g1, x2); a13 = a13.addingProduct(g1, x3)
+                a20 = a20.addingProduct(g2, x0); a21 = a21.addingProduct(g2, x1); a22 = a22.addingProduct(g2, x2); a23 = a23.addingProduct(g2, x3)
+            }
+        }
+        let tap: Int = (c &* g.kernelHeight &+ ki) &* g.kernelWidth &+ kj
+        let w0: UnsafeMutablePointer<T> = dw + (o &* g.patch &+ tap)
+        let (w1, w2) = (w0 + g.patch, w0 + 2 &* g.patch)
+        w0[0] += a00.sum(); w0[1] += a01.sum(); w0[2] += a02.sum(); w0[3] += a03.sum()
+        w1[0] += a10.sum(); w1[1] += a11.sum(); w1[2] += a12.sum(); w1[3] += a13.sum()
+        w2[0] += a20.sum(); w2[1] += a21.sum(); w2[2] += a22.sum(); w2[3] += a23.sum()
+    }
+
+    /// ∂w[o, c, ki, kj] += Σ over rows and vectors of ∂y · x for one image.
+    @inline(__always)
+    private static func weightGradientTap<T: TensorScalar>(_ padded: PaddedImage<T>, _ gradient: UnsafeMutablePointer<T>, rowWidth: Int,
+                                                           o: Int, c: Int, ki: Int, kj: Int, into dw: UnsafeMutablePointer<T>) {
+        let g = padded.g, pw = padded.paddedWidth
+        let source = UnsafePointer(padded.buffer + ((c &* padded.rows &+ ki) &* pw &+ kj))
+        let grad = UnsafePointer(gradient + o &* g.outHeight &* rowWidth)
+        var (a0, a1) = (SIMD8<T>(), SIMD8<T>())
+        for i in 0..<g.outHeight {
+            for chunk in 0..<padded.chunks {
+                let d = grad + (i &* rowWidth &+ chunk &* lanes), p = source + (i &* pw &+ chunk &* lanes)
+                if chunk & 1 == 0 { a0 = a0.addingProduct(load(d), load(p)) } else { a1 = a1.addingProduct(load(d), load(p)) }
+            }
+        }
+        dw[o &* g.patch &+ (c &* g.kernelHeight &+ ki) &* g.kernelWidth &+ kj] += (a0 + a1).sum()
     }
 }
