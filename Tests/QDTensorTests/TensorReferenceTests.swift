@@ -11,6 +11,10 @@ final class TensorReferenceTests: XCTestCase {
         let cases: [(n: Int, c: Int, h: Int, w: Int, o: Int, kh: Int, kw: Int, stride: Int, padding: Int)] = [
             (3, 2, 7, 6, 4, 3, 2, 1, 0), (3, 2, 7, 6, 4, 3, 2, 1, 2), (3, 2, 7, 6, 4, 3, 2, 2, 1), (3, 2, 7, 6, 4, 3, 2, 3, 0),
             (3, 1, 9, 21, 3, 5, 5, 1, 2), (3, 6, 7, 13, 3, 3, 2, 1, 1), (3, 3, 8, 8, 2, 4, 3, 2, 0), (40, 2, 20, 20, 3, 5, 5, 1, 0),
+            // the direct path's register tiles (3 channels × 4 vectors, 3 channels × 4 taps) and
+            // their leftovers: LeNet's first layer with 7 channels, and 38-wide rows (4 whole
+            // vectors, then a partial one)
+            (2, 1, 28, 28, 7, 5, 5, 1, 2), (2, 1, 30, 38, 6, 5, 5, 1, 2),
         ]
         for t in cases {
             let x = Tensor<Double>.normal([t.n, t.c, t.h, t.w], using: &rng), w = Tensor<Double>.normal([t.o, t.c, t.kh, t.kw], using: &rng)
