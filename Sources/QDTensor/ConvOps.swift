@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// The geometry of a 2-D convolution: input [N, C, H, W], weight [O, C, kh, kw], stride and zero
 /// padding, output [N, O, Ho, Wo] with Ho = (H + 2p − kh)/s + 1.
@@ -37,8 +38,9 @@ public struct Conv2dGeometry: Equatable, Sendable {
     }
 }
 
-/// Images per im2col chunk: enough columns for an efficient GEMM, few enough to stay in cache.
-private func chunkImages(_ g: Conv2dGeometry) -> Int { max(1, min(g.batch, 4096 / max(1, g.positions))) }
+/// Images per im2col chunk: its im2col block (about 2,048 columns) stays in the L2 cache, and a
+/// batch splits into enough chunks for the threads to share evenly.
+private func chunkImages(_ g: Conv2dGeometry) -> Int { max(1, min(g.batch, 2048 / max(1, g.positions))) }
 
 /// Threads the tensor kernels use: convolutions split the batch, pooling splits planes, large
 /// elementwise operations split their elements (and the quantum layer runs its simulator on as many).
@@ -66,16 +68,29 @@ func forEachRange(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
     forEachPart(count, parts: partCount(count, work: work)) { _, range in body(range) }
 }
 
-/// Runs `body(images)` over chunks of the batch, spread over ``TensorThreads/count`` threads.
-private func forEachChunk(_ g: Conv2dGeometry, _ body: (Range<Int>) -> Void) {
+/// Runs `body(worker, images)` over the chunks of the batch. With more than one
+/// ``TensorThreads/count`` thread and enough work (about 2·10⁶ multiply-adds, some 50 µs), the
+/// workers claim chunks one at a time from a shared counter, so none idles while another has
+/// several left; `worker` (0 ..< threads) indexes per-thread scratch. Which worker runs a chunk
+/// varies from run to run, so results must not depend on it.
+private func forEachChunk(_ g: Conv2dGeometry, _ body: (Int, Range<Int>) -> Void) {
     let per = chunkImages(g)
     let chunks = (g.batch + per - 1) / per
-    let workers = min(TensorThreads.count, chunks)
-    func run(_ w: Int) {
-        for c in stride(from: w, to: chunks, by: workers) { body((c * per)..<min(g.batch, (c + 1) * per)) }
+    let work = g.batch * g.outChannels * g.positions * g.patch
+    let workers = work >= 1 << 21 ? min(TensorThreads.count, chunks) : 1
+    let images = { (c: Int) in (c * per)..<min(g.batch, (c + 1) * per) }
+    guard workers > 1 else {
+        for c in 0..<chunks { body(0, images(c)) }
+        return
     }
-    if workers <= 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
+    let next = Atomic<Int>(0)
+    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        while case let c = next.add(1, ordering: .relaxed).oldValue, c < chunks { body(worker, images(c)) }
+    }
 }
+
+/// The number of workers ``forEachChunk(_:_:)`` may use for `g`.
+private func chunkWorkers(_ g: Conv2dGeometry) -> Int { max(1, min(TensorThreads.count, (g.batch + chunkImages(g) - 1) / chunkImages(g))) }
 
 /// The output columns oj whose input column j = oj·s − p + kj lies inside 0..<w.
 @inline(__always)
@@ -254,7 +269,7 @@ func convForwardKernel<Scalar: TensorScalar>(_ x: [Scalar], _ w: [Scalar], bias:
         Kernels.filled(g.outputShape.reduce(1, *)) { (op: UnsafeMutableBufferPointer<Scalar>) in
         x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in (bias ?? []).withUnsafeBufferPointer { bp in
             let (xb, wb, ob, bb) = (xp.baseAddress!, wp.baseAddress!, op.baseAddress!, bias == nil ? nil : bp.baseAddress)
-            forEachChunk(g) { images in
+            forEachChunk(g) { _, images in
                 if DirectConvolution.applies(g) { DirectConvolution.forward(xb, wb, bias: bb, g, images, ob); return }
                 let scratch = keepColumns ? nil : UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p)
                 defer { scratch?.deallocate() }
@@ -281,7 +296,7 @@ func convInputGradKernel<Scalar: TensorScalar>(_ dy: [Scalar], _ w: [Scalar], _ 
     let per = chunkImages(g), p = g.positions
     dy.withUnsafeBufferPointer { dp in w.withUnsafeBufferPointer { wp in dx.withUnsafeMutableBufferPointer { xp in
         let (db, wb, xb) = (dp.baseAddress!, wp.baseAddress!, xp.baseAddress!)
-        forEachChunk(g) { images in
+        forEachChunk(g) { _, images in
             let cols = UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p)
             defer { cols.deallocate() }
             let width = images.count * p
@@ -296,57 +311,52 @@ func convInputGradKernel<Scalar: TensorScalar>(_ dy: [Scalar], _ w: [Scalar], _ 
     return dx
 }
 
-/// ∂W = Σ dY_n·cols_nᵀ over the images, one partial sum per thread; the im2col blocks come from
-/// `columns` when the forward pass kept them. The GEMM path accumulates the transpose,
+/// ∂W = Σ dY_n·cols_nᵀ over the images, one partial sum per chunk, added in chunk order (so the
+/// result does not depend on which thread ran which chunk); the im2col blocks come from `columns`
+/// when the forward pass kept them. The GEMM path accumulates the transpose,
 /// ∂Wᵀ [patch, O] += cols_n [patch, P] · dY_nᵀ [P, O], with dY_n transposed per image: OpenBLAS's
 /// small-matrix kernels run that orientation about twice as fast as dY_n · cols_nᵀ.
 func convWeightGradKernel<Scalar: TensorScalar>(_ x: [Scalar], _ dy: [Scalar], _ g: Conv2dGeometry, columns: [Scalar]?) -> [Scalar] {
-    let per = chunkImages(g), p = g.positions, outs = g.outChannels
-    let chunks = (g.batch + per - 1) / per
-    let workers = min(TensorThreads.count, chunks)
+    let per = chunkImages(g), p = g.positions, outs = g.outChannels, size = outs * g.patch
+    let chunks = (g.batch + per - 1) / per, workers = chunkWorkers(g)
     let direct = DirectConvolution.applies(g)
-    var partial = [[Scalar]](repeating: [Scalar](repeating: 0, count: outs * g.patch), count: workers)
+    var partial = Kernels.repeating(Scalar(0), count: chunks * size)
+    // per-worker scratch: an im2col block (when none was kept) and one image's transposed ∂y
+    let cols = columns == nil && !direct ? (0..<workers).map { _ in UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p) } : []
+    let transposed = (0..<workers).map { _ in UnsafeMutablePointer<Scalar>.allocate(capacity: p * outs) }
+    defer { cols.forEach { $0.deallocate() }; transposed.forEach { $0.deallocate() } }
     x.withUnsafeBufferPointer { xp in dy.withUnsafeBufferPointer { dp in (columns ?? []).withUnsafeBufferPointer { kept in
-        let (xb, db) = (xp.baseAddress!, dp.baseAddress!)
-        partial.withUnsafeMutableBufferPointer { buffer in
-            let parts = buffer
-            func run(_ wk: Int) {
-                let cols = columns == nil && !direct ? UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p) : nil
-                let transposed = UnsafeMutablePointer<Scalar>.allocate(capacity: p * outs)
-                defer { cols?.deallocate(); transposed.deallocate() }
-                parts[wk].withUnsafeMutableBufferPointer { acc in
-                    for c in stride(from: wk, to: chunks, by: workers) {
-                        let images = (c * per)..<min(g.batch, (c + 1) * per)
-                        if direct {
-                            DirectConvolution.weightGradient(xb, db, g, images, into: acc.baseAddress!)
-                            continue
-                        }
-                        let width = images.count * p
-                        let block: UnsafePointer<Scalar>
-                        if let cols {
-                            im2col(xb, g, images, cols)
-                            block = UnsafePointer(cols)
-                        } else {
-                            block = kept.baseAddress! + columnBlock(g, chunk: c)
-                        }
-                        for (ii, n) in images.enumerated() {
-                            let grad = db + n * outs * p
-                            for o in 0..<outs { for q in 0..<p { transposed[q * outs + o] = grad[o * p + q] } }
-                            // ∂Wᵀ [patch, O] += cols_n [patch, P] · dY_nᵀ [P, O]
-                            Scalar.gemm(transposeA: false, transposeB: false, m: g.patch, n: outs, k: p, alpha: 1,
-                                        a: block + ii * p, lda: width, b: transposed, ldb: outs, beta: 1,
-                                        c: acc.baseAddress!, ldc: outs)
-                        }
-                    }
+        partial.withUnsafeMutableBufferPointer { partials in
+            let (xb, db, pb) = (xp.baseAddress!, dp.baseAddress!, partials.baseAddress!)
+            forEachChunk(g) { worker, images in
+                let c = images.lowerBound / per, acc = pb + c * size
+                if direct {
+                    DirectConvolution.weightGradient(xb, db, g, images, into: acc)
+                    return
+                }
+                let width = images.count * p
+                let block: UnsafePointer<Scalar>
+                if columns == nil {
+                    im2col(xb, g, images, cols[worker])
+                    block = UnsafePointer(cols[worker])
+                } else {
+                    block = kept.baseAddress! + columnBlock(g, chunk: c)
+                }
+                let t = transposed[worker]
+                for (ii, n) in images.enumerated() {
+                    let grad = db + n * outs * p
+                    for o in 0..<outs { for q in 0..<p { t[q * outs + o] = grad[o * p + q] } }
+                    // ∂Wᵀ [patch, O] += cols_n [patch, P] · dY_nᵀ [P, O]
+                    Scalar.gemm(transposeA: false, transposeB: false, m: g.patch, n: outs, k: p, alpha: 1,
+                                a: block + ii * p, lda: width, b: t, ldb: outs, beta: 1, c: acc, ldc: outs)
                 }
             }
-            if workers <= 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
         }
     } } }
-    var dw = partial[0]
-    for w in 1..<max(workers, 1) { for k in dw.indices { dw[k] += partial[w][k] } }
+    var dw = Array(partial[0..<size])
+    for c in 1..<max(chunks, 1) { for k in 0..<size { dw[k] += partial[c * size + k] } }
     guard !direct else { return dw }
-    return Kernels.filled(outs * g.patch) { out in
+    return Kernels.filled(size) { out in
         for r in 0..<g.patch { for o in 0..<outs { out[o * g.patch + r] = dw[r * outs + o] } }
     }
 }

@@ -137,8 +137,19 @@ final class TensorReferenceTests: XCTestCase {
         let at = Tensor<Float>.normal([400, 256], using: &rng), bt = Tensor<Float>.normal([120, 400], using: &rng)
         // above the split threshold (2^17 elements) for broadcasts and reductions too
         let z = Tensor<Float>.normal([40, 6, 28, 28], using: &rng), bias = Tensor<Float>.normal([1, 6, 1, 1], using: &rng)
+        let images = Tensor<Float>.normal([64, 1, 28, 28], using: &rng), w1 = Tensor<Float>.normal([6, 1, 5, 5], using: &rng)
+        /// A convolution's output, and its input and weight gradients for a fixed upstream gradient.
+        func convolution(_ x: Tensor<Float>, _ w: Tensor<Float>, padding: Int) throws -> [Float] {
+            let (xl, wl) = (x.requiringGrad(), w.requiringGrad())
+            let y = try xl.conv2d(wl, padding: padding)
+            let grads = try Autograd.gradients(of: (y * y).sum(), wrt: [xl, wl])
+            return y.values + grads[0].values + grads[1].values
+        }
         func run() throws -> (exact: [Float], products: [Float], sums: [Float]) {
-            (try (x * y).maxPool2d(kernel: 2).values + (x + y).conv2d(w, padding: 2).values + (z + bias).values + (bias * z).values,
+            // chunked convolutions (im2col + GEMM, and direct) with their gradients: every chunk's
+            // partial weight gradient is added in chunk order, whichever thread ran it
+            (try (x * y).maxPool2d(kernel: 2).values + convolution(x + y, w, padding: 2) + convolution(images, w1, padding: 2)
+                + (z + bias).values + (bias * z).values,
              try a.matmul(b).values + at.matmul(bt, transposeSelf: true, transposeOther: true).values,
              try z.sum(axes: [0, 2, 3]).values + z.sum(axes: [1]).values + a.sum(axes: [0]).values)
         }
