@@ -1,6 +1,4 @@
-import Dispatch
 import Foundation
-import Synchronization
 
 /// The geometry of a 2-D convolution: input [N, C, H, W], weight [O, C, kh, kw], stride and zero
 /// padding, output [N, O, Ho, Wo] with Ho = (H + 2p − kh)/s + 1.
@@ -42,50 +40,14 @@ public struct Conv2dGeometry: Equatable, Sendable {
 /// batch splits into enough chunks for the threads to share evenly.
 private func chunkImages(_ g: Conv2dGeometry) -> Int { max(1, min(g.batch, 2048 / max(1, g.positions))) }
 
-/// Threads the tensor kernels use: convolutions split the batch, pooling splits planes, large
-/// elementwise operations split their elements (and the quantum layer runs its simulator on as many).
-public enum TensorThreads {
-    /// How many threads (default: every active core).
-    nonisolated(unsafe) public static var count = ProcessInfo.processInfo.activeProcessorCount
-}
-
-/// Into how many parts `count` independent items are split: one per ``TensorThreads/count``
-/// thread when `work` (elements touched) is large enough to pay for waking them, else one.
-@inline(__always)
-func partCount(_ count: Int, work: Int) -> Int { work >= 1 << 17 ? max(1, min(TensorThreads.count, count)) : 1 }
-
-/// Calls `body(part, items)` for each of `parts` contiguous ranges of `count` items, in parallel.
-@inline(__always)
-func forEachPart(_ count: Int, parts: Int, _ body: (Int, Range<Int>) -> Void) {
-    if parts <= 1 { body(0, 0..<count); return }
-    DispatchQueue.concurrentPerform(iterations: parts) { p in body(p, (count * p / parts)..<(count * (p + 1) / parts)) }
-}
-
-/// Calls `body` on `count` independent items split into contiguous ranges across
-/// ``TensorThreads/count`` threads, when `work` (elements touched) is large enough to pay for it.
-@inline(__always)
-func forEachRange(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
-    forEachPart(count, parts: partCount(count, work: work)) { _, range in body(range) }
-}
-
-/// Runs `body(worker, images)` over the chunks of the batch. With more than one
-/// ``TensorThreads/count`` thread and enough work (about 2·10⁶ multiply-adds, some 50 µs), the
-/// workers claim chunks one at a time from a shared counter, so none idles while another has
-/// several left; `worker` (0 ..< threads) indexes per-thread scratch. Which worker runs a chunk
-/// varies from run to run, so results must not depend on it.
+/// Runs `body(worker, images)` over the chunks of the batch, on several threads when there is
+/// enough work (about 2·10⁶ multiply-adds, some 50 µs); see ``forEachClaimed(_:_:)``.
 private func forEachChunk(_ g: Conv2dGeometry, _ body: (Int, Range<Int>) -> Void) {
     let per = chunkImages(g)
     let chunks = (g.batch + per - 1) / per
     let work = g.batch * g.outChannels * g.positions * g.patch
-    let workers = work >= 1 << 21 ? min(TensorThreads.count, chunks) : 1
-    let images = { (c: Int) in (c * per)..<min(g.batch, (c + 1) * per) }
-    guard workers > 1 else {
-        for c in 0..<chunks { body(0, images(c)) }
-        return
-    }
-    let next = Atomic<Int>(0)
-    DispatchQueue.concurrentPerform(iterations: workers) { worker in
-        while case let c = next.add(1, ordering: .relaxed).oldValue, c < chunks { body(worker, images(c)) }
+    forEachClaimed(chunks, threads: work >= 1 << 21 ? TensorThreads.count : 1) { worker, c in
+        body(worker, (c * per)..<min(g.batch, (c + 1) * per))
     }
 }
 
