@@ -11,13 +11,20 @@ public final class GradNode<Scalar: TensorScalar> {
     let inputs: [GradNode?]
     /// Maps ∂L/∂output to ∂L/∂input for each input (nil where an input needs none).
     let backward: ((Tensor<Scalar>) throws -> [Tensor<Scalar>?])?
+    /// Set when the output is the contiguous block `range` of the storage of its single input, of
+    /// shape `inputShape` (a slice in storage order). The backward pass then gathers all blocks of one input and
+    /// assembles its gradient once (see ``Autograd``), instead of padding each block's gradient to
+    /// the input's full size and adding them: a model reading its weights as views of one flat
+    /// vector would otherwise pay O(blocks × parameters) per backward pass.
+    let block: (range: Range<Int>, inputShape: [Int])?
 
     /// A leaf: a tensor gradients are taken with respect to.
-    init(leaf: Void) { inputs = []; backward = nil }
+    init(leaf: Void) { inputs = []; backward = nil; block = nil }
 
-    init(inputs: [GradNode?], backward: @escaping (Tensor<Scalar>) throws -> [Tensor<Scalar>?]) {
+    init(inputs: [GradNode?], block: (range: Range<Int>, inputShape: [Int])? = nil, backward: @escaping (Tensor<Scalar>) throws -> [Tensor<Scalar>?]) {
         self.inputs = inputs
         self.backward = backward
+        self.block = block
     }
 }
 
@@ -66,9 +73,20 @@ public enum Autograd {
         let boundary = stopAtInputs ? Set(inputs.compactMap { $0.node.map(ObjectIdentifier.init) }) : []
         let order = topologicalOrder(from: root, boundary: boundary)
         var grads: [ObjectIdentifier: Tensor<S>] = [ObjectIdentifier(root): seed ?? Tensor<S>.ones(output.shape)]
+        // gradients of block views, per input, assembled when the traversal reaches that input
+        var blocks: [ObjectIdentifier: (shape: [Int], parts: [(range: Range<Int>, gradient: Tensor<S>)])] = [:]
         try GradMode.with(enabled: createGraph) {
             for node in order.reversed() {
-                guard !boundary.contains(ObjectIdentifier(node)), let rule = node.backward, let g = grads[ObjectIdentifier(node)] else { continue }
+                let id = ObjectIdentifier(node)
+                if let pending = blocks.removeValue(forKey: id) {
+                    let assembled = try Tensor<S>.assembled(pending.parts, shape: pending.shape)
+                    grads[id] = try grads[id].map { try $0 + assembled } ?? assembled
+                }
+                guard !boundary.contains(id), let rule = node.backward, let g = grads[id] else { continue }
+                if let b = node.block, let input = node.inputs[0] {
+                    blocks[ObjectIdentifier(input), default: (b.inputShape, [])].parts.append((b.range, try g.reshaped([b.range.count])))
+                    continue
+                }
                 let inputGrads = try rule(g)
                 for (parent, pg) in zip(node.inputs, inputGrads) {
                     guard let parent = parent, let pg = pg else { continue }
@@ -115,11 +133,12 @@ extension Tensor {
     /// `result` recorded in the graph as computed from `inputs` by an operation whose backward
     /// rule is `backward` (which must use differentiable operations only). When gradients are off
     /// or no input requires one, `result` is returned as a constant.
-    static func record(_ result: Tensor, _ inputs: [Tensor], backward: @escaping (Tensor) throws -> [Tensor?]) -> Tensor {
+    static func record(_ result: Tensor, _ inputs: [Tensor], block: (range: Range<Int>, inputShape: [Int])? = nil,
+                       backward: @escaping (Tensor) throws -> [Tensor?]) -> Tensor {
         // Closures, not key paths: a key path on a generic type is instantiated at run time on every call.
         guard inputs.contains(where: { $0.node != nil }), GradMode.isEnabled else { return result }
         var r = result
-        r.node = GradNode(inputs: inputs.map { $0.node }, backward: backward)
+        r.node = GradNode(inputs: inputs.map { $0.node }, block: block, backward: backward)
         return r
     }
 }

@@ -45,13 +45,35 @@ extension Tensor {
             throw TensorError.argument("slice: range \(range) is outside 0..<\(shape[a]) of axis \(a) (shape \(shape))")
         }
         let outer = shape[..<a].reduce(1, *), inner = shape[(a + 1)...].reduce(1, *)
-        let block = range.count * inner
+        let length = range.count * inner
         let out = Kernels.copyBlocks(values, from: (0..<outer).map { ($0 * shape[a] + range.lowerBound) * inner },
-                                     to: (0..<outer).map { $0 * block }, count: block, into: outer * block)
+                                     to: (0..<outer).map { $0 * length }, count: length, into: outer * length)
         var outShape = shape
         outShape[a] = range.count
-        return Tensor.record(Tensor(unchecked: outShape, out), [self]) { g in
+        // a slice with nothing outside its axis is one block of the storage: the backward pass
+        // assembles all such blocks of this tensor at once (see GradNode.block)
+        let storage = outer == 1 ? (range: (range.lowerBound * inner)..<(range.upperBound * inner), inputShape: shape) : nil
+        return Tensor.record(Tensor(unchecked: outShape, out), [self], block: storage) { g in
             [try g.padded(axis: a, before: range.lowerBound, after: self.shape[a] - range.upperBound)]
+        }
+    }
+
+    /// A tensor of `shape`, zero except each part's gradient added over its range of the storage
+    /// (the transpose of taking the blocks): how the backward pass assembles the gradient of a
+    /// tensor read as blocks. Its backward rule slices the blocks back out.
+    static func assembled(_ parts: [(range: Range<Int>, gradient: Tensor)], shape: [Int]) throws -> Tensor {
+        let count = shape.reduce(1, *)
+        var out = Kernels.repeating(Scalar(0), count: count)
+        out.withUnsafeMutableBufferPointer { o in
+            for part in parts {
+                part.gradient.values.withUnsafeBufferPointer { v in
+                    for (k, i) in part.range.enumerated() { o[i] += v[k] }
+                }
+            }
+        }
+        return Tensor.record(Tensor(unchecked: shape, out), parts.map(\.gradient)) { g in
+            let flat = try g.reshaped([count])
+            return try parts.map { try flat.sliced(axis: 0, $0.range) }
         }
     }
 

@@ -68,6 +68,22 @@ final class OpGradientTests: XCTestCase {
         try check("scatter-add", [random([4])]) { try $0[0].scatterAdded(flatIndices: [3, 0, 3, 1], shape: [2, 3]).squared() }
     }
 
+    func testBlocksOfOneTensorAssembleTheirGradients() throws {
+        // Slices in storage order (a flat vector's blocks, rows of a matrix) are assembled into one
+        // gradient by the backward pass: overlapping and repeated blocks add, a dense use of the
+        // same tensor adds too, and the assembly is itself differentiable.
+        try check("blocks of a vector", [random([9])]) { t in
+            let x = t[0]
+            let a = try x.sliced(axis: 0, 0..<4).reshaped([2, 2]), b = try x.sliced(axis: 0, 2..<6).reshaped([2, 2])
+            let c = try x.sliced(axis: 0, 2..<6).reshaped([2, 2])
+            return try (a.matmul(b) * c).sum() + (x * x).sum() * 0.5 + x.sliced(axis: 0, 8..<9).exp().sum()
+        }
+        try check("rows of a matrix", [random([4, 3])]) { t in
+            let m = t[0]
+            return try (m.sliced(axis: 0, 0..<2) * m.sliced(axis: 0, 1..<3)).squared().sum() + m.sliced(axis: 1, 0..<1).sum()
+        }
+    }
+
     func testMatmulInEveryTransposeCombination() throws {
         let a = random([3, 4]), b = random([4, 5]), at = random([4, 3]), bt = random([5, 4])
         try check("A·B", [a, b]) { try $0[0].matmul($0[1]) }
