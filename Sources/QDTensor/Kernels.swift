@@ -161,6 +161,27 @@ enum Kernels {
         return acc
     }
 
+    /// `count` zeros with every block's values added from its offset on.
+    static func addBlocks<S: TensorScalar>(_ blocks: [(offset: Int, values: [S])], count: Int) -> [S] {
+        concrete(S.self,
+                 float: { cast(addBlocksImpl(blocks.map { ($0.offset, cast($0.values, to: Float.self)) }, count), to: S.self) },
+                 double: { cast(addBlocksImpl(blocks.map { ($0.offset, cast($0.values, to: Double.self)) }, count), to: S.self) },
+                 generic: { addBlocksImpl(blocks, count) })
+    }
+
+    private static func addBlocksImpl<T: TensorScalar>(_ blocks: [(offset: Int, values: [T])], _ count: Int) -> [T] {
+        var out = [T](repeating: 0, count: count)
+        out.withUnsafeMutableBufferPointer { o in
+            for block in blocks {
+                block.values.withUnsafeBufferPointer { v in
+                    let base = o.baseAddress! + block.offset
+                    for k in 0..<v.count { base[k] += v[k] }
+                }
+            }
+        }
+        return out
+    }
+
     /// Copies `count` elements from `x` at `from[k]` to `out` at `to[k]` for every block k, into
     /// `outCount` zeros (slicing, padding and concatenation are all this).
     static func copyBlocks<S: TensorScalar>(_ x: [S], from: [Int], to: [Int], count: Int, into outCount: Int) -> [S] {

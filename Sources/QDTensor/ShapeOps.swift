@@ -63,14 +63,7 @@ extension Tensor {
     /// tensor read as blocks. Its backward rule slices the blocks back out.
     static func assembled(_ parts: [(range: Range<Int>, gradient: Tensor)], shape: [Int]) throws -> Tensor {
         let count = shape.reduce(1, *)
-        var out = Kernels.repeating(Scalar(0), count: count)
-        out.withUnsafeMutableBufferPointer { o in
-            for part in parts {
-                part.gradient.values.withUnsafeBufferPointer { v in
-                    for (k, i) in part.range.enumerated() { o[i] += v[k] }
-                }
-            }
-        }
+        let out = Kernels.addBlocks(parts.map { ($0.range.lowerBound, $0.gradient.values) }, count: count)
         return Tensor.record(Tensor(unchecked: shape, out), parts.map(\.gradient)) { g in
             let flat = try g.reshaped([count])
             return try parts.map { try flat.sliced(axis: 0, $0.range) }
