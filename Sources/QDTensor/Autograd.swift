@@ -66,6 +66,20 @@ public enum Autograd {
     /// stay functions of the inputs themselves.
     public static func gradients<S>(of output: Tensor<S>, wrt inputs: [Tensor<S>], seed: Tensor<S>? = nil,
                                     createGraph: Bool = false, stopAtInputs: Bool = false) throws -> [Tensor<S>] {
+        // the traversal's dictionaries, tuples and arrays of Tensor<S> cost a metadata lookup each
+        // when generic: run it specialised for the two scalar types (see Kernels.concrete)
+        func run<T: TensorScalar>(_ t: T.Type) throws -> [Tensor<S>] {
+            unsafeBitCast(try traverse(of: unsafeBitCast(output, to: Tensor<T>.self), wrt: unsafeBitCast(inputs, to: [Tensor<T>].self),
+                                       seed: seed.map { unsafeBitCast($0, to: Tensor<T>.self) },
+                                       createGraph: createGraph, stopAtInputs: stopAtInputs), to: [Tensor<S>].self)
+        }
+        if S.self == Float.self { return try run(Float.self) }
+        if S.self == Double.self { return try run(Double.self) }
+        return try traverse(of: output, wrt: inputs, seed: seed, createGraph: createGraph, stopAtInputs: stopAtInputs)
+    }
+
+    private static func traverse<S>(of output: Tensor<S>, wrt inputs: [Tensor<S>], seed: Tensor<S>?,
+                                    createGraph: Bool, stopAtInputs: Bool) throws -> [Tensor<S>] {
         if let s = seed, s.shape != output.shape {
             throw TensorError.shape("gradient seed has shape \(s.shape); the output has shape \(output.shape)")
         }
