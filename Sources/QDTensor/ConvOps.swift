@@ -219,13 +219,14 @@ private func columnCount(_ g: Conv2dGeometry) -> Int {
 
 /// y = conv(x, w) + b: im2col per chunk of images, then one GEMM per image straight into its output
 /// planes, which start at the bias (the columns of image ii are columns ii·P ..< (ii+1)·P of the
-/// chunk's matrix). With
-/// `keepColumns`, every chunk's im2col block is kept and returned, for the weight gradient (the
-/// direct path builds none).
+/// chunk's matrix). With `keepColumns`, every chunk's im2col block is kept and returned for the
+/// weight gradient, unless they would take more than 64 MiB (the direct path builds none).
 func convForwardKernel<Scalar: TensorScalar>(_ x: [Scalar], _ w: [Scalar], bias: [Scalar]?, _ g: Conv2dGeometry,
                                              keepColumns: Bool) -> (output: [Scalar], columns: [Scalar]?) {
     let per = chunkImages(g), p = g.positions
-    let keepColumns = keepColumns && !DirectConvolution.applies(g)
+    // kept only up to 64 MiB (LeNet's second layer at batch 256: 15 MiB); larger ones (AlexCifarNet:
+    // hundreds of MiB) cost more to hold than to rebuild
+    let keepColumns = keepColumns && !DirectConvolution.applies(g) && columnCount(g) * MemoryLayout<Scalar>.stride <= 64 << 20
     var kept = keepColumns ? [Scalar](unsafeUninitializedCapacity: columnCount(g)) { _, n in n = columnCount(g) } : []
     let output = kept.withUnsafeMutableBufferPointer { keptBuffer in
         Kernels.filled(g.outputShape.reduce(1, *)) { (op: UnsafeMutableBufferPointer<Scalar>) in

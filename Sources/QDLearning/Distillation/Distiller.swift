@@ -137,17 +137,41 @@ public final class Distiller<M: Model, S: TensorScalar> {
         return try rates.gathered(flatIndices: parameterGroups.map { base + $0 }, shape: [parameterGroups.count])
     }
 
+    /// Real images per slice of the outer batch: the outer loss's forward and backward passes run
+    /// slice by slice, so a batch of 1,024 never holds all its activations at once (AlexCifarNet's
+    /// would take gigabytes) and each slice's stay in cache.
+    public static var outerSlice: Int { 256 }
+
     /// The outer loss on a real batch and its exact gradients with respect to the images, the raw
     /// rates and (when learned) the soft labels.
+    ///
+    /// The mean cross-entropy L = Σ_s (n_s/N)·L_s over slices s of the batch is differentiated to
+    /// θ_T slice by slice (each slice's graph is freed after its backward pass), and ∂L/∂θ_T is
+    /// then carried back through the unrolled inner steps once.
     public func metaGradient(initial: Tensor<S>, realImages: Tensor<S>, realLabels: [Int]) throws
         -> (loss: S, images: Tensor<S>, rawRates: Tensor<S>, targets: Tensor<S>?) {
         let x = images.requiringGrad(), r = rawRates.requiringGrad(), t = targets?.requiringGrad()
         let theta = try unroll(from: initial, images: x, rawRates: r, targets: t, keepGraph: true)
-        let logits = try model.forward(realImages, parameters: theta)
-        let outer = try logits.crossEntropy(labels: realLabels)
-        let grads = try Autograd.gradients(of: outer, wrt: [x, r] + (t.map { [$0] } ?? []))
-        batchAccuracy = Double(zip(Trainer.predictions(logits), realLabels).filter { $0 == $1 }.count) / Double(max(realLabels.count, 1))
-        return (outer.item, grads[0], grads[1], t == nil ? nil : grads[2])
+        let n = realImages.shape[0]
+        guard n == realLabels.count, n > 0 else {
+            throw TensorError.shape("distillation: \(n) real images and \(realLabels.count) labels; they must agree and be at least one")
+        }
+        var loss = 0.0, correct = 0
+        var outerGradient: Tensor<S>?
+        for start in stride(from: 0, to: n, by: Self.outerSlice) {
+            let rows = start..<min(n, start + Self.outerSlice)
+            let weight = S(Double(rows.count) / Double(n))
+            let logits = try model.forward(realImages.sliced(axis: 0, rows), parameters: theta)
+            let labels = Array(realLabels[rows])
+            let part = try logits.crossEntropy(labels: labels) * weight
+            let g = try Autograd.gradients(of: part, wrt: [theta], stopAtInputs: true)[0]
+            outerGradient = try outerGradient.map { try $0 + g } ?? g
+            loss += Double(part.item)
+            correct += zip(Trainer.predictions(logits), labels).filter { $0 == $1 }.count
+        }
+        let grads = try Autograd.gradients(of: theta, wrt: [x, r] + (t.map { [$0] } ?? []), seed: outerGradient!)
+        batchAccuracy = Double(correct) / Double(n)
+        return (S(loss), grads[0], grads[1], t == nil ? nil : grads[2])
     }
 
     /// Accuracy on the last real batch of the network trained on the synthetic data (the last
