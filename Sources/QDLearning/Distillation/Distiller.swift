@@ -137,10 +137,10 @@ public final class Distiller<M: Model, S: TensorScalar> {
         return try rates.gathered(flatIndices: parameterGroups.map { base + $0 }, shape: [parameterGroups.count])
     }
 
-    /// Real images per slice of the outer batch: the outer loss's forward and backward passes run
-    /// slice by slice, so a batch of 1,024 never holds all its activations at once (AlexCifarNet's
-    /// would take gigabytes) and each slice's stay in cache.
-    public static var outerSlice: Int { 256 }
+    /// Real images per slice of the outer batch (default 256): the outer loss's forward and
+    /// backward passes run slice by slice, so a batch of 1,024 never holds all its activations at
+    /// once (AlexCifarNet's would take gigabytes) and each slice's stay in cache.
+    public var outerSlice = 256
 
     /// The outer loss on a real batch and its exact gradients with respect to the images, the raw
     /// rates and (when learned) the soft labels.
@@ -158,8 +158,8 @@ public final class Distiller<M: Model, S: TensorScalar> {
         }
         var loss = 0.0, correct = 0
         var outerGradient: Tensor<S>?
-        for start in stride(from: 0, to: n, by: Self.outerSlice) {
-            let rows = start..<min(n, start + Self.outerSlice)
+        for start in stride(from: 0, to: n, by: max(1, outerSlice)) {
+            let rows = start..<min(n, start + max(1, outerSlice))
             let weight = S(Double(rows.count) / Double(n))
             let logits = try model.forward(realImages.sliced(axis: 0, rows), parameters: theta)
             let labels = Array(realLabels[rows])
