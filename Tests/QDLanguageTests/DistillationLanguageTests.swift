@@ -13,7 +13,7 @@ final class DistillationLanguageTests: XCTestCase {
     """
 
     func testCheckpointResumesBitIdentically() throws {
-        for options in ["", ", learn_labels: true, rates_per_layer: true"] {
+        for options in ["", ", learn_labels: true, rates_per_layer: true, init_images: \"real\""] {
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("qd-ckpt-\(UUID().uuidString).json").path
             defer { try? FileManager.default.removeItem(atPath: path) }
             let run = "\nlet d = distill(m, data, batch: 32, steps: 2, epochs: 2\(options))\n"

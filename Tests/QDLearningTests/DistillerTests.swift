@@ -158,6 +158,27 @@ final class DistillerTests: XCTestCase {
         XCTAssertLessThan(last, first * 0.9, "outer loss went from \(first) to \(last)")
     }
 
+    func testRealInitialImagesAreTheRandomRealBaselineUntilTheFirstStep() throws {
+        var rng = SeededRandom(seed: 10)
+        let data = Dataset(name: "noise", images: Tensor<Float>.normal([40, 1, 28, 28], using: &rng), labels: (0..<40).map { $0 % 10 }, classes: 10)
+        var settings = DistillationSettings()
+        settings.realBatch = 20
+        settings.distiller.steps = 2
+        settings.initialImages = .real
+        let run = try DistillationRun(model: LeNet(), data: data, settings: settings)
+        let start = run.distiller.images
+        XCTAssertEqual(start.values, try run.trainingImages(.randomReal).values)
+        // each image is a real image of its own class
+        for (k, y) in run.distiller.labels.enumerated() {
+            let image = Array(start.values[(k * 784)..<((k + 1) * 784)])
+            XCTAssertTrue((0..<40).contains { data.labels[$0] == y && Array(data.images.values[($0 * 784)..<(($0 + 1) * 784)]) == image }, "image \(k)")
+        }
+        settings.initialImages = .noise
+        XCTAssertNotEqual(try DistillationRun(model: LeNet(), data: data, settings: settings).distiller.images.values, start.values)
+        try run.run(iterations: 1)
+        XCTAssertNotEqual(run.distiller.images.values, start.values)
+    }
+
     func testBaselineStepSizesThatDivergeScoreZeroInsteadOfAborting() throws {
         // A step size of 1e30 blows the weights up; the search must skip it and take 0.01.
         var rng = SeededRandom(seed: 9)

@@ -49,6 +49,7 @@ public final class DistillationRun<M: Model> {
         } else {
             fixedInitial = model.initialParameters(seed: Self.mix(settings.seed, 2))
         }
+        if settings.initialImages == .real { try distiller.startImages(at: trainingImages(.randomReal)) }
     }
 
     /// Iterations per epoch over the real data.
@@ -253,6 +254,15 @@ public final class DistillationRun<M: Model> {
     }
 }
 
+/// Where the synthetic images start.
+public enum InitialImages: String, Codable, Sendable, CaseIterable {
+    /// N(0, 1) noise in normalised space, as in Wang et al.'s code.
+    case noise
+    /// Real training images, one random pick per image slot of its class (the random-real
+    /// baseline's images).
+    case real
+}
+
 /// How the run is set up. Defaults are the paper's MNIST settings.
 public struct DistillationSettings: Codable, Equatable, Sendable {
     /// Images per class and step, steps, epochs, the initial inner rate and the outer Adam.
@@ -274,9 +284,30 @@ public struct DistillationSettings: Codable, Equatable, Sendable {
     public var seed: UInt64 = 0
     /// Constant step sizes a baseline may use; the best on held-out training images is taken.
     public var baselineStepSizes: [Double] = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10]
+    /// Where the synthetic images start (the reference code: noise).
+    public var initialImages = InitialImages.noise
 
     /// The defaults.
     public init() {}
+
+    private enum CodingKeys: String, CodingKey {
+        case distiller, decayEvery, decayFactor, totalEpochs, realBatch, randomInit, networksPerIteration, seed, baselineStepSizes, initialImages
+    }
+
+    /// Decodes settings; checkpoints written before `initialImages` existed read as noise.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        distiller = try c.decode(DistillerConfiguration.self, forKey: .distiller)
+        decayEvery = try c.decode(Int.self, forKey: .decayEvery)
+        decayFactor = try c.decode(Double.self, forKey: .decayFactor)
+        totalEpochs = try c.decode(Int.self, forKey: .totalEpochs)
+        realBatch = try c.decode(Int.self, forKey: .realBatch)
+        randomInit = try c.decode(Bool.self, forKey: .randomInit)
+        networksPerIteration = try c.decode(Int.self, forKey: .networksPerIteration)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        baselineStepSizes = try c.decode([Double].self, forKey: .baselineStepSizes)
+        initialImages = try c.decodeIfPresent(InitialImages.self, forKey: .initialImages) ?? .noise
+    }
 }
 
 /// What to train fresh networks on.

@@ -66,6 +66,15 @@ public final class Distiller<M: Model, S: TensorScalar> {
         if c.learnLabels { targets = try Tensor<S>.oneHot(labels, classes: model.classes) }
     }
 
+    /// Starts the synthetic images at `start` (same shape) instead of their N(0, 1) draw, before
+    /// any outer step.
+    public func startImages(at start: Tensor<S>) throws {
+        guard start.shape == images.shape else {
+            throw TensorError.shape("starting images have shape \(start.shape); the distilled images have shape \(images.shape)")
+        }
+        images = start.detached
+    }
+
     /// The outer Adam rate of both the images and the rates (the run's step decay sets it).
     public var outerLearningRate: Double {
         get { imageOptimizer.learningRate }
