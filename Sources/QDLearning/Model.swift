@@ -53,10 +53,3 @@ extension Model {
         }
     }
 }
-
-extension Tensor {
-    /// x·Wᵀ + b for x [B, in], W [out, in], b [out] (PyTorch's Linear).
-    public func linear(_ weight: Tensor, _ bias: Tensor) throws -> Tensor {
-        try matmul(weight, transposeOther: true) + bias
-    }
-}

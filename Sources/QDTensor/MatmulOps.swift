@@ -16,21 +16,8 @@ extension Tensor {
         guard k == k2 else {
             throw TensorError.shape("matmul: inner dimensions differ: \(ta ? "transposed " : "")\(shape) · \(tb ? "transposed " : "")\(other.shape) (\(k) vs \(k2))")
         }
-        var out = Kernels.repeating(Scalar(0), count: m * n)
-        if m > 0, n > 0, k > 0 {
-            values.withUnsafeBufferPointer { a in other.values.withUnsafeBufferPointer { b in out.withUnsafeMutableBufferPointer { c in
-                // large products split the rows of C over the threads: rows r of op(A) start at
-                // A + r·lda, or at A + r when A is read transposed
-                let parts = m * n * k >= 1 << 21 ? max(1, min(TensorThreads.count, m / 16)) : 1
-                func rows(_ part: Int) {
-                    let r0 = m * part / parts, r1 = m * (part + 1) / parts
-                    guard r1 > r0 else { return }
-                    Scalar.gemm(transposeA: ta, transposeB: tb, m: r1 - r0, n: n, k: k, alpha: 1,
-                                a: a.baseAddress! + (ta ? r0 : r0 * shape[1]), lda: shape[1],
-                                b: b.baseAddress!, ldb: other.shape[1], beta: 0, c: c.baseAddress! + r0 * n, ldc: n)
-                }
-                if parts == 1 { rows(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: rows) }
-            } } }
+        let out = Kernels.filled(m * n) { (c: UnsafeMutableBufferPointer<Scalar>) in
+            product(other, ta, tb, m: m, n: n, k: k, beta: 0, into: c)
         }
         let a = self, b = other
         return Tensor.record(Tensor(unchecked: [m, n], out), [a, b]) { g in
@@ -44,5 +31,43 @@ extension Tensor {
             }
             return [ga, gb]
         }
+    }
+
+    /// x·Wᵀ + b for x [B, in], W [out, in], b [out] (PyTorch's Linear): the rows of the result start
+    /// at b and the product is added to them, in one pass. ∂x = G·W, ∂W = Gᵀ·x, ∂b = Σ_rows G.
+    public func linear(_ weight: Tensor, _ bias: Tensor) throws -> Tensor {
+        guard rank == 2, weight.rank == 2, bias.rank == 1, weight.shape[1] == shape[1], bias.shape[0] == weight.shape[0] else {
+            throw TensorError.shape("linear needs x [B, in], weight [out, in] and bias [out]; got \(shape), \(weight.shape) and \(bias.shape)")
+        }
+        let (m, n, k) = (shape[0], weight.shape[0], shape[1])
+        let out = Kernels.filled(m * n) { (c: UnsafeMutableBufferPointer<Scalar>) in
+            bias.values.withUnsafeBufferPointer { b in for r in 0..<m { (c.baseAddress! + r * n).update(from: b.baseAddress!, count: n) } }
+            if k > 0 { product(weight, false, true, m: m, n: n, k: k, beta: 1, into: c) }
+        }
+        let x = self
+        return Tensor.record(Tensor(unchecked: [m, n], out), [x, weight, bias]) { g in
+            [x.requiresGrad ? try g.matmul(weight) : nil,
+             weight.requiresGrad ? try g.matmul(x, transposeSelf: true) : nil,
+             bias.requiresGrad ? try g.sum(axes: [0]) : nil]
+        }
+    }
+
+    /// C = op(self)·op(other) + β·C into `c` [m, n]; large products split the rows of C over the
+    /// threads (rows r of op(self) start at self + r·lda, or at self + r when it is read transposed).
+    private func product(_ other: Tensor, _ ta: Bool, _ tb: Bool, m: Int, n: Int, k: Int, beta: Scalar,
+                         into c: UnsafeMutableBufferPointer<Scalar>) {
+        guard m > 0, n > 0 else { return }
+        guard k > 0 else { if beta == 0 { c.update(repeating: 0) }; return }
+        values.withUnsafeBufferPointer { a in other.values.withUnsafeBufferPointer { b in
+            let parts = m * n * k >= 1 << 21 ? max(1, min(TensorThreads.count, m / 16)) : 1
+            func rows(_ part: Int) {
+                let r0 = m * part / parts, r1 = m * (part + 1) / parts
+                guard r1 > r0 else { return }
+                Scalar.gemm(transposeA: ta, transposeB: tb, m: r1 - r0, n: n, k: k, alpha: 1,
+                            a: a.baseAddress! + (ta ? r0 : r0 * shape[1]), lda: shape[1],
+                            b: b.baseAddress!, ldb: other.shape[1], beta: beta, c: c.baseAddress! + r0 * n, ldc: n)
+            }
+            if parts == 1 { rows(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: rows) }
+        } }
     }
 }

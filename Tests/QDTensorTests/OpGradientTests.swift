@@ -91,6 +91,7 @@ final class OpGradientTests: XCTestCase {
         try check("Aᵀ·B", [at, b]) { try $0[0].matmul($0[1], transposeSelf: true) }
         try check("Aᵀ·Bᵀ", [at, bt]) { try $0[0].matmul($0[1], transposeSelf: true, transposeOther: true) }
         try check("(A·B)² for second derivatives", [a, b]) { try $0[0].matmul($0[1]).squared() }
+        try check("linear: (x·Wᵀ + b)²", [a, random([5, 4]), random([5])]) { try $0[0].linear($0[1], $0[2]).squared() }
     }
 
     func testConvolutionWithStrideAndPadding() throws {

@@ -176,6 +176,8 @@ final class TensorReferenceTests: XCTestCase {
 
     func testKnownValues() throws {
         let a = try Tensor<Double>(shape: [2, 2], values: [1, 2, 3, 4]), b = try Tensor<Double>(shape: [2, 2], values: [5, 6, 7, 8])
+        // x·Wᵀ + b: rows [1, 2]·[5, 6]ᵀ = 17, [1, 2]·[7, 8]ᵀ = 23, [3, 4]·… = 39, 53, plus (10, 20)
+        XCTAssertEqual(try a.linear(b, Tensor(vector: [10, 20])).values, [27, 43, 49, 73])
         XCTAssertEqual(try a.matmul(b).values, [19, 22, 43, 50])
         XCTAssertEqual(try a.matmul(b, transposeSelf: true).values, [26, 30, 38, 44])
         XCTAssertEqual(try a.sum(axes: [0]).values, [4, 6])
