@@ -11,7 +11,7 @@ endif
 RELEASE := -c release $(CPU_FLAGS)
 THREADS ?= 1 2
 
-.PHONY: deps build run test bench anchors clean
+.PHONY: deps build run test bench anchors compare-dd clean
 
 deps:
 	@bash scripts/deps.sh
@@ -32,6 +32,11 @@ bench: build
 anchors:
 	@test -x /tmp/qd-anchors-venv/bin/python || bash ../shared/anchors/setup.sh
 	bash ../shared/anchors/sim/run_all.sh out/anchors.jsonl "$(THREADS)"
+
+# qd-bench against PyTorch (bench_torch_dd.py) on L1, L2, Q1, D1, D2, D3, interleaved, with ratios.
+compare-dd: build
+	@test -x /tmp/qd-anchors-venv/bin/python || bash ../shared/anchors/setup.sh
+	bash scripts/side_by_side_dd.sh out/side_by_side_dd.jsonl "$(THREADS)"
 
 clean:
 	rm -rf .build out
