@@ -31,6 +31,34 @@ final class DistillationLanguageTests: XCTestCase {
         }
     }
 
+    /// A script killed mid-run and started again continues from the checkpoint `d.run(checkpoint:)`
+    /// wrote, and ends bit-identical to an uninterrupted run.
+    func testRunWithCheckpointContinuesAnInterruptedRun() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("qd-run-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let run = "\nlet d = distill(m, data, batch: 32, total_epochs: 3)\n"  // 2 iterations per epoch
+        let straight = Interpreter()
+        _ = try straight.evaluate(setup + run + "d.run();")
+        let firstTry = Interpreter()  // the script stopped after epoch 2 of 3
+        _ = try firstTry.evaluate(setup + run + "d.run(epochs: 2, checkpoint: \"\(path)\", every: 1);")
+        let again = Interpreter()
+        var log = ""
+        again.onProgress = { log += $0 }
+        _ = try again.evaluate(setup + run + "d.run(checkpoint: \"\(path)\");")
+        XCTAssertTrue(log.contains("continuing from \(path) at iteration 4 (epoch 2)"), log)
+        XCTAssertTrue(log.contains("distil: 2/2"), "only the last epoch should run: \(log)")
+        XCTAssertEqual(try again.evaluate("d.iteration").asInt, 6)
+        for member in ["images", "losses", "rates"] {
+            XCTAssertEqual(try straight.evaluate("d.\(member)").asArray, try again.evaluate("d.\(member)").asArray, "\(member) differ")
+        }
+        let other = ScriptRunner()
+        other.run(setup)
+        XCTAssertEqual(other.run("distill(m, data, batch: 32, total_epochs: 3, epochs: 2).run(checkpoint: \"\(path)\")").first,
+                       "test.qd:1:1: error: \(path): the checkpoint was written by a run with different settings (epochs)")
+        XCTAssertEqual(other.run("distill(m, data, batch: 32, total_epochs: 3).run(epochs: 1, checkpoint: \"\(path)\")").first,
+                       "test.qd:1:1: error: run: the checkpoint \(path) is at iteration 6, past this call's end (iteration 2); resume it with resume(path, model, data) or pass another file")
+    }
+
     func testDivergenceNamesTheIterationAndKeepsTheLastGoodState() throws {
         let r = ScriptRunner()
         XCTAssertEqual(r.run(setup + "\nlet d = distill(m, data, batch: 32, distill_lr: 1e30)"), [])

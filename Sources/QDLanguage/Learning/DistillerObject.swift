@@ -18,7 +18,9 @@ protocol DistillationSession: AnyObject {
     var rateGroups: Int { get }
     var settings: DistillationSettings { get }
     @discardableResult
-    func run(iterations count: Int, progress: ProgressReporter?, shouldStop: () -> Bool) throws -> Int
+    func run(iterations count: Int, progress: ProgressReporter?, shouldStop: () -> Bool, afterIteration: () throws -> Void) throws -> Int
+    func checkpointedIteration(_ url: URL) throws -> Int
+    func continueFrom(checkpoint url: URL, modelName: String) throws
     func evaluate(_ set: DistillationTrainingSet, on test: Dataset, networks: Int) throws -> DistillationEvaluation
     func save(to url: URL, modelName: String) throws
     func distilledData(modelName: String) -> DistilledData
@@ -31,6 +33,16 @@ extension DistillationRun: DistillationSession {
     var softLabels: Tensor<Float>? { distiller.targets }
     var learningRates: [Float] { distiller.learningRates }
     var rateGroups: Int { distiller.rateGroups }
+
+    func checkpointedIteration(_ url: URL) throws -> Int { try Self.loadCheckpoint(from: url).iteration }
+
+    func continueFrom(checkpoint url: URL, modelName: String) throws {
+        let c = try Self.loadCheckpoint(from: url)
+        guard c.model == modelName else {
+            throw DataError(file: url.path, "the checkpoint is for \(c.model), this run is for \(modelName)")
+        }
+        do { try restore(c) } catch { throw DataError(file: url.path, "\(error)") }
+    }
 }
 
 /// A distillation run as a language value: `d.step(10)`, `d.images`, `d.evaluate(test)`.
@@ -85,12 +97,23 @@ final class DistillerObject: HostObject {
                 return try self.advance(n, interpreter: args.interpreter)
             }
         case "run":
-            return method("run", "d.run(epochs: nil)", "Runs `epochs` more epochs (default: the rest of the schedule).", "d.run(epochs: 5)") { args in
-                let remaining = self.session.totalIterations - self.session.iteration
+            return method("run", "d.run(epochs: nil, checkpoint: nil, every: 1)",
+                          "Runs `epochs` more epochs (default: the rest of the schedule). With `checkpoint: path` it first continues from that file if an earlier, interrupted call left one there, and writes it every `every` epochs and at the end, so re-running a killed script picks up where it stopped.",
+                          "d.run(epochs: 5, checkpoint: \"run.json\")") { args in
                 let epochs = try args.int("epochs", default: -1, in: -1...1_000_000)
-                let n = epochs < 0 ? remaining : epochs * self.session.iterationsPerEpoch
+                let every = try args.int("every", default: 1, in: 1...1_000_000)
+                let checkpoint = try args.optionalString("checkpoint").map(args.interpreter.resolve)
+                let end = epochs < 0 ? self.session.totalIterations : self.session.iteration + epochs * self.session.iterationsPerEpoch
+                if let url = checkpoint { try self.continueFrom(url, end: end, interpreter: args.interpreter) }
+                let n = end - self.session.iteration
                 guard n > 0 else { return self.summary() }
-                return try self.advance(n, interpreter: args.interpreter)
+                guard let url = checkpoint else { return try self.advance(n, interpreter: args.interpreter) }
+                let period = every * self.session.iterationsPerEpoch
+                let result = try self.advance(n, interpreter: args.interpreter) {
+                    if self.session.iteration % period == 0 { try self.session.save(to: url, modelName: self.modelName) }
+                }
+                try self.session.save(to: url, modelName: self.modelName)
+                return result
             }
         case "evaluate":
             return method("evaluate", "d.evaluate(test, on: \"distilled\", networks: 10)",
@@ -138,10 +161,23 @@ final class DistillerObject: HostObject {
         .record([("iteration", .int(session.iteration)), ("epoch", .int(session.epoch)), ("loss", session.losses.last.map(Value.number) ?? .none)])
     }
 
-    /// Runs n iterations with progress, stopping early on an interrupt request.
-    private func advance(_ n: Int, interpreter: Interpreter) throws -> Value {
+    /// Continues from the checkpoint at `url` if there is one ahead of this run and not past `end`.
+    private func continueFrom(_ url: URL, end: Int, interpreter: Interpreter) throws {
+        guard FileManager.default.fileExists(atPath: url.path) else { return }
+        let saved = try session.checkpointedIteration(url)
+        guard saved > session.iteration else { return }
+        guard saved <= end else {
+            throw RuntimeError("run: the checkpoint \(url.path) is at iteration \(saved), past this call's end (iteration \(end)); resume it with resume(path, model, data) or pass another file")
+        }
+        try session.continueFrom(checkpoint: url, modelName: modelName)
+        interpreter.onProgress("continuing from \(url.path) at iteration \(saved) (epoch \(session.epoch))\n")
+    }
+
+    /// Runs n iterations with progress, stopping early on an interrupt request; `afterIteration`
+    /// runs after each one.
+    private func advance(_ n: Int, interpreter: Interpreter, afterIteration: () throws -> Void = {}) throws -> Value {
         let progress = n > 1 ? ProgressReporter("distil", total: n, write: { interpreter.onProgress($0) }) : nil
-        let done = try session.run(iterations: n, progress: progress, shouldStop: { interpreter.interruptRequested })
+        let done = try session.run(iterations: n, progress: progress, shouldStop: { interpreter.interruptRequested }, afterIteration: afterIteration)
         if done < n {
             interpreter.interruptRequested = false
             interpreter.onProgress("\ninterrupted after \(done) of \(n) iterations; the distiller is at iteration \(session.iteration) and can continue\n")

@@ -157,6 +157,13 @@ extension Arguments {
         return s
     }
 
+    /// The labelled string option `name`, or nil when it is absent or nil.
+    public mutating func optionalString(_ name: String) throws -> String? {
+        guard let v = option(name), !v.isNone else { return nil }
+        guard case .string(let s) = v else { throw typeError(name, expected: "a string", got: v) }
+        return s
+    }
+
     /// An optional seed (a non-negative integer); nil draws one from the run's seed.
     public mutating func seed(_ name: String = "seed") throws -> UInt64 {
         guard let v = option(name), !v.isNone else { return interpreter.nextSeed() }

@@ -93,11 +93,13 @@ public final class DistillationRun<M: Model> {
     private var epochOrder: (epoch: Int, order: [Int])?
 
     /// Runs up to `count` outer iterations, stopping early when `shouldStop` says so (checked
-    /// between iterations, so the state is always consistent). Returns the iterations done. If a
+    /// between iterations, so the state is always consistent). `afterIteration` runs after each
+    /// completed iteration (to write periodic checkpoints). Returns the iterations done. If a
     /// loss or gradient becomes non-finite it throws an error naming the iteration; the images,
     /// rates and optimiser state are those of the last good iteration.
     @discardableResult
-    public func run(iterations count: Int, progress: ProgressReporter? = nil, shouldStop: () -> Bool = { false }) throws -> Int {
+    public func run(iterations count: Int, progress: ProgressReporter? = nil, shouldStop: () -> Bool = { false },
+                    afterIteration: () throws -> Void = {}) throws -> Int {
         var done = 0
         while done < count {
             if shouldStop() { break }
@@ -115,6 +117,7 @@ public final class DistillationRun<M: Model> {
             done += 1
             progress?.update(done, [("iter", Double(iteration)), ("epoch", Double(epoch)), ("loss", Double(loss)),
                                     ("acc", distiller.batchAccuracy), ("lr", currentLearningRate)])
+            try afterIteration()
         }
         return done
     }
@@ -247,10 +250,33 @@ public final class DistillationRun<M: Model> {
     /// the checkpoint left off.
     public convenience init(model: M, data: Dataset, checkpoint c: Checkpoint) throws {
         try self.init(model: model, data: data, settings: c.settings, initial: try Tensor(shape: [c.initial.count], values: c.initial))
+        try restore(c)
+    }
+
+    /// Moves this run to the state of checkpoint `c`, which must come from the same run: the
+    /// same settings and fixed initialisation. Throws, naming what differs, otherwise.
+    public func restore(_ c: Checkpoint) throws {
+        guard c.settings == settings else {
+            throw TensorError.argument("the checkpoint was written by a run with different settings (\(Self.differingFields(c.settings, settings)))")
+        }
+        guard c.initial == fixedInitial.values else {
+            throw TensorError.argument("the checkpoint was written by a run with a different fixed initialisation")
+        }
         try distiller.restore(c.state)
         iteration = c.iteration
         losses = c.losses
         batchAccuracies = c.batchAccuracies
+    }
+
+    /// The names of the settings (and distiller settings) that differ between `a` and `b`.
+    static func differingFields(_ a: DistillationSettings, _ b: DistillationSettings) -> String {
+        func fields<T: Encodable>(_ value: T) -> [String: String] {
+            guard let data = try? JSONEncoder().encode(value),
+                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+            return object.mapValues { "\($0)" }
+        }
+        let (fa, fb) = (fields(a).merging(fields(a.distiller)) { x, _ in x }, fields(b).merging(fields(b.distiller)) { x, _ in x })
+        return Set(fa.keys).union(fb.keys).filter { $0 != "distiller" && fa[$0] != fb[$0] }.sorted().joined(separator: ", ")
     }
 }
 
