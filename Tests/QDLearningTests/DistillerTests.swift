@@ -194,4 +194,49 @@ final class DistillerTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("every baseline step size"), "\($0)")
         }
     }
+
+    /// The collapse guard: a run pushed into collapse (its step sizes set huge after a healthy
+    /// epoch) returns to the last healthy state with the outer rate halved, and a checkpoint keeps
+    /// the guard's state; with the guard off the collapse stays.
+    func testCollapseGuardRestoresTheLastHealthyStateAndHalvesTheRate() throws {
+        var rng = SeededRandom(seed: 11)
+        let images = Tensor<Float>.normal([30, 1, 2, 2], using: &rng)
+        let labels = (0..<30).map { b in (0..<3).max { images.values[4 * b + $0] < images.values[4 * b + $1] }! }
+        let data = Dataset(name: "rule", images: images, labels: labels, classes: 3)
+        for guarded in [true, false] {
+            var settings = DistillationSettings()
+            settings.realBatch = 10  // 3 iterations per epoch
+            settings.distiller.distillLearningRate = 0.5
+            settings.recoverFromCollapse = guarded
+            let run = try DistillationRun(model: TinyNet(), data: data, settings: settings)
+            var epochs = 0
+            repeat { try run.run(iterations: 3); epochs += 1 } while run.losses.last! >= log(3.0) && epochs < 200
+            XCTAssertLessThan(run.losses.last!, log(3.0), "no healthy epoch after \(epochs) epochs")
+            let healthy = run.distiller.state()
+            var broken = healthy
+            broken.rawRates = broken.rawRates.map { _ in 1000 }
+            try run.distiller.restore(broken)
+            try run.run(iterations: 3)
+            XCTAssertGreaterThanOrEqual(run.losses.last!, log(3.0), "the sabotage did not collapse the run")
+            if guarded {
+                XCTAssertEqual(run.recoveries, [run.iteration])
+                XCTAssertEqual(run.rateScale, 0.5)
+                XCTAssertEqual(run.distiller.state(), healthy)
+                XCTAssertEqual(run.currentLearningRate, 0.005)
+                let url = FileManager.default.temporaryDirectory.appendingPathComponent("qd-guard-\(UUID().uuidString).json")
+                defer { try? FileManager.default.removeItem(at: url) }
+                try run.save(to: url, modelName: "tiny")
+                let resumed = try DistillationRun(model: TinyNet(), data: data, checkpoint: DistillationRun<TinyNet>.loadCheckpoint(from: url))
+                XCTAssertEqual(resumed.rateScale, 0.5)
+                XCTAssertEqual(resumed.recoveries, run.recoveries)
+                try run.run(iterations: 6)
+                try resumed.run(iterations: 6)
+                XCTAssertEqual(resumed.distiller.state(), run.distiller.state())
+            } else {
+                XCTAssertEqual(run.recoveries, [])
+                XCTAssertEqual(run.rateScale, 1)
+                XCTAssertNotEqual(run.distiller.state(), healthy)
+            }
+        }
+    }
 }

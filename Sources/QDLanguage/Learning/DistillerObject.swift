@@ -17,6 +17,7 @@ protocol DistillationSession: AnyObject {
     var learningRates: [Float] { get }
     var rateGroups: Int { get }
     var settings: DistillationSettings { get }
+    var recoveries: [Int] { get }
     @discardableResult
     func run(iterations count: Int, progress: ProgressReporter?, shouldStop: () -> Bool, afterIteration: () throws -> Void) throws -> Int
     func checkpointedIteration(_ url: URL) throws -> Int
@@ -62,7 +63,7 @@ final class DistillerObject: HostObject {
     func display() -> String {
         let s = session.settings, c = s.distiller
         let n = session.labels.count
-        var text = "distiller for \(modelName): \(n) images (\(c.imagesPerClass)/class × \(c.steps) step\(c.steps == 1 ? "" : "s")), \(c.innerSteps) inner steps, \(s.randomInit ? "random init (\(s.networksPerIteration) nets/iteration)" : "fixed init")\(c.learnLabels ? ", learned soft labels" : "")\(c.ratesPerLayer ? ", step sizes per layer" : ""), seed \(s.seed)"
+        var text = "distiller for \(modelName): \(n) images (\(c.imagesPerClass)/class × \(c.steps) step\(c.steps == 1 ? "" : "s")), \(c.innerSteps) inner steps, \(s.randomInit ? "random init (\(s.networksPerIteration) nets/iteration)" : "fixed init")\(c.learnLabels ? ", learned soft labels" : "")\(c.ratesPerLayer ? ", step sizes per layer" : "")\(s.recoverFromCollapse ? "" : ", no collapse guard"), seed \(s.seed)"
         text += "\n  iteration \(session.iteration)/\(session.totalIterations) (epoch \(session.epoch)/\(s.totalEpochs), \(session.iterationsPerEpoch) per epoch), outer lr \(formatNumber(session.currentLearningRate))"
         if let last = session.losses.last { text += ", last loss \(formatNumber(last))" }
         if let acc = session.batchAccuracies.last { text += ", real-batch accuracy \(formatNumber(acc))" }
@@ -75,7 +76,7 @@ final class DistillerObject: HostObject {
                  ("seed", .number(Double(session.settings.seed)))])
     }
 
-    var memberNames: [String] { ["step", "run", "images", "labels", "soft_labels", "rates", "losses", "iteration", "epoch", "evaluate", "accuracies", "batch_accuracies", "save", "export", "distilled"] }
+    var memberNames: [String] { ["step", "run", "images", "labels", "soft_labels", "rates", "losses", "iteration", "epoch", "evaluate", "accuracies", "batch_accuracies", "save", "export", "distilled", "recoveries"] }
 
     func member(_ name: String, interpreter: Interpreter) throws -> Value? {
         switch name {
@@ -88,6 +89,7 @@ final class DistillerObject: HostObject {
         case "losses": return .tensor(NDArray(session.losses))
         case "batch_accuracies": return .tensor(NDArray(session.batchAccuracies))
         case "iteration": return .int(session.iteration)
+        case "recoveries": return .list(session.recoveries.map(Value.int))
         case "accuracies":
             return .list(accuracies.map { .record([("iteration", .int($0.0)), ("accuracy", .number($0.1))]) })
         case "epoch": return .int(session.epoch)

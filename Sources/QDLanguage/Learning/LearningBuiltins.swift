@@ -89,8 +89,8 @@ enum LearningBuiltins {
             return .record([("accuracy", .number(e.accuracy)), ("loss", .number(e.loss)),
                             ("confusion", .list(e.confusion.map { .list($0.map(Value.int)) }))])
         })
-        r.add("learning", Builtin("distill", "distill(model, data, images_per_class: 1, steps: 1, epochs: 3, distill_lr: 0.02 (CIFAR-10: 0.001), lr: 0.01, total_epochs: 400, decay_every: 40, batch: 1024, init: \"fixed\", nets: 4, learn_labels: false, rates_per_layer: false, init_images: \"noise\", seed: nil)",
-                                  doc: "A dataset-distillation run (Wang et al.): learned synthetic images and step sizes, exact meta-gradient, Adam (betas 0.5, 0.999). `learn_labels: true` also learns a soft label row per image (starting one-hot; d.soft_labels); `rates_per_layer: true` learns one step size per inner step and layer (d.rates is then [steps, layers]). `init_images: \"real\"` starts the images at random real training images of their class instead of N(0, 1) noise. With init \"fixed\" it distils for the model's current weights; \"random\" samples `nets` fresh inits per iteration. Run it with d.step(n) or d.run().",
+        r.add("learning", Builtin("distill", "distill(model, data, images_per_class: 1, steps: 1, epochs: 3, distill_lr: 0.02 (CIFAR-10: 0.001), lr: 0.01, total_epochs: 400, decay_every: 40, batch: 1024, init: \"fixed\", nets: 4, learn_labels: false, rates_per_layer: false, init_images: \"noise\", recover: true, seed: nil)",
+                                  doc: "A dataset-distillation run (Wang et al.): learned synthetic images and step sizes, exact meta-gradient, Adam (betas 0.5, 0.999). `learn_labels: true` also learns a soft label row per image (starting one-hot; d.soft_labels); `rates_per_layer: true` learns one step size per inner step and layer (d.rates is then [steps, layers]). `init_images: \"real\"` starts the images at random real training images of their class instead of N(0, 1) noise. `recover: true` (the default; not in the reference code) guards against collapse: when an epoch ends with the outer loss no better than a uniform guess after a better epoch, the run returns to the last healthy state and halves the outer rate (d.recoveries lists when). With init \"fixed\" it distils for the model's current weights; \"random\" samples `nets` fresh inits per iteration. Run it with d.step(n) or d.run().",
                                   example: "let d = distill(qlenet(), mnist())") { args in
             let m = try modelArgument(&args)
             let data = try datasetArgument(&args, "data")
@@ -108,6 +108,7 @@ enum LearningBuiltins {
             s.distiller.learnLabels = try args.bool("learn_labels", default: false)
             s.distiller.ratesPerLayer = try args.bool("rates_per_layer", default: false)
             s.initialImages = InitialImages(rawValue: try args.choice("init_images", InitialImages.allCases.map(\.rawValue), default: "noise"))!
+            s.recoverFromCollapse = try args.bool("recover", default: true)
             s.seed = try args.seed()
             guard s.distiller.distillLearningRate > 0 else { throw RuntimeError("distill: distill_lr must be positive") }
             return .object(DistillerObject(try makeRun(m.model, data: data, settings: s, initial: s.randomInit ? nil : m.parameters), modelName: m.name))

@@ -25,6 +25,12 @@ public final class DistillationRun<M: Model> {
     public private(set) var batchAccuracies: [Double] = []
     /// The fixed initial weights (used for every iteration unless `randomInit`).
     public let fixedInitial: Tensor<Float>
+    /// The collapse guard's factor on the scheduled outer rate: halved at every recovery.
+    public private(set) var rateScale = 1.0
+    /// The iterations after which the collapse guard restored a healthy state.
+    public private(set) var recoveries: [Int] = []
+    /// The distiller's state at the end of the last healthy epoch, and that epoch (1-based).
+    private var healthy: (epoch: Int, state: Distiller<M, Float>.State)?
 
     /// A run over `data` for `model`. The fixed initialisation is `initial` when given (its
     /// weights are copied), else drawn from the seed.
@@ -58,9 +64,9 @@ public final class DistillationRun<M: Model> {
     public var totalIterations: Int { iterationsPerEpoch * settings.totalEpochs }
     /// The epoch (0-based) the next iteration belongs to.
     public var epoch: Int { iteration / iterationsPerEpoch }
-    /// The outer rate for the next iteration.
+    /// The outer rate for the next iteration: the step-decay schedule times ``rateScale``.
     public var currentLearningRate: Double {
-        settings.distiller.learningRate * pow(settings.decayFactor, Double(epoch / settings.decayEvery))
+        settings.distiller.learningRate * pow(settings.decayFactor, Double(epoch / settings.decayEvery)) * rateScale
     }
 
     /// A seed derived from `seed` and `tags` (SplitMix-style mixing).
@@ -117,9 +123,34 @@ public final class DistillationRun<M: Model> {
             done += 1
             progress?.update(done, [("iter", Double(iteration)), ("epoch", Double(epoch)), ("loss", Double(loss)),
                                     ("acc", distiller.batchAccuracy), ("lr", currentLearningRate)])
+            if iteration % iterationsPerEpoch == 0, let note = try guardAgainstCollapse() { progress?.note(note) }
             try afterIteration()
         }
         return done
+    }
+
+    // MARK: the collapse guard
+
+    /// The guard's check at the end of an epoch. The epoch is healthy when the mean outer loss of
+    /// its last quarter is below ln C, the loss of a uniform guess over C classes. A healthy epoch's
+    /// state is kept. An unhealthy epoch after a healthy one means the inner training has collapsed
+    /// (in practice: one large step size kills the ReLUs, the network's output no longer depends on
+    /// its input, and the meta-gradient vanishes, so the run never recovers). With
+    /// `settings.recoverFromCollapse` the distiller then returns to the kept state and the outer rate
+    /// is halved for the rest of the run; the iteration count and the schedule go on. Returns a
+    /// message when it recovered.
+    private func guardAgainstCollapse() throws -> String? {
+        let tail = losses.suffix(max(1, iterationsPerEpoch / 4))
+        let mean = tail.reduce(0, +) / Double(tail.count)
+        if mean < log(Double(model.classes)) {
+            healthy = (epoch, distiller.state())
+            return nil
+        }
+        guard settings.recoverFromCollapse, let h = healthy else { return nil }
+        try distiller.restore(h.state)
+        rateScale /= 2
+        recoveries.append(iteration)
+        return "epoch \(epoch): the outer loss of the epoch's last iterations averaged \(String(format: "%.3g", mean)), not below ln \(model.classes) = \(String(format: "%.3g", log(Double(model.classes)))) (a uniform guess): the inner training collapsed; back to the state of epoch \(h.epoch), outer rate now scaled by \(rateScale)"
     }
 
     // MARK: evaluation
@@ -218,12 +249,16 @@ public final class DistillationRun<M: Model> {
         public var initial: [Float]
         /// The images, rates and optimiser states.
         public var state: Distiller<M, Float>.State
+        /// The collapse guard: its rate factor, its recoveries, and the kept healthy state (nil in
+        /// checkpoints written before the guard existed).
+        public var rateScale: Double?, recoveries: [Int]?, healthyEpoch: Int?, healthyState: Distiller<M, Float>.State?
     }
 
     /// Writes a checkpoint to `url` (atomically).
     public func save(to url: URL, modelName: String) throws {
         let c = Checkpoint(model: modelName, settings: settings, iteration: iteration, losses: losses, batchAccuracies: batchAccuracies,
-                           initial: fixedInitial.values, state: distiller.state())
+                           initial: fixedInitial.values, state: distiller.state(), rateScale: rateScale, recoveries: recoveries,
+                           healthyEpoch: healthy?.epoch, healthyState: healthy?.state)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try encoder.encode(c).write(to: url, options: .atomic)
@@ -266,6 +301,9 @@ public final class DistillationRun<M: Model> {
         iteration = c.iteration
         losses = c.losses
         batchAccuracies = c.batchAccuracies
+        rateScale = c.rateScale ?? 1
+        recoveries = c.recoveries ?? []
+        if let e = c.healthyEpoch, let state = c.healthyState { healthy = (e, state) } else { healthy = nil }
     }
 
     /// The names of the settings (and distiller settings) that differ between `a` and `b`.
@@ -312,15 +350,20 @@ public struct DistillationSettings: Codable, Equatable, Sendable {
     public var baselineStepSizes: [Double] = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10]
     /// Where the synthetic images start (the reference code: noise).
     public var initialImages = InitialImages.noise
+    /// The collapse guard (not in the reference code; it changes nothing in a run that does not
+    /// collapse): see ``DistillationRun``'s `guardAgainstCollapse`.
+    public var recoverFromCollapse = true
 
     /// The defaults.
     public init() {}
 
     private enum CodingKeys: String, CodingKey {
         case distiller, decayEvery, decayFactor, totalEpochs, realBatch, randomInit, networksPerIteration, seed, baselineStepSizes, initialImages
+        case recoverFromCollapse
     }
 
-    /// Decodes settings; checkpoints written before `initialImages` existed read as noise.
+    /// Decodes settings; checkpoints written before `initialImages` and `recoverFromCollapse`
+    /// existed read as noise and true.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         distiller = try c.decode(DistillerConfiguration.self, forKey: .distiller)
@@ -333,6 +376,7 @@ public struct DistillationSettings: Codable, Equatable, Sendable {
         seed = try c.decode(UInt64.self, forKey: .seed)
         baselineStepSizes = try c.decode([Double].self, forKey: .baselineStepSizes)
         initialImages = try c.decodeIfPresent(InitialImages.self, forKey: .initialImages) ?? .noise
+        recoverFromCollapse = try c.decodeIfPresent(Bool.self, forKey: .recoverFromCollapse) ?? true
     }
 }
 

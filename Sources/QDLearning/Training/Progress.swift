@@ -18,6 +18,11 @@ public final class ProgressReporter: @unchecked Sendable {
         self.write = write
     }
 
+    /// A message on a line of its own (clearing the bar first on a terminal).
+    public func note(_ message: String) {
+        write((interactive ? "\r\u{1B}[K" : "") + message + "\n")
+    }
+
     /// Step `done` of `total`, with named figures (loss, accuracy, rate, ...).
     public func update(_ done: Int, _ figures: [(String, Double)] = []) {
         let elapsed = Date().timeIntervalSince(start)
