@@ -196,7 +196,7 @@ final class DistillerTests: XCTestCase {
     }
 
     /// The collapse guard: a run pushed into collapse (its step sizes set huge after a healthy
-    /// epoch) returns to the last healthy state with the outer rate halved, and a checkpoint keeps
+    /// epoch) returns to the last healthy state with the outer rate halved after two bad epochs, and a checkpoint keeps
     /// the guard's state; with the guard off the collapse stays.
     func testCollapseGuardRestoresTheLastHealthyStateAndHalvesTheRate() throws {
         var rng = SeededRandom(seed: 11)
@@ -218,6 +218,8 @@ final class DistillerTests: XCTestCase {
             try run.distiller.restore(broken)
             try run.run(iterations: 3)
             XCTAssertGreaterThanOrEqual(run.losses.last!, log(3.0), "the sabotage did not collapse the run")
+            XCTAssertEqual(run.recoveries, [], "one unhealthy epoch is within the guard's patience")
+            try run.run(iterations: 3)
             if guarded {
                 XCTAssertEqual(run.recoveries, [run.iteration])
                 XCTAssertEqual(run.rateScale, 0.5)

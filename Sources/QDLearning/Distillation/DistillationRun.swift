@@ -31,6 +31,11 @@ public final class DistillationRun<M: Model> {
     public private(set) var recoveries: [Int] = []
     /// The distiller's state at the end of the last healthy epoch, and that epoch (1-based).
     private var healthy: (epoch: Int, state: Distiller<M, Float>.State)?
+    /// Unhealthy epochs in a row since the last healthy one (or the last recovery).
+    private var unhealthyEpochs = 0
+    /// Unhealthy epochs in a row after which the guard steps in: a run that spikes and recovers
+    /// by itself within an epoch is left alone.
+    public static var collapsePatience: Int { 2 }
 
     /// A run over `data` for `model`. The fixed initialisation is `initial` when given (its
     /// weights are copied), else drawn from the seed.
@@ -133,24 +138,28 @@ public final class DistillationRun<M: Model> {
 
     /// The guard's check at the end of an epoch. The epoch is healthy when the mean outer loss of
     /// its last quarter is below ln C, the loss of a uniform guess over C classes. A healthy epoch's
-    /// state is kept. An unhealthy epoch after a healthy one means the inner training has collapsed
-    /// (in practice: one large step size kills the ReLUs, the network's output no longer depends on
-    /// its input, and the meta-gradient vanishes, so the run never recovers). With
-    /// `settings.recoverFromCollapse` the distiller then returns to the kept state and the outer rate
-    /// is halved for the rest of the run; the iteration count and the schedule go on. Returns a
-    /// message when it recovered.
+    /// state is kept. ``collapsePatience`` unhealthy epochs in a row after a healthy one mean the
+    /// inner training has collapsed (the network trained on the distilled images no longer
+    /// depends on its input and the meta-gradient vanishes, so the run never recovers). With
+    /// `settings.recoverFromCollapse` the distiller then returns to the kept state and the outer
+    /// rate is halved for the rest of the run; the iteration count and the schedule go on.
+    /// Returns a message when it recovered.
     private func guardAgainstCollapse() throws -> String? {
         let tail = losses.suffix(max(1, iterationsPerEpoch / 4))
         let mean = tail.reduce(0, +) / Double(tail.count)
         if mean < log(Double(model.classes)) {
             healthy = (epoch, distiller.state())
+            unhealthyEpochs = 0
             return nil
         }
-        guard settings.recoverFromCollapse, let h = healthy else { return nil }
+        guard let h = healthy else { return nil }
+        unhealthyEpochs += 1
+        guard settings.recoverFromCollapse, unhealthyEpochs >= Self.collapsePatience else { return nil }
         try distiller.restore(h.state)
+        unhealthyEpochs = 0
         rateScale /= 2
         recoveries.append(iteration)
-        return "epoch \(epoch): the outer loss of the epoch's last iterations averaged \(String(format: "%.3g", mean)), not below ln \(model.classes) = \(String(format: "%.3g", log(Double(model.classes)))) (a uniform guess): the inner training collapsed; back to the state of epoch \(h.epoch), outer rate now scaled by \(rateScale)"
+        return "epoch \(epoch): for \(Self.collapsePatience) epochs the outer loss has ended no better than a uniform guess (last quarter's mean \(String(format: "%.3g", mean)) ≥ ln \(model.classes) = \(String(format: "%.3g", log(Double(model.classes))))): the inner training collapsed; back to the state of epoch \(h.epoch), outer rate now scaled by \(rateScale)"
     }
 
     // MARK: evaluation
@@ -251,14 +260,14 @@ public final class DistillationRun<M: Model> {
         public var state: Distiller<M, Float>.State
         /// The collapse guard: its rate factor, its recoveries, and the kept healthy state (nil in
         /// checkpoints written before the guard existed).
-        public var rateScale: Double?, recoveries: [Int]?, healthyEpoch: Int?, healthyState: Distiller<M, Float>.State?
+        public var rateScale: Double?, recoveries: [Int]?, healthyEpoch: Int?, healthyState: Distiller<M, Float>.State?, unhealthyEpochs: Int?
     }
 
     /// Writes a checkpoint to `url` (atomically).
     public func save(to url: URL, modelName: String) throws {
         let c = Checkpoint(model: modelName, settings: settings, iteration: iteration, losses: losses, batchAccuracies: batchAccuracies,
                            initial: fixedInitial.values, state: distiller.state(), rateScale: rateScale, recoveries: recoveries,
-                           healthyEpoch: healthy?.epoch, healthyState: healthy?.state)
+                           healthyEpoch: healthy?.epoch, healthyState: healthy?.state, unhealthyEpochs: unhealthyEpochs)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try encoder.encode(c).write(to: url, options: .atomic)
@@ -304,6 +313,7 @@ public final class DistillationRun<M: Model> {
         rateScale = c.rateScale ?? 1
         recoveries = c.recoveries ?? []
         if let e = c.healthyEpoch, let state = c.healthyState { healthy = (e, state) } else { healthy = nil }
+        unhealthyEpochs = c.unhealthyEpochs ?? 0
     }
 
     /// The names of the settings (and distiller settings) that differ between `a` and `b`.
