@@ -12,6 +12,7 @@ public struct AlexCifarNet: Model {
     /// One input image: 3×32×32 (CIFAR-10).
     public let inputShape = [3, 32, 32]
 
+    /// The network's parameter layout (its weights come from ``initialParameters(seed:)``).
     public init() {
         var l = ParameterLayout()
         l.add("conv1.weight", [64, 3, 5, 5]); l.add("conv1.bias", [64])

@@ -67,7 +67,9 @@ public struct Gradients: Sendable {
 /// without `.trainable` (and without per-sample angles) the adjoint sweep carries λ alone and
 /// never uncomputes φ. Gradients not asked for come back empty.
 public struct DifferentiationTargets: OptionSet, Sendable {
+    /// The set's bits.
     public let rawValue: Int
+    /// The set with bits `rawValue`.
     public init(rawValue: Int) { self.rawValue = rawValue }
 
     /// The circuit's trainable slots.

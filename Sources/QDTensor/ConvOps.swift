@@ -3,11 +3,16 @@ import Foundation
 /// The geometry of a 2-D convolution: input [N, C, H, W], weight [O, C, kh, kw], stride and zero
 /// padding, output [N, O, Ho, Wo] with Ho = (H + 2p − kh)/s + 1.
 public struct Conv2dGeometry: Equatable, Sendable {
+    /// The input's shape [N, C, H, W].
     public let batch, inChannels, height, width: Int
+    /// The weight's shape [O, C, kh, kw] without its input channels.
     public let outChannels, kernelHeight, kernelWidth: Int
+    /// The stride and the zero padding on each side, the same along both axes.
     public let stride, padding: Int
 
+    /// Ho = (H + 2p − kh)/s + 1.
     public var outHeight: Int { (height + 2 * padding - kernelHeight) / stride + 1 }
+    /// Wo = (W + 2p − kw)/s + 1.
     public var outWidth: Int { (width + 2 * padding - kernelWidth) / stride + 1 }
     /// Rows of an im2col matrix: C·kh·kw.
     var patch: Int { inChannels * kernelHeight * kernelWidth }
