@@ -5,12 +5,18 @@ import Foundation
 /// 3× faster than Float64 on LeNet's convolutions here) and `Double` (what `gradcheck` and
 /// `gradgradcheck` compare in). The maths and the BLAS product are requirements, so generic
 /// code calls the right precision.
-public protocol TensorScalar: BinaryFloatingPoint, SIMDScalar, Sendable where Self.RawSignificand: FixedWidthInteger {
+public protocol TensorScalar: BinaryFloatingPoint, SIMDScalar, Codable, Sendable where Self.RawSignificand: FixedWidthInteger {
+    /// eˣ.
     static func exp(_ x: Self) -> Self
+    /// The natural logarithm.
     static func log(_ x: Self) -> Self
+    /// The hyperbolic tangent.
     static func tanh(_ x: Self) -> Self
+    /// The square root.
     static func sqrt(_ x: Self) -> Self
+    /// The sine.
     static func sin(_ x: Self) -> Self
+    /// The cosine.
     static func cos(_ x: Self) -> Self
 
     /// C ← α·op(A)·op(B) + β·C for row-major A, B, C (BLAS `gemm`).

@@ -113,6 +113,15 @@ final class ParserTests: XCTestCase {
         ])
     }
 
+    /// After an error, recovery skips a braced block that spans lines as a whole, instead of
+    /// stopping inside it and reporting its closing brace as a second error.
+    func testRecoverySkipsABlockThatFollowsTheError() {
+        XCTAssertEqual(errors("let a = ) {\n  x\n  y\n}\nlet b = )"), [
+            "t.qd:1:9: error: expected an expression, found ')'",
+            "t.qd:5:9: error: expected an expression, found ')'",
+        ])
+    }
+
     func testDeepNestingIsAnErrorNotACrash() {
         let deep = String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000)
         XCTAssertTrue(errors(deep).first?.contains("nesting is too deep") ?? false)

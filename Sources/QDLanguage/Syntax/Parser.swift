@@ -116,7 +116,7 @@ public struct Parser {
         var braces = 0
         while !check(.endOfFile) {
             switch current.kind {
-            case .newline, .symbol(.semicolon) where braces == 0: return
+            case .newline where braces == 0, .symbol(.semicolon) where braces == 0: return
             case .symbol(.leftBrace): braces += 1
             case .symbol(.rightBrace):
                 if braces == 0 { return }
