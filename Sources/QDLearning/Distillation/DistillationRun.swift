@@ -25,17 +25,12 @@ public final class DistillationRun<M: Model> {
     public private(set) var batchAccuracies: [Double] = []
     /// The fixed initial weights (used for every iteration unless `randomInit`).
     public let fixedInitial: Tensor<Float>
-    /// The collapse guard's factor on the scheduled outer rate: halved at every recovery.
-    public private(set) var rateScale = 1.0
-    /// The iterations after which the collapse guard restored a healthy state.
-    public private(set) var recoveries: [Int] = []
-    /// The distiller's state at the end of the last healthy epoch, and that epoch (1-based).
-    private var healthy: (epoch: Int, state: Distiller<M, Float>.State)?
-    /// Unhealthy epochs in a row since the last healthy one (or the last recovery).
-    private var unhealthyEpochs = 0
-    /// Unhealthy epochs in a row after which the guard steps in: a run that spikes and recovers
-    /// by itself within an epoch is left alone.
-    public static var collapsePatience: Int { 2 }
+    /// The collapse guard (it acts only with `settings.recoverFromCollapse`).
+    public private(set) var collapseGuard = CollapseGuard<Distiller<M, Float>.State>()
+    /// The guard's factor on the scheduled outer rate: halved at every recovery.
+    public var rateScale: Double { collapseGuard.rateScale }
+    /// The iterations after which the collapse guard returned to an earlier state.
+    public var recoveries: [Int] { collapseGuard.recoveries }
 
     /// A run over `data` for `model`. The fixed initialisation is `initial` when given (its
     /// weights are copied), else drawn from the seed.
@@ -136,30 +131,17 @@ public final class DistillationRun<M: Model> {
 
     // MARK: the collapse guard
 
-    /// The guard's check at the end of an epoch. The epoch is healthy when the mean outer loss of
-    /// its last quarter is below ln C, the loss of a uniform guess over C classes. A healthy epoch's
-    /// state is kept. ``collapsePatience`` unhealthy epochs in a row after a healthy one mean the
-    /// inner training has collapsed (the network trained on the distilled images no longer
-    /// depends on its input and the meta-gradient vanishes, so the run never recovers). With
-    /// `settings.recoverFromCollapse` the distiller then returns to the kept state and the outer
-    /// rate is halved for the rest of the run; the iteration count and the schedule go on.
-    /// Returns a message when it recovered.
+    /// The collapse guard's check at the end of an epoch (see ``CollapseGuard``); returns a
+    /// message when it sent the distiller back to an earlier state.
     private func guardAgainstCollapse() throws -> String? {
+        guard settings.recoverFromCollapse else { return nil }
         let tail = losses.suffix(max(1, iterationsPerEpoch / 4))
         let mean = tail.reduce(0, +) / Double(tail.count)
-        if mean < log(Double(model.classes)) {
-            healthy = (epoch, distiller.state())
-            unhealthyEpochs = 0
-            return nil
-        }
-        guard let h = healthy else { return nil }
-        unhealthyEpochs += 1
-        guard settings.recoverFromCollapse, unhealthyEpochs >= Self.collapsePatience else { return nil }
-        try distiller.restore(h.state)
-        unhealthyEpochs = 0
-        rateScale /= 2
-        recoveries.append(iteration)
-        return "epoch \(epoch): for \(Self.collapsePatience) epochs the outer loss has ended no better than a uniform guess (last quarter's mean \(String(format: "%.3g", mean)) ≥ ln \(model.classes) = \(String(format: "%.3g", log(Double(model.classes))))): the inner training collapsed; back to the state of epoch \(h.epoch), outer rate now scaled by \(rateScale)"
+        let decision = collapseGuard.endEpoch(epoch, iteration: iteration, tailMean: mean, lastLoss: losses.last ?? .infinity,
+                                              classes: model.classes, state: distiller.state())
+        guard case .restore(let kept) = decision else { return nil }
+        try distiller.restore(kept.state)
+        return "epoch \(epoch): for \(CollapseGuard<Distiller<M, Float>.State>.patience) epochs the outer loss has ended no better than a uniform guess (last quarter's mean \(String(format: "%.3g", mean)) ≥ ln \(model.classes) = \(String(format: "%.3g", log(Double(model.classes))))): the inner training collapsed; back to the state of epoch \(kept.epoch), outer rate now scaled by \(rateScale)"
     }
 
     // MARK: evaluation
@@ -258,16 +240,14 @@ public final class DistillationRun<M: Model> {
         public var initial: [Float]
         /// The images, rates and optimiser states.
         public var state: Distiller<M, Float>.State
-        /// The collapse guard: its rate factor, its recoveries, and the kept healthy state (nil in
-        /// checkpoints written before the guard existed).
-        public var rateScale: Double?, recoveries: [Int]?, healthyEpoch: Int?, healthyState: Distiller<M, Float>.State?, unhealthyEpochs: Int?
+        /// The collapse guard's state (nil in checkpoints written before it existed).
+        public var collapseGuard: CollapseGuard<Distiller<M, Float>.State>?
     }
 
     /// Writes a checkpoint to `url` (atomically).
     public func save(to url: URL, modelName: String) throws {
         let c = Checkpoint(model: modelName, settings: settings, iteration: iteration, losses: losses, batchAccuracies: batchAccuracies,
-                           initial: fixedInitial.values, state: distiller.state(), rateScale: rateScale, recoveries: recoveries,
-                           healthyEpoch: healthy?.epoch, healthyState: healthy?.state, unhealthyEpochs: unhealthyEpochs)
+                           initial: fixedInitial.values, state: distiller.state(), collapseGuard: collapseGuard)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try encoder.encode(c).write(to: url, options: .atomic)
@@ -310,10 +290,7 @@ public final class DistillationRun<M: Model> {
         iteration = c.iteration
         losses = c.losses
         batchAccuracies = c.batchAccuracies
-        rateScale = c.rateScale ?? 1
-        recoveries = c.recoveries ?? []
-        if let e = c.healthyEpoch, let state = c.healthyState { healthy = (e, state) } else { healthy = nil }
-        unhealthyEpochs = c.unhealthyEpochs ?? 0
+        collapseGuard = c.collapseGuard ?? CollapseGuard()
     }
 
     /// The names of the settings (and distiller settings) that differ between `a` and `b`.
@@ -361,7 +338,7 @@ public struct DistillationSettings: Codable, Equatable, Sendable {
     /// Where the synthetic images start (the reference code: noise).
     public var initialImages = InitialImages.noise
     /// The collapse guard (not in the reference code; it changes nothing in a run that does not
-    /// collapse): see ``DistillationRun``'s `guardAgainstCollapse`.
+    /// collapse): see ``CollapseGuard``.
     public var recoverFromCollapse = true
 
     /// The defaults.
