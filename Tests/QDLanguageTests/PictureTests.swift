@@ -84,7 +84,7 @@ final class PictureTests: XCTestCase {
         draw(c, Z0, file: "circuit.png")
         histogram(probs(c), file: "hist.png")
         images(mnist().take(20), file: "digits.png")
-        plot([3, 1, 2], file: "plot.png")
+        plot([3, 1, 2], file: "plot.png", markers: [2])
         let d = distill(lenet(), mnist().take(40), batch: 20)
         d.step(2);
         images(d, file: "distilled.png")
@@ -100,6 +100,10 @@ final class PictureTests: XCTestCase {
         // 16-pixel bars from x = 48: the |00⟩ bar (0.5, the tallest) reaches the top grid line (y = 28); |01⟩ has none
         XCTAssertEqual(hist.pixel(48 + 4, 30), [31, 119, 180])
         XCTAssertEqual(hist.pixel(48 + 16 + 4, 200), [255, 255, 255])
+        // the marker at x = 2 of 1...3 is a red vertical line at the plot area's middle (x = 64 + 560/2)
+        let plot = try Self.decode(Data(contentsOf: dir.appendingPathComponent("plot.png")))
+        XCTAssertEqual(plot.pixel(344, 150), [214, 39, 40])
+        XCTAssertEqual(plot.pixel(300, 150), [255, 255, 255])
         for name in ["digits.png", "distilled.png"] { XCTAssertGreaterThan(try Self.decode(Data(contentsOf: dir.appendingPathComponent(name))).height, 60) }
     }
 }

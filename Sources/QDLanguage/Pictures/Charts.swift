@@ -34,8 +34,10 @@ enum Charts {
     }
 
     /// Line charts of one or more series against 1, 2, ... (or given x values), with axes, the
-    /// y range and a legend.
-    static func lineChart(_ series: [(name: String, x: [Double], y: [Double], color: Canvas.Color)], title: String) throws -> Canvas {
+    /// y range and a legend; `markers` (named in the legend as `markerName`) are red vertical
+    /// lines at those x values.
+    static func lineChart(_ series: [(name: String, x: [Double], y: [Double], color: Canvas.Color)], title: String,
+                          markers: [Double] = [], markerName: String = "marker") throws -> Canvas {
         let points = series.flatMap { zip($0.x, $0.y).filter { $0.0.isFinite && $0.1.isFinite } }
         guard !points.isEmpty else { throw RuntimeError("plot: nothing to plot (no finite values)") }
         let (width, height, left, right, top, bottom) = (640, 360, 64, 16, 28, 32)
@@ -59,6 +61,12 @@ enum Charts {
         let last = formatNumber(x1)
         canvas.text(last, x: width - right - 6 * last.count, y: height - bottom + 6, .grey)
         var legendX = left + 6 * title.count + 24
+        let red = Canvas.Color(r: 214, g: 39, b: 40)
+        for m in markers where m.isFinite && m >= x0 && m <= x1 { canvas.line(px(m), top, px(m), height - bottom, red) }
+        if !markers.isEmpty {
+            canvas.fill(x: legendX, y: 9, w: 2, h: 9, red)
+            legendX += 6 + canvas.text(markerName, x: legendX + 6, y: 8) + 12
+        }
         for s in series {
             let pts = zip(s.x, s.y).filter { $0.0.isFinite && $0.1.isFinite }
             for (a, b) in zip(pts, pts.dropFirst()) { canvas.line(px(a.0), py(a.1), px(b.0), py(b.1), s.color) }

@@ -29,18 +29,20 @@ enum PictureBuiltins {
             }
             return try write(canvas, file, args.interpreter)
         })
-        r.add("picture", Builtin("plot", "plot(y, file: \"plot.png\", title: \"\")",
-                                 doc: "A PNG line chart of a list or tensor (or several, as a list of lists); for a distiller, its outer loss per iteration and the test accuracies it was evaluated at.",
+        r.add("picture", Builtin("plot", "plot(y, file: \"plot.png\", title: \"\", markers: [])",
+                                 doc: "A PNG line chart of a list or tensor (or several, as a list of lists), with red vertical lines at the x values in `markers`; for a distiller, its outer loss per iteration (marked where the collapse guard stepped in) and the test accuracies it was evaluated at.",
                                  example: "plot(d, file: \"curves.png\")") { args in
             let v = try args.required("y")
             let file = try fileOption(&args, default: "plot.png")
             let title = try titleOption(&args, default: "values")
+            let markers = try markerOption(&args)
             let colors: [Canvas.Color] = [.blue, .orange, .init(r: 44, g: 160, b: 44), .init(r: 214, g: 39, b: 40)]
             let canvas: Canvas
             if case .object(let o as DistillerObject) = v {
                 let losses = o.session.losses
                 var charts = [try Charts.lineChart([("outer loss", losses.indices.map { Double($0 + 1) }, losses, .blue)],
-                                                   title: "\(o.modelName): outer loss per iteration")]
+                                                   title: "\(o.modelName): outer loss per iteration",
+                                                   markers: markers + o.session.recoveries.map(Double.init), markerName: "collapse guard")]
                 let batch = o.session.batchAccuracies
                 var accuracySeries: [(name: String, x: [Double], y: [Double], color: Canvas.Color)] = []
                 if !batch.isEmpty { accuracySeries.append(("real-batch accuracy", batch.indices.map { Double($0 + 1) }, batch, .blue)) }
@@ -54,10 +56,10 @@ enum PictureBuiltins {
                 canvas = try Charts.lineChart(items.enumerated().map { k, item in
                     let y = item.asArray!.data
                     return ("series \(k + 1)", y.indices.map { Double($0 + 1) }, y, colors[k % colors.count])
-                }, title: title)
+                }, title: title, markers: markers)
             } else {
                 guard let a = v.asArray, a.shape.count == 1 else { throw args.typeError("y", expected: "a list or 1-D tensor of numbers, a list of them, or a distiller", got: v) }
-                canvas = try Charts.lineChart([(title, a.data.indices.map { Double($0 + 1) }, a.data, .blue)], title: title)
+                canvas = try Charts.lineChart([(title, a.data.indices.map { Double($0 + 1) }, a.data, .blue)], title: title, markers: markers)
             }
             return try write(canvas, file, args.interpreter)
         })
@@ -111,6 +113,13 @@ enum PictureBuiltins {
         guard let f = args.option("file"), !f.isNone else { return name }
         guard case .string(let s) = f, !s.isEmpty else { throw args.typeError("file", expected: "a file name string", got: f) }
         return s
+    }
+
+    /// The `markers` option: x values (a list or 1-D tensor of numbers), or none.
+    static func markerOption(_ args: inout Arguments) throws -> [Double] {
+        guard let v = args.option("markers"), !v.isNone else { return [] }
+        guard let a = v.asArray, a.shape.count <= 1 else { throw args.typeError("markers", expected: "a list of numbers", got: v) }
+        return a.data
     }
 
     static func titleOption(_ args: inout Arguments, default title: String) throws -> String {
