@@ -106,4 +106,25 @@ final class PictureTests: XCTestCase {
         XCTAssertEqual(plot.pixel(300, 150), [255, 255, 255])
         for name in ["digits.png", "distilled.png"] { XCTAssertGreaterThan(try Self.decode(Data(contentsOf: dir.appendingPathComponent(name))).height, 60) }
     }
+
+    /// One huge outer-loss spike (as when a run collapses) does not flatten a distiller's loss
+    /// chart: the chart is clipped above 1.5× the 99.5th percentile, so the ordinary losses, far
+    /// from the spike, still spread over the plot's height.
+    func testALossSpikeDoesNotFlattenTheDistillerChart() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qd-png-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try run("let d = distill(lenet(), mnist().take(40), batch: 20)\nd.step(20);\nd.save(\"c.json\");", in: dir)
+        let url = dir.appendingPathComponent("c.json")
+        var checkpoint = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        var losses = try XCTUnwrap(checkpoint["losses"] as? [Double])
+        losses[15] = 1e13
+        checkpoint["losses"] = losses
+        try JSONSerialization.data(withJSONObject: checkpoint).write(to: url)
+        try run("let d = resume(\"c.json\", lenet(), mnist().take(40))\nplot(d, file: \"spiky.png\")", in: dir)
+        let png = try Self.decode(Data(contentsOf: dir.appendingPathComponent("spiky.png")))
+        // iterations 1...12 sit left of x = 64 + 11/19·560 ≈ 388, away from the spike at 16
+        let blueInTheMiddle = (64..<380).contains { x in (100..<325).contains { y in png.pixel(x, y) == [31, 119, 180] } }
+        XCTAssertTrue(blueInTheMiddle, "the ordinary losses were flattened against the bottom of the chart")
+    }
 }

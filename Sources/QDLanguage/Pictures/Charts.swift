@@ -35,21 +35,21 @@ enum Charts {
 
     /// Line charts of one or more series against 1, 2, ... (or given x values), with axes, the
     /// y range and a legend; `markers` (named in the legend as `markerName`) are red vertical
-    /// lines at those x values.
+    /// lines at those x values. Values above `clipAbove` are drawn at the top edge.
     static func lineChart(_ series: [(name: String, x: [Double], y: [Double], color: Canvas.Color)], title: String,
-                          markers: [Double] = [], markerName: String = "marker") throws -> Canvas {
+                          markers: [Double] = [], markerName: String = "marker", clipAbove: Double = .infinity) throws -> Canvas {
         let points = series.flatMap { zip($0.x, $0.y).filter { $0.0.isFinite && $0.1.isFinite } }
         guard !points.isEmpty else { throw RuntimeError("plot: nothing to plot (no finite values)") }
         let (width, height, left, right, top, bottom) = (640, 360, 64, 16, 28, 32)
         var canvas = try Canvas(width: width, height: height)
         canvas.text(title, x: left, y: 8)
         var (x0, x1) = (points.map(\.0).min()!, points.map(\.0).max()!)
-        var (y0, y1) = (points.map(\.1).min()!, points.map(\.1).max()!)
+        var (y0, y1) = (points.map(\.1).min()!, min(points.map(\.1).max()!, clipAbove))
         if x1 == x0 { x1 = x0 + 1 }
         if y1 == y0 { y0 -= 0.5; y1 += 0.5 }
         let pw = Double(width - left - right), ph = Double(height - top - bottom)
         func px(_ x: Double) -> Int { left + Int(((x - x0) / (x1 - x0) * pw).rounded()) }
-        func py(_ y: Double) -> Int { top + Int(((y1 - y) / (y1 - y0) * ph).rounded()) }
+        func py(_ y: Double) -> Int { top + Int(((y1 - min(y, y1)) / (y1 - y0) * ph).rounded()) }
         for k in 0...4 {
             let y = y0 + (y1 - y0) * Double(k) / 4
             canvas.line(left, py(y), width - right, py(y), .light)
@@ -75,6 +75,15 @@ enum Charts {
             legendX += 14 + canvas.text(s.name, x: legendX + 14, y: 8) + 12
         }
         return canvas
+    }
+
+    /// A y value above which a chart of `values` is clipped so that rare huge spikes do not
+    /// flatten the rest: 1.5 × the 99.5th percentile, or infinity when nothing lies that far out.
+    static func spikeClip(_ values: [Double]) -> Double {
+        let finite = values.filter(\.isFinite).sorted()
+        guard let top = finite.last else { return .infinity }
+        let clip = 1.5 * finite[Int(Double(finite.count - 1) * 0.995)]
+        return top > clip && clip > 0 ? clip : .infinity
     }
 
     /// A bar chart of `values` with a label under each bar (basis states for probabilities).

@@ -30,7 +30,7 @@ enum PictureBuiltins {
             return try write(canvas, file, args.interpreter)
         })
         r.add("picture", Builtin("plot", "plot(y, file: \"plot.png\", title: \"\", markers: [])",
-                                 doc: "A PNG line chart of a list or tensor (or several, as a list of lists), with red vertical lines at the x values in `markers`; for a distiller, its outer loss per iteration (marked where the collapse guard stepped in) and the test accuracies it was evaluated at.",
+                                 doc: "A PNG line chart of a list or tensor (or several, as a list of lists), with red vertical lines at the x values in `markers`; for a distiller, its outer loss per iteration (marked where the collapse guard stepped in; rare spikes above 1.5× the 99.5th percentile are drawn at the top) and the test accuracies it was evaluated at.",
                                  example: "plot(d, file: \"curves.png\")") { args in
             let v = try args.required("y")
             let file = try fileOption(&args, default: "plot.png")
@@ -40,9 +40,12 @@ enum PictureBuiltins {
             let canvas: Canvas
             if case .object(let o as DistillerObject) = v {
                 let losses = o.session.losses
+                let clip = Charts.spikeClip(losses)
+                let clipNote = clip.isFinite ? " (above \(formatNumber(Double(String(format: "%.3g", clip)) ?? clip)) at the top)" : ""
                 var charts = [try Charts.lineChart([("outer loss", losses.indices.map { Double($0 + 1) }, losses, .blue)],
-                                                   title: "\(o.modelName): outer loss per iteration",
-                                                   markers: markers + o.session.recoveries.map(Double.init), markerName: "collapse guard")]
+                                                   title: "\(o.modelName): outer loss\(clipNote)",
+                                                   markers: markers + o.session.recoveries.map(Double.init), markerName: "collapse guard",
+                                                   clipAbove: clip)]
                 let batch = o.session.batchAccuracies
                 var accuracySeries: [(name: String, x: [Double], y: [Double], color: Canvas.Color)] = []
                 if !batch.isEmpty { accuracySeries.append(("real-batch accuracy", batch.indices.map { Double($0 + 1) }, batch, .blue)) }
