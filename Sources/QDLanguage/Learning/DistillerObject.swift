@@ -20,8 +20,7 @@ protocol DistillationSession: AnyObject {
     var recoveries: [Int] { get }
     @discardableResult
     func run(iterations count: Int, progress: ProgressReporter?, shouldStop: () -> Bool, afterIteration: () throws -> Void) throws -> Int
-    func checkpointedIteration(_ url: URL) throws -> Int
-    func continueFrom(checkpoint url: URL, modelName: String) throws
+    func continueFrom(checkpoint url: URL, modelName: String, end: Int) throws -> Int?
     func evaluate(_ set: DistillationTrainingSet, on test: Dataset, networks: Int) throws -> DistillationEvaluation
     func save(to url: URL, modelName: String) throws
     func distilledData(modelName: String) -> DistilledData
@@ -35,14 +34,19 @@ extension DistillationRun: DistillationSession {
     var learningRates: [Float] { distiller.learningRates }
     var rateGroups: Int { distiller.rateGroups }
 
-    func checkpointedIteration(_ url: URL) throws -> Int { try Self.loadCheckpoint(from: url).iteration }
-
-    func continueFrom(checkpoint url: URL, modelName: String) throws {
+    /// Continues from the checkpoint at `url` when it is ahead of this run and not past `end`;
+    /// returns its iteration, or nil when it is not ahead (the file is read once).
+    func continueFrom(checkpoint url: URL, modelName: String, end: Int) throws -> Int? {
         let c = try Self.loadCheckpoint(from: url)
+        guard c.iteration > iteration else { return nil }
+        guard c.iteration <= end else {
+            throw RuntimeError("run: the checkpoint \(url.path) is at iteration \(c.iteration), past this call's end (iteration \(end)); resume it with resume(path, model, data) or pass another file")
+        }
         guard c.model == modelName else {
             throw DataError(file: url.path, "the checkpoint is for \(c.model), this run is for \(modelName)")
         }
         do { try restore(c) } catch { throw DataError(file: url.path, "\(error)") }
+        return c.iteration
     }
 }
 
@@ -111,10 +115,15 @@ final class DistillerObject: HostObject {
                 guard n > 0 else { return self.summary() }
                 guard let url = checkpoint else { return try self.advance(n, interpreter: args.interpreter) }
                 let period = every * self.session.iterationsPerEpoch
-                let result = try self.advance(n, interpreter: args.interpreter) {
-                    if self.session.iteration % period == 0 { try self.session.save(to: url, modelName: self.modelName) }
+                var savedAt = -1
+                func save() throws {
+                    try self.session.save(to: url, modelName: self.modelName)
+                    savedAt = self.session.iteration
                 }
-                try self.session.save(to: url, modelName: self.modelName)
+                let result = try self.advance(n, interpreter: args.interpreter) {
+                    if self.session.iteration % period == 0 { try save() }
+                }
+                if savedAt != self.session.iteration { try save() }  // the end, unless a period boundary just wrote it
                 return result
             }
         case "evaluate":
@@ -165,13 +174,8 @@ final class DistillerObject: HostObject {
 
     /// Continues from the checkpoint at `url` if there is one ahead of this run and not past `end`.
     private func continueFrom(_ url: URL, end: Int, interpreter: Interpreter) throws {
-        guard FileManager.default.fileExists(atPath: url.path) else { return }
-        let saved = try session.checkpointedIteration(url)
-        guard saved > session.iteration else { return }
-        guard saved <= end else {
-            throw RuntimeError("run: the checkpoint \(url.path) is at iteration \(saved), past this call's end (iteration \(end)); resume it with resume(path, model, data) or pass another file")
-        }
-        try session.continueFrom(checkpoint: url, modelName: modelName)
+        guard FileManager.default.fileExists(atPath: url.path),
+              let saved = try session.continueFrom(checkpoint: url, modelName: modelName, end: end) else { return }
         interpreter.onProgress("continuing from \(url.path) at iteration \(saved) (epoch \(session.epoch))\n")
     }
 
