@@ -59,6 +59,25 @@ final class DistillationLanguageTests: XCTestCase {
                        "test.qd:1:1: error: run: the checkpoint \(path) is at iteration 6, past this call's end (iteration 2); resume it with resume(path, model, data) or pass another file")
     }
 
+    /// `d.best` names the epoch whose mean outer loss (computed here from `d.losses`) is lowest;
+    /// `d.use_best()` returns it and leaves the iteration count alone; before a whole epoch it
+    /// is an error that says why.
+    func testUseBestReturnsTheEpochWithTheLowestMeanLoss() throws {
+        let r = ScriptRunner()
+        XCTAssertEqual(r.run(setup + "\nlet d = distill(m, data, batch: 32, total_epochs: 3)\nd.step(1);"), [])  // 2 iterations per epoch
+        XCTAssertEqual(try r.interpreter.evaluate("d.best == nil").asBool, true)
+        XCTAssertEqual(r.run("d.use_best()").first,
+                       "test.qd:1:1: error: use_best: no epoch has been completed yet (the distiller is at iteration 1 of 2 per epoch)")
+        XCTAssertEqual(r.run("d.run();"), [])
+        let losses: [Double] = try XCTUnwrap(r.interpreter.evaluate("d.losses").asArray).data
+        var means: [Double] = []
+        for e in 0..<3 { means.append((losses[2 * e] + losses[2 * e + 1]) / 2) }
+        let best: Int = means.firstIndex(of: means.min()!)! + 1
+        XCTAssertEqual(try r.interpreter.evaluate("d.best.epoch").asInt, best)
+        XCTAssertEqual(try r.interpreter.evaluate("d.use_best().epoch").asInt, best)
+        XCTAssertEqual(try r.interpreter.evaluate("d.iteration").asInt, 6)
+    }
+
     func testDivergenceNamesTheIterationAndKeepsTheLastGoodState() throws {
         let r = ScriptRunner()
         XCTAssertEqual(r.run(setup + "\nlet d = distill(m, data, batch: 32, distill_lr: 1e30)"), [])

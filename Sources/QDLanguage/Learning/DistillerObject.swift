@@ -18,6 +18,10 @@ protocol DistillationSession: AnyObject {
     var rateGroups: Int { get }
     var settings: DistillationSettings { get }
     var recoveries: [Int] { get }
+    /// The epoch with the lowest mean outer loss so far, and that loss.
+    var best: (epoch: Int, loss: Double)? { get }
+    /// Moves the distiller to the best epoch's state; returns it (nil before the first epoch).
+    func useBest() throws -> (epoch: Int, loss: Double)?
     @discardableResult
     func run(iterations count: Int, progress: ProgressReporter?, shouldStop: () -> Bool, afterIteration: () throws -> Void) throws -> Int
     func continueFrom(checkpoint url: URL, modelName: String, end: Int) throws -> Int?
@@ -33,6 +37,8 @@ extension DistillationRun: DistillationSession {
     var softLabels: Tensor<Float>? { distiller.targets }
     var learningRates: [Float] { distiller.learningRates }
     var rateGroups: Int { distiller.rateGroups }
+    var best: (epoch: Int, loss: Double)? { bestEpoch.best.map { ($0.epoch, $0.meanLoss) } }
+    func useBest() throws -> (epoch: Int, loss: Double)? { try restoreBestEpoch().map { ($0.epoch, $0.meanLoss) } }
 
     /// Continues from the checkpoint at `url` when it is ahead of this run and not past `end`;
     /// returns its iteration, or nil when it is not ahead (the file is read once).
@@ -80,7 +86,7 @@ final class DistillerObject: HostObject {
                  ("seed", .number(Double(session.settings.seed)))])
     }
 
-    var memberNames: [String] { ["step", "run", "images", "labels", "soft_labels", "rates", "losses", "iteration", "epoch", "evaluate", "accuracies", "batch_accuracies", "save", "export", "distilled", "recoveries"] }
+    var memberNames: [String] { ["step", "run", "images", "labels", "soft_labels", "rates", "losses", "iteration", "epoch", "evaluate", "accuracies", "batch_accuracies", "save", "export", "distilled", "recoveries", "best", "use_best"] }
 
     func member(_ name: String, interpreter: Interpreter) throws -> Value? {
         switch name {
@@ -94,6 +100,16 @@ final class DistillerObject: HostObject {
         case "batch_accuracies": return .tensor(NDArray(session.batchAccuracies))
         case "iteration": return .int(session.iteration)
         case "recoveries": return .list(session.recoveries.map(Value.int))
+        case "best": return session.best.map(Self.bestRecord) ?? Value.none
+        case "use_best":
+            return method("use_best", "d.use_best()",
+                          "Moves the images, rates and soft labels to their state at the end of the epoch with the lowest mean outer loss (training data only; d.best names it) and returns {epoch, loss}. The iteration count and schedule stay, so d.run() goes on from there.",
+                          "d.use_best()") { _ in
+                guard let best = try self.session.useBest() else {
+                    throw RuntimeError("use_best: no epoch has been completed yet (the distiller is at iteration \(self.session.iteration) of \(self.session.iterationsPerEpoch) per epoch)")
+                }
+                return Self.bestRecord(best)
+            }
         case "accuracies":
             return .list(accuracies.map { .record([("iteration", .int($0.0)), ("accuracy", .number($0.1))]) })
         case "epoch": return .int(session.epoch)
@@ -166,6 +182,10 @@ final class DistillerObject: HostObject {
     private func method(_ name: String, _ signature: String, _ doc: String, _ example: String,
                         _ body: @escaping (inout Arguments) throws -> Value) -> Value {
         .function(.builtin(Builtin(name, signature, doc: doc, example: example, body: body)))
+    }
+
+    private static func bestRecord(_ best: (epoch: Int, loss: Double)) -> Value {
+        .record([("epoch", .int(best.epoch)), ("loss", .number(best.loss))])
     }
 
     private func summary() -> Value {

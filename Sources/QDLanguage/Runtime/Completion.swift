@@ -39,8 +39,8 @@ extension Interpreter {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return [] }
         return entries.filter { $0.hasPrefix(namePart) && !$0.hasPrefix(".") }.sorted().map { name in
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path, isDirectory: &isDirectory)
-            return dirPart + name + (isDirectory.boolValue ? "/" : "")
+            let exists = FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path, isDirectory: &isDirectory)
+            return dirPart + name + (exists && isDirectory.boolValue ? "/" : "")
         }
     }
 

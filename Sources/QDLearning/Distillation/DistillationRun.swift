@@ -31,6 +31,8 @@ public final class DistillationRun<M: Model> {
     public var rateScale: Double { collapseGuard.rateScale }
     /// The iterations after which the collapse guard returned to an earlier state.
     public var recoveries: [Int] { collapseGuard.recoveries }
+    /// The epoch with the lowest mean outer loss so far and its state (see ``BestEpoch``).
+    public private(set) var bestEpoch = BestEpoch<Distiller<M, Float>.State>()
 
     /// A run over `data` for `model`. The fixed initialisation is `initial` when given (its
     /// weights are copied), else drawn from the seed.
@@ -123,7 +125,11 @@ public final class DistillationRun<M: Model> {
             done += 1
             progress?.update(done, [("iter", Double(iteration)), ("epoch", Double(epoch)), ("loss", Double(loss)),
                                     ("acc", distiller.batchAccuracy), ("lr", currentLearningRate)])
-            if iteration % iterationsPerEpoch == 0, let note = try guardAgainstCollapse() { progress?.note(note) }
+            if iteration % iterationsPerEpoch == 0 {
+                bestEpoch.endEpoch(epoch, meanLoss: losses.suffix(iterationsPerEpoch).reduce(0, +) / Double(iterationsPerEpoch),
+                                   state: distiller.state())
+                if let note = try guardAgainstCollapse() { progress?.note(note) }
+            }
             try afterIteration()
         }
         return done
@@ -142,6 +148,18 @@ public final class DistillationRun<M: Model> {
         guard case .restore(let kept) = decision else { return nil }
         try distiller.restore(kept.state)
         return "epoch \(epoch): for \(CollapseGuard<Distiller<M, Float>.State>.patience) epochs the outer loss has ended no better than a uniform guess (last quarter's mean \(String(format: "%.3g", mean)) ≥ ln \(model.classes) = \(String(format: "%.3g", log(Double(model.classes))))): the inner training collapsed; back to the state of epoch \(kept.epoch), outer rate now scaled by \(rateScale)"
+    }
+
+    /// Moves the distiller (images, rates, soft labels, optimiser state) to the state at the end of
+    /// the epoch with the lowest mean outer loss, and returns that epoch; nil (and nothing moves)
+    /// before the first completed epoch. The iteration count, the losses and the schedule are
+    /// left as they are, so a later ``run(iterations:progress:shouldStop:afterIteration:)`` goes
+    /// on from the best state at the current point of the schedule.
+    @discardableResult
+    public func restoreBestEpoch() throws -> BestEpoch<Distiller<M, Float>.State>.Kept? {
+        guard let best = bestEpoch.best else { return nil }
+        try distiller.restore(best.state)
+        return best
     }
 
     // MARK: evaluation
@@ -242,12 +260,15 @@ public final class DistillationRun<M: Model> {
         public var state: Distiller<M, Float>.State
         /// The collapse guard's state (nil in checkpoints written before it existed).
         public var collapseGuard: CollapseGuard<Distiller<M, Float>.State>?
+        /// The best epoch so far (nil in checkpoints written before it was kept: a run restored
+        /// from one keeps the best of the epochs after the restore).
+        public var bestEpoch: BestEpoch<Distiller<M, Float>.State>?
     }
 
     /// Writes a checkpoint to `url` (atomically).
     public func save(to url: URL, modelName: String) throws {
         let c = Checkpoint(model: modelName, settings: settings, iteration: iteration, losses: losses, batchAccuracies: batchAccuracies,
-                           initial: fixedInitial.values, state: distiller.state(), collapseGuard: collapseGuard)
+                           initial: fixedInitial.values, state: distiller.state(), collapseGuard: collapseGuard, bestEpoch: bestEpoch)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try encoder.encode(c).write(to: url, options: .atomic)
@@ -291,6 +312,7 @@ public final class DistillationRun<M: Model> {
         losses = c.losses
         batchAccuracies = c.batchAccuracies
         collapseGuard = c.collapseGuard ?? CollapseGuard()
+        bestEpoch = c.bestEpoch ?? BestEpoch()
     }
 
     /// The names of the settings (and distiller settings) that differ between `a` and `b`.
