@@ -6,8 +6,40 @@ import Synchronization
 /// elementwise operations and reductions split their elements (and the quantum layer runs its
 /// simulator on as many).
 public enum TensorThreads {
-    /// How many threads (default: every active core).
-    nonisolated(unsafe) public static var count = ProcessInfo.processInfo.activeProcessorCount
+    /// How many threads (default: every active core). Inside a task of ``map(_:_:)`` it reads 1:
+    /// the tasks already share the threads, so their operations do not split again.
+    public static var count: Int {
+        get { pthread_getspecific(insideTaskKey) == nil ? configured : 1 }
+        set { configured = newValue }
+    }
+    nonisolated(unsafe) private static var configured = ProcessInfo.processInfo.activeProcessorCount
+
+    /// Set (non-nil) on a thread while it runs a task of ``map(_:_:)``.
+    private static let insideTaskKey: pthread_key_t = {
+        var key = pthread_key_t()
+        precondition(pthread_key_create(&key, nil) == 0, "no pthread key left for the tensor thread count")
+        return key
+    }()
+
+    /// `(0 ..< tasks).map(body)`, with the tasks run on up to ``count`` threads (coarse-grained
+    /// parallelism, for independent pieces of work such as slices of a batch). Each task runs with
+    /// the caller's gradient mode and with ``count`` = 1, so it computes exactly what it would
+    /// compute alone on one thread; results come back in task order. When tasks throw, the error
+    /// of the first of them (in task order) is rethrown.
+    public static func map<R>(_ tasks: Int, _ body: (Int) throws -> R) throws -> [R] {
+        guard count > 1, tasks > 1 else { return try (0..<max(0, tasks)).map(body) }
+        let recording = GradMode.isEnabled
+        let results = UnsafeMutableBufferPointer<Result<R, Error>?>.allocate(capacity: tasks)
+        results.initialize(repeating: nil)
+        defer { results.deinitialize(); results.deallocate() }
+        forEachClaimed(tasks, threads: count) { _, task in
+            let previous = pthread_getspecific(insideTaskKey)
+            pthread_setspecific(insideTaskKey, UnsafeRawPointer(bitPattern: 1))
+            defer { pthread_setspecific(insideTaskKey, previous) }
+            results[task] = GradMode.with(enabled: recording) { Result { try body(task) } }
+        }
+        return try results.map { try $0!.get() }
+    }
 }
 
 /// Runs `body(worker, part)` for every part in 0 ..< `parts`: in order on this thread, or on up to

@@ -59,6 +59,30 @@ final class DistillerTests: XCTestCase {
         XCTAssertGreaterThan(gx.values.map(abs).max()!, 1e-4)
     }
 
+    /// The outer loss's slices run in parallel (one per thread) through the quantum LeNet, simulator
+    /// included: the meta-gradient is bit-identical to the one computed on a single thread.
+    func testParallelOuterSlicesGiveTheSingleThreadedMetaGradient() throws {
+        let model = try QuantumLeNet()
+        let distiller = try Distiller<QuantumLeNet, Float>(model: model, configuration: .init(), seed: 4)
+        distiller.outerSlice = 16
+        var rng = SeededRandom(seed: 5)
+        let real = Tensor<Float>.normal([56, 1, 28, 28], using: &rng)
+        let labels = (0..<56).map { $0 % 10 }
+        let initial: Tensor<Float> = model.initialParameters(seed: 6)
+        let saved = TensorThreads.count
+        defer { TensorThreads.count = saved }
+        var results: [(Float, [Float], [Float])] = []
+        for threads in [1, 2] {
+            TensorThreads.count = threads
+            let (loss, gx, gr, _) = try distiller.metaGradient(initial: initial, realImages: real, realLabels: labels)
+            results.append((loss, gx.values, gr.values))
+        }
+        XCTAssertEqual(results[0].0, results[1].0)
+        XCTAssertEqual(results[0].1, results[1].1)
+        XCTAssertEqual(results[0].2, results[1].2)
+        XCTAssertGreaterThan(results[0].1.map(abs).max()!, 0)
+    }
+
     func testSoftLabelMetaGradientMatchesFiniteDifferencesAndOneHotStartEqualsHardLabels() throws {
         let model = TinyNet()
         var config = Distiller<TinyNet, Double>.Configuration()

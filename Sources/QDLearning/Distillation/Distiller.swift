@@ -155,8 +155,9 @@ public final class Distiller<M: Model, S: TensorScalar> {
     /// rates and (when learned) the soft labels.
     ///
     /// The mean cross-entropy L = Σ_s (n_s/N)·L_s over slices s of the batch is differentiated to
-    /// θ_T slice by slice (each slice's graph is freed after its backward pass), and ∂L/∂θ_T is
-    /// then carried back through the unrolled inner steps once.
+    /// θ_T slice by slice (each slice's graph is freed after its backward pass; slices run in
+    /// parallel, one per thread), and ∂L/∂θ_T is then carried back through the unrolled inner
+    /// steps once.
     public func metaGradient(initial: Tensor<S>, realImages: Tensor<S>, realLabels: [Int]) throws
         -> (loss: S, images: Tensor<S>, rawRates: Tensor<S>, targets: Tensor<S>?) {
         let x = images.requiringGrad(), r = rawRates.requiringGrad(), t = targets?.requiringGrad()
@@ -165,18 +166,24 @@ public final class Distiller<M: Model, S: TensorScalar> {
         guard n == realLabels.count, n > 0 else {
             throw TensorError.shape("distillation: \(n) real images and \(realLabels.count) labels; they must agree and be at least one")
         }
-        var loss = 0.0, correct = 0
-        var outerGradient: Tensor<S>?
-        for start in stride(from: 0, to: n, by: max(1, outerSlice)) {
-            let rows = start..<min(n, start + max(1, outerSlice))
+        let slices = stride(from: 0, to: n, by: max(1, outerSlice)).map { $0..<min(n, $0 + max(1, outerSlice)) }
+        // the slices run in parallel, each on one thread; their sums are taken in slice order, so
+        // the result does not depend on the thread count
+        let parts = try TensorThreads.map(slices.count) { k -> (gradient: Tensor<S>, loss: Double, correct: Int) in
+            let rows = slices[k]
             let weight = S(Double(rows.count) / Double(n))
             let logits = try model.forward(realImages.sliced(axis: 0, rows), parameters: theta)
             let labels = Array(realLabels[rows])
             let part = try logits.crossEntropy(labels: labels) * weight
             let g = try Autograd.gradients(of: part, wrt: [theta], stopAtInputs: true)[0]
-            outerGradient = try outerGradient.map { try $0 + g } ?? g
-            loss += Double(part.item)
-            correct += zip(Trainer.predictions(logits), labels).filter { $0 == $1 }.count
+            return (g, Double(part.item), zip(Trainer.predictions(logits), labels).filter { $0 == $1 }.count)
+        }
+        var loss = 0.0, correct = 0
+        var outerGradient: Tensor<S>?
+        for part in parts {
+            outerGradient = try outerGradient.map { try $0 + part.gradient } ?? part.gradient
+            loss += part.loss
+            correct += part.correct
         }
         let grads = try Autograd.gradients(of: theta, wrt: [x, r] + (t.map { [$0] } ?? []), seed: outerGradient!)
         batchAccuracy = Double(correct) / Double(n)

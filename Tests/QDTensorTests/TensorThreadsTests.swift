@@ -1,0 +1,35 @@
+import XCTest
+import QDTensor
+
+/// `TensorThreads.map`: results in task order, the first failing task's error, the caller's
+/// gradient mode inside the tasks, and no nested splitting.
+final class TensorThreadsTests: XCTestCase {
+    private struct TaskFailure: Error, Equatable { let task: Int }
+
+    override func setUp() { saved = TensorThreads.count; TensorThreads.count = 2 }
+    override func tearDown() { TensorThreads.count = saved }
+    private var saved = 1
+
+    func testResultsComeBackInTaskOrderAndTasksSeeOneThread() throws {
+        let results = try TensorThreads.map(40) { task -> (Int, Int) in (task * task, TensorThreads.count) }
+        XCTAssertEqual(results.map(\.0), (0..<40).map { $0 * $0 })
+        XCTAssertEqual(Set(results.map(\.1)), [1])
+        XCTAssertEqual(TensorThreads.count, 2, "the caller's count is back after the tasks")
+    }
+
+    func testTheFirstFailingTaskInOrderIsRethrown() {
+        XCTAssertThrowsError(try TensorThreads.map(12) { task -> Int in
+            if task % 5 == 3 { throw TaskFailure(task: task) }
+            return task
+        }) { XCTAssertEqual($0 as? TaskFailure, TaskFailure(task: 3)) }
+    }
+
+    func testTasksRecordGradientsExactlyWhenTheCallerDoes() throws {
+        XCTAssertEqual(Set(try TensorThreads.map(8) { _ in Autograd.isRecording }), [true])
+        XCTAssertEqual(Set(try Autograd.withoutGradients { try TensorThreads.map(8) { _ in Autograd.isRecording } }), [false])
+        // a gradient taken inside each task, of a graph built there on a shared leaf
+        let x = Tensor<Double>(vector: [1, 2, 3]).requiringGrad()
+        let grads = try TensorThreads.map(6) { k in try Autograd.gradients(of: (x * Double(k + 1)).sum(), wrt: [x])[0].values }
+        XCTAssertEqual(grads, (1...6).map { k in [Double](repeating: Double(k), count: 3) })
+    }
+}
