@@ -2,7 +2,7 @@
 //
 //   qd-bench [--threads T] [--workloads W1,W2,W3,W3F,W4,W5,gate,membw,L1,L2,Q1,D1,D2,D3,mnist-lenet] [--ns 4,8,10,12,16,20]
 //            [--batch 256] [--n-batch 10] [--target-s 1] [--min-reps 5] [--max-reps 200] [--warmup 2]
-//            [--cache-block-bytes 524288] [--data DIR] [--epochs 15]
+//            [--cache-block-bytes 524288] [--data DIR] [--epochs 15] [--outer-slice 256]
 import Foundation
 import QDLearning
 import QDSimulator
@@ -21,6 +21,7 @@ let threads = Int(options["threads"] ?? "1") ?? 1
 let workloads = (options["workloads"] ?? "W1,W2,W3,W3F,W4,W5,gate,membw,L1,L2").split(separator: ",").map(String.init)
 let ns = (options["ns"] ?? "4,8,10,12,16,20").split(separator: ",").compactMap { Int($0) }
 let batch = Int(options["batch"] ?? "256") ?? 256
+let outerSlice = options["outer-slice"].flatMap(Int.init)
 let nBatch = Int(options["n-batch"] ?? "10") ?? 10
 let timer = Timer(warmup: Int(options["warmup"] ?? "2") ?? 2, minReps: Int(options["min-reps"] ?? "5") ?? 5,
                   maxReps: Int(options["max-reps"] ?? "200") ?? 200, targetSeconds: Double(options["target-s"] ?? "1") ?? 1)
@@ -148,11 +149,13 @@ do {
                 var lenetConfig = Distiller<LeNet, Float>.Configuration()
                 lenetConfig.steps = config.steps
                 let distiller = try Distiller<LeNet, Float>(model: LeNet(), configuration: lenetConfig, seed: 1)
+                if let slice = outerSlice { distiller.outerSlice = slice }
                 let theta0: Tensor<Float> = LeNet().initialParameters(seed: 2)
                 times = try timer.measure { try distiller.step(initial: theta0, realImages: real, realLabels: labels) }
             } else {
                 let model = try QuantumLeNet()
                 let distiller = try Distiller<QuantumLeNet, Float>(model: model, configuration: config, seed: 1)
+                if let slice = outerSlice { distiller.outerSlice = slice }
                 let theta0: Tensor<Float> = model.initialParameters(seed: 2)
                 times = try timer.measure { try distiller.step(initial: theta0, realImages: real, realLabels: labels) }
             }
