@@ -83,6 +83,29 @@ final class DistillerTests: XCTestCase {
         XCTAssertGreaterThan(results[0].1.map(abs).max()!, 0)
     }
 
+    /// Random init: the networks of one outer iteration run in parallel, one per thread; the
+    /// step (loss, Adam update, real-batch accuracy) is bit-identical to the one on a single
+    /// thread.
+    func testParallelNetworksGiveTheSingleThreadedStep() throws {
+        let model = try QuantumLeNet()
+        var rng = SeededRandom(seed: 7)
+        let real = Tensor<Float>.normal([16, 1, 28, 28], using: &rng)
+        let labels = (0..<16).map { $0 % 10 }
+        let initials: [Tensor<Float>] = (0..<3).map { model.initialParameters(seed: UInt64(10 + $0)) }
+        let saved = TensorThreads.count
+        defer { TensorThreads.count = saved }
+        var outcomes: [(Float, Distiller<QuantumLeNet, Float>.State, Double)] = []
+        for threads in [1, 2] {
+            TensorThreads.count = threads
+            let distiller = try Distiller<QuantumLeNet, Float>(model: model, configuration: .init(), seed: 8)
+            let loss = try distiller.step(initials: initials, realImages: real, realLabels: labels)
+            outcomes.append((loss, distiller.state(), distiller.batchAccuracy))
+        }
+        XCTAssertEqual(outcomes[0].0, outcomes[1].0)
+        XCTAssertEqual(outcomes[0].1, outcomes[1].1)
+        XCTAssertEqual(outcomes[0].2, outcomes[1].2)
+    }
+
     func testSoftLabelMetaGradientMatchesFiniteDifferencesAndOneHotStartEqualsHardLabels() throws {
         let model = TinyNet()
         var config = Distiller<TinyNet, Double>.Configuration()

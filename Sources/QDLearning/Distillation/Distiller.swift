@@ -160,6 +160,15 @@ public final class Distiller<M: Model, S: TensorScalar> {
     /// steps once.
     public func metaGradient(initial: Tensor<S>, realImages: Tensor<S>, realLabels: [Int]) throws
         -> (loss: S, images: Tensor<S>, rawRates: Tensor<S>, targets: Tensor<S>?) {
+        let m = try metaGradientAndAccuracy(initial: initial, realImages: realImages, realLabels: realLabels)
+        batchAccuracy = m.accuracy
+        return (m.loss, m.images, m.rawRates, m.targets)
+    }
+
+    /// ``metaGradient(initial:realImages:realLabels:)`` and the real-batch accuracy, changing
+    /// nothing in the distiller (so several can run at once).
+    private func metaGradientAndAccuracy(initial: Tensor<S>, realImages: Tensor<S>, realLabels: [Int]) throws
+        -> (loss: S, images: Tensor<S>, rawRates: Tensor<S>, targets: Tensor<S>?, accuracy: Double) {
         let x = images.requiringGrad(), r = rawRates.requiringGrad(), t = targets?.requiringGrad()
         let theta = try unroll(from: initial, images: x, rawRates: r, targets: t, keepGraph: true)
         let n = realImages.shape[0]
@@ -186,8 +195,7 @@ public final class Distiller<M: Model, S: TensorScalar> {
             correct += part.correct
         }
         let grads = try Autograd.gradients(of: theta, wrt: [x, r] + (t.map { [$0] } ?? []), seed: outerGradient!)
-        batchAccuracy = Double(correct) / Double(n)
-        return (S(loss), grads[0], grads[1], t == nil ? nil : grads[2])
+        return (S(loss), grads[0], grads[1], t == nil ? nil : grads[2], Double(correct) / Double(n))
     }
 
     /// Accuracy on the last real batch of the network trained on the synthetic data (the last
@@ -197,14 +205,17 @@ public final class Distiller<M: Model, S: TensorScalar> {
     /// One outer iteration: the meta-gradient averaged over the initial weights in `initials` (one
     /// for a fixed init, several for random init), then one Adam step. Returns the mean outer loss.
     /// On a non-finite loss or gradient it throws and leaves the images, rates and optimiser state
-    /// as they were.
+    /// as they were. Several initialisations run in parallel, one per thread, and are averaged in
+    /// order, so the result does not depend on the thread count.
     @discardableResult
     public func step(initials: [Tensor<S>], realImages: Tensor<S>, realLabels: [Int]) throws -> S {
         guard !initials.isEmpty else { throw TensorError.argument("distillation step: needs at least one initial network") }
+        let perNetwork = try TensorThreads.map(initials.count) {
+            try metaGradientAndAccuracy(initial: initials[$0], realImages: realImages, realLabels: realLabels)
+        }
         var loss = 0.0
         var gx: Tensor<S>?, gr: Tensor<S>?, gt: Tensor<S>?
-        for initial in initials {
-            let (l, x, r, t) = try metaGradient(initial: initial, realImages: realImages, realLabels: realLabels)
+        for (l, x, r, t, _) in perNetwork {
             loss += Double(l)
             gx = try gx.map { try $0 + x } ?? x
             gr = try gr.map { try $0 + r } ?? r
@@ -224,6 +235,7 @@ public final class Distiller<M: Model, S: TensorScalar> {
         images = newImages
         rawRates = newRates
         targets = newTargets
+        batchAccuracy = perNetwork.last!.accuracy
         return S(loss)
     }
 
