@@ -1,6 +1,5 @@
 import XCTest
 import QDLearning
-import QDTensor
 
 /// The best-epoch keeper on known loss sequences, and inside a run made worse on purpose, against
 /// epoch means and states recorded independently by the test.
@@ -27,24 +26,15 @@ final class BestEpochTests: XCTestCase {
     /// end of the epoch whose mean loss (computed here from `losses`) is lowest, `restoreBestEpoch`
     /// moves the distiller there without touching the iteration count, and a checkpoint carries it.
     func testARunMadeWorseKeepsAndRestoresItsBestEpoch() throws {
-        var rng = SeededRandom(seed: 11)
-        let images = Tensor<Float>.normal([30, 1, 2, 2], using: &rng)
-        let labels = (0..<30).map { b in (0..<3).max { images.values[4 * b + $0] < images.values[4 * b + $1] }! }
-        let data = Dataset(name: "rule", images: images, labels: labels, classes: 3)
-        var settings = DistillationSettings()
-        settings.realBatch = 10  // 3 iterations per epoch
-        settings.distiller.distillLearningRate = 0.5
-        settings.recoverFromCollapse = false
-        let run = try DistillationRun(model: TinyNet(), data: data, settings: settings)
+        let data = TinyRun.data()
+        let run = try TinyRun.run(on: data, recoverFromCollapse: false)  // 3 iterations per epoch
         XCTAssertNil(try run.restoreBestEpoch())
         var statesAtEpochEnds: [Distiller<TinyNet, Float>.State] = []
         for _ in 0..<6 {
             try run.run(iterations: 3)
             statesAtEpochEnds.append(run.distiller.state())
         }
-        var broken = run.distiller.state()
-        broken.rawRates = broken.rawRates.map { _ in 1000 }
-        try run.distiller.restore(broken)
+        try TinyRun.wreckStepSizes(of: run)
         for _ in 0..<2 {
             try run.run(iterations: 3)
             statesAtEpochEnds.append(run.distiller.state())

@@ -1,6 +1,5 @@
 import XCTest
 import QDLearning
-import QDTensor
 
 /// The collapse guard as a state machine on known loss sequences, and inside a run pushed into
 /// collapse, against the states it should return to.
@@ -48,25 +47,16 @@ final class CollapseGuardTests: XCTestCase {
     /// guard returns it to the trusted state with the outer rate halved, and a checkpoint carries
     /// the guard. With the guard off the collapse stays.
     func testARunPushedIntoCollapseReturnsToTheTrustedState() throws {
-        var rng = SeededRandom(seed: 11)
-        let images = Tensor<Float>.normal([30, 1, 2, 2], using: &rng)
-        let labels = (0..<30).map { b in (0..<3).max { images.values[4 * b + $0] < images.values[4 * b + $1] }! }
-        let data = Dataset(name: "rule", images: images, labels: labels, classes: 3)
+        let data = TinyRun.data()
         for guarded in [true, false] {
-            var settings = DistillationSettings()
-            settings.realBatch = 10  // 3 iterations per epoch; the guard looks at each epoch's last loss
-            settings.distiller.distillLearningRate = 0.5
-            settings.recoverFromCollapse = guarded
-            let run = try DistillationRun(model: TinyNet(), data: data, settings: settings)
+            let run = try TinyRun.run(on: data, recoverFromCollapse: guarded)  // 3 iterations per epoch
             var healthyStates: [Distiller<TinyNet, Float>.State] = []
             while healthyStates.count < 2 && run.epoch < 300 {
                 try run.run(iterations: 3)
                 if run.losses.last! < 0.75 * log(3.0) { healthyStates.append(run.distiller.state()) }
             }
             XCTAssertEqual(healthyStates.count, 2, "fewer than two healthy epochs in 300")
-            var broken = run.distiller.state()
-            broken.rawRates = broken.rawRates.map { _ in 1000 }
-            try run.distiller.restore(broken)
+            try TinyRun.wreckStepSizes(of: run)
             try run.run(iterations: 3)
             XCTAssertGreaterThanOrEqual(run.losses.last!, log(3.0), "the sabotage did not collapse the run")
             XCTAssertEqual(run.recoveries, [], "one collapsed epoch is within the guard's patience")
