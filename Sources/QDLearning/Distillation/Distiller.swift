@@ -175,7 +175,8 @@ public final class Distiller<M: Model, S: TensorScalar> {
         guard n == realLabels.count, n > 0 else {
             throw TensorError.shape("distillation: \(n) real images and \(realLabels.count) labels; they must agree and be at least one")
         }
-        let slices = stride(from: 0, to: n, by: max(1, outerSlice)).map { $0..<min(n, $0 + max(1, outerSlice)) }
+        let size = max(1, outerSlice)
+        let slices = stride(from: 0, to: n, by: size).map { $0..<min(n, $0 + size) }
         // the slices run in parallel, each on one thread; their sums are taken in slice order, so
         // the result does not depend on the thread count
         let parts = try TensorThreads.map(slices.count) { k -> (gradient: Tensor<S>, loss: Double, correct: Int) in
