@@ -19,7 +19,7 @@ func broadcastShape(_ a: [Int], _ b: [Int], op: String) throws -> [Int] {
         guard x == y || x == 1 || y == 1 else {
             throw TensorError.shape("\(op): shapes \(a) and \(b) do not broadcast (dimension \(i) from the left of the result: \(x) vs \(y))")
         }
-        out[i] = max(x, y)
+        out[i] = x == 1 ? y : x   // a dimension of 1 takes the other's size, 0 included
     }
     return out
 }

@@ -221,6 +221,15 @@ enum Kernels {
                  generic: { x.gatheredImpl(indices) })
     }
 
+    /// Rows `indices` of axis 1 of `x` viewed as [outer, axisSize, inner], each row a block of
+    /// `inner` contiguous elements, copied whole.
+    static func gatherRows<S: TensorScalar>(_ x: [S], outer: Int, axisSize: Int, indices: [Int], inner: Int) -> [S] {
+        concrete(S.self,
+                 float: { cast(cast(x, to: Float.self).gatheredRowsImpl(outer, axisSize, indices, inner), to: S.self) },
+                 double: { cast(cast(x, to: Double.self).gatheredRowsImpl(outer, axisSize, indices, inner), to: S.self) },
+                 generic: { x.gatheredRowsImpl(outer, axisSize, indices, inner) })
+    }
+
     /// out[indices[i]] += x[i] into `count` zeros.
     static func scatterAdd<S: TensorScalar>(_ x: [S], _ indices: [Int], count: Int) -> [S] {
         concrete(S.self,
@@ -245,11 +254,42 @@ extension Array where Element: TensorScalar {
         } }
     }
 
+    func gatheredRowsImpl(_ outer: Int, _ axisSize: Int, _ indices: [Int], _ inner: Int) -> [Element] {
+        guard outer * indices.count * inner > 0 else { return [] }
+        return Kernels.filled(outer * indices.count * inner) { o in withUnsafeBufferPointer { x in
+            var target = o.baseAddress!
+            for block in 0..<outer {
+                for i in indices {
+                    let source = x.baseAddress! + (block * axisSize + i) * inner
+                    if inner == 1 { target.initialize(to: source.pointee) } else { target.initialize(from: source, count: inner) }
+                    target += inner
+                }
+            }
+        } }
+    }
+
     func scatteredImpl(_ indices: [Int], _ count: Int) -> [Element] {
         var out = [Element](repeating: 0, count: count)
         withUnsafeBufferPointer { x in out.withUnsafeMutableBufferPointer { o in
             for (i, k) in indices.enumerated() { o[k] += x[i] }
         } }
         return out
+    }
+}
+
+extension Kernels {
+    /// The index of the first element of `x` that is NaN or ±∞, or nil.
+    static func firstNonFinite<S: TensorScalar>(_ x: [S]) -> Int? {
+        concrete(S.self,
+                 float: { firstNonFiniteImpl(cast(x, to: Float.self)) },
+                 double: { firstNonFiniteImpl(cast(x, to: Double.self)) },
+                 generic: { firstNonFiniteImpl(x) })
+    }
+
+    private static func firstNonFiniteImpl<T: TensorScalar>(_ x: [T]) -> Int? {
+        x.withUnsafeBufferPointer { b in
+            for i in b.indices where !b[i].isFinite { return i }
+            return nil
+        }
     }
 }

@@ -145,12 +145,16 @@ extension Tensor {
         if let bad = indices.first(where: { !valid.contains($0) }) {
             throw TensorError.argument("gather: index \(bad) is outside 0..<\(shape[a]) of axis \(a) (shape \(shape))")
         }
-        let outer = shape[..<a].reduce(1, *), inner = shape[(a + 1)...].reduce(1, *)
-        var flat: [Int] = []
-        flat.reserveCapacity(outer * indices.count * inner)
-        for o in 0..<outer { for i in indices { for k in 0..<inner { flat.append((o * shape[a] + i) * inner + k) } } }
+        let outer = shape[..<a].reduce(1, *), inner = shape[(a + 1)...].reduce(1, *), size = shape[a]
         var outShape = shape
         outShape[a] = indices.count
-        return try gathered(flatIndices: flat, shape: outShape)
+        let out = Kernels.gatherRows(values, outer: outer, axisSize: size, indices: indices, inner: inner)
+        // the backward pass is the flat gather's, with the flat indices built only when it runs
+        return Tensor.record(Tensor(unchecked: outShape, out), [self]) { g in
+            var flat: [Int] = []
+            flat.reserveCapacity(outer * indices.count * inner)
+            for o in 0..<outer { for i in indices { for k in 0..<inner { flat.append((o * size + i) * inner + k) } } }
+            return [try g.scatterAdded(flatIndices: flat, shape: self.shape)]
+        }
     }
 }

@@ -31,6 +31,12 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
         self.node = node
     }
 
+    /// Whether every element is finite (none is NaN or ±∞).
+    public var isFinite: Bool { firstNonFiniteIndex == nil }
+
+    /// The flat (row-major) index of the first element that is NaN or ±∞, or nil when all are finite.
+    public var firstNonFiniteIndex: Int? { Kernels.firstNonFinite(values) }
+
     /// A rank-1 tensor of `values`.
     public init(vector values: [Scalar]) { self.init(unchecked: [values.count], values) }
 

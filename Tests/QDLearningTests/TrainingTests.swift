@@ -24,6 +24,24 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(p.values[1], 1.01, accuracy: 1e-7)
     }
 
+    func testAdamInFloatFollowsItsFormulaOverTwoSteps() throws {
+        // the moments are kept in Double and each update is rounded to Float once
+        var adam = Adam<Float>(learningRate: 0.1, beta1: 0.5, beta2: 0.999)
+        var p = Tensor<Float>(vector: [1, -1])
+        let gradients: [[Float]] = [[3, -0.2], [-1, 0.5]]
+        var m = [0.0, 0.0], v = [0.0, 0.0], expected: [Float] = [1, -1]
+        for (t, g) in gradients.enumerated() {
+            try adam.step(&p, gradient: Tensor<Float>(vector: g))
+            let c1 = 1 - pow(0.5, Double(t + 1)), c2 = 1 - pow(0.999, Double(t + 1))
+            for i in 0..<2 {
+                m[i] = 0.5 * m[i] + (1 - 0.5) * Double(g[i])
+                v[i] = 0.999 * v[i] + (1 - 0.999) * Double(g[i]) * Double(g[i])
+                expected[i] -= Float(0.1 * (m[i] / c1) / ((v[i] / c2).squareRoot() + 1e-8))
+            }
+            XCTAssertEqual(p.values, expected, "step \(t + 1)")
+        }
+    }
+
     func testStepDecayHalvesEveryPeriod() {
         let s = StepDecay(every: 40, factor: 0.5)
         XCTAssertEqual(s.rate(base: 0.01, epoch: 39), 0.01)

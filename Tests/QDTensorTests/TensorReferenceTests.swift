@@ -184,6 +184,50 @@ final class TensorReferenceTests: XCTestCase {
         let logits = try Tensor<Double>(shape: [1, 3], values: [1, 2, 3])
         XCTAssertEqual(try logits.crossEntropy(labels: [2]).item, -log(exp(3) / (exp(1) + exp(2) + exp(3))), accuracy: 1e-12)
         XCTAssertEqual(try Tensor<Double>(shape: [2], values: [3, 4]).l2Normalized().values, [0.6, 0.8])
+        // a dimension of 1 broadcasts to any size, 0 included (NumPy's rule)
+        XCTAssertEqual(try (Tensor<Double>(2) + Tensor<Double>.zeros([2, 0, 4])).shape, [2, 0, 4])
+        XCTAssertEqual(try Tensor<Double>(2).expanded(to: [3, 0]).shape, [3, 0])
+    }
+
+    func testGatherAlongAnAxisMatchesNaiveLoopAndItsGradientScatters() throws {
+        // rows copied whole along axes 0, 1 and 2 (inner blocks of 12, 4 and 1), repeated and
+        // reordered indices, and an empty selection
+        var rng = SeededRandom(seed: 11)
+        let x = Tensor<Double>.normal([2, 3, 4], using: &rng)
+        for (axis, indices) in [(0, [1, 1, 0]), (1, [2, 0, 2, 1]), (2, [3, 0]), (1, [])] {
+            let y = try x.gathered(axis: axis, indices: indices)
+            var shape = x.shape
+            shape[axis] = indices.count
+            XCTAssertEqual(y.shape, shape)
+            var naive: [Double] = []
+            for a in 0..<shape[0] { for b in 0..<shape[1] { for c in 0..<shape[2] {
+                var source = [a, b, c]
+                source[axis] = indices[source[axis]]
+                naive.append(x.values[(source[0] * 3 + source[1]) * 4 + source[2]])
+            } } }
+            XCTAssertEqual(y.values, naive, "axis \(axis), indices \(indices)")
+            // ∂(Σ r ⊙ y)/∂x adds r into every row a selected index came from
+            let r = Tensor<Double>.normal(shape, using: &rng), xl = x.requiringGrad()
+            let g = try Autograd.gradients(of: (xl.gathered(axis: axis, indices: indices) * r).sum(), wrt: [xl])[0]
+            var expected = [Double](repeating: 0, count: x.count), k = 0
+            for a in 0..<shape[0] { for b in 0..<shape[1] { for c in 0..<shape[2] {
+                var source = [a, b, c]
+                source[axis] = indices[source[axis]]
+                expected[(source[0] * 3 + source[1]) * 4 + source[2]] += r.values[k]
+                k += 1
+            } } }
+            XCTAssertEqual(g.values, expected, "axis \(axis), indices \(indices)")
+        }
+        XCTAssertThrowsError(try x.gathered(axis: 1, indices: [0, 3])) { XCTAssertTrue("\($0)".contains("index 3 is outside 0..<3 of axis 1")) }
+    }
+
+    func testFiniteCheckFindsTheFirstNaNOrInfinity() throws {
+        XCTAssertTrue(Tensor<Float>.zeros([3, 5]).isFinite)
+        XCTAssertNil(Tensor<Double>(vector: [1, -2, 1e300]).firstNonFiniteIndex)
+        XCTAssertEqual(Tensor<Float>(vector: [0, 1, .infinity, .nan]).firstNonFiniteIndex, 2)
+        XCTAssertEqual(Tensor<Double>(vector: [0, -.infinity]).firstNonFiniteIndex, 1)
+        XCTAssertFalse(Tensor<Double>(vector: [.nan]).isFinite)
+        XCTAssertTrue(Tensor<Float>(vector: []).isFinite)
     }
 
     func testHessianVectorProductOfAQuadraticIsExact() throws {

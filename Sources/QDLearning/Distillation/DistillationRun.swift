@@ -185,7 +185,7 @@ public final class DistillationRun<M: Model> {
                 // A step size that makes training diverge (non-finite weights or activations) scores 0.
                 let acc = inits.prefix(3).reduce(0.0) { sum, initial in
                     guard let trained = try? distiller.train(from: initial, images: images, stepSize: eta),
-                          trained.values.allSatisfy(\.isFinite),
+                          trained.isFinite,
                           let accuracy = try? Trainer.evaluate(model, parameters: trained, on: held).accuracy else { return sum }
                     return sum + accuracy
                 }
@@ -242,8 +242,9 @@ public final class DistillationRun<M: Model> {
 
     /// A checkpoint: the settings, the iteration, the losses and the distiller's full state.
     public struct Checkpoint: Codable, Equatable {
-        /// The file format tag.
-        public var format = "qd-distillation-checkpoint-1"
+        /// The file format tag: version 2 packs the long arrays of numbers (see
+        /// `PackedNumbers.swift`); version 1 files, with plain arrays, are still read.
+        public var format = "qd-distillation-checkpoint-2"
         /// The model it belongs to (a description).
         public var model: String
         /// The run's settings.
@@ -282,7 +283,9 @@ public final class DistillationRun<M: Model> {
         }
         do {
             let c = try JSONDecoder().decode(Checkpoint.self, from: bytes)
-            guard c.format == "qd-distillation-checkpoint-1" else { throw DataError(file: url.path, "unknown checkpoint format \(c.format)") }
+            guard ["qd-distillation-checkpoint-1", "qd-distillation-checkpoint-2"].contains(c.format) else {
+                throw DataError(file: url.path, "unknown checkpoint format \(c.format) (this qd reads qd-distillation-checkpoint-1 and -2)")
+            }
             return c
         } catch let e as DataError {
             throw e

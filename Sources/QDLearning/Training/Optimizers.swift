@@ -29,6 +29,8 @@ public struct SGD<Scalar: TensorScalar>: Optimizer {
     }
 
     /// One update of `parameters` with `gradient` (same shape, finite).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public mutating func step(_ parameters: inout Tensor<Scalar>, gradient: Tensor<Scalar>) throws {
         try checkShapes(parameters, gradient)
         var p = parameters.values
@@ -61,10 +63,30 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
         self.epsilon = epsilon
     }
 
-    /// The moment estimates and step count, for checkpoints.
+    /// The moment estimates and step count, for checkpoints (the moments packed, see
+    /// `PackedNumbers.swift`).
     public struct State: Codable, Equatable, Sendable {
         /// First and second moment estimates and the step count.
         public var m: [Double], v: [Double], t: Int
+
+        /// A state with these moments and step count.
+        public init(m: [Double], v: [Double], t: Int) { (self.m, self.v, self.t) = (m, v, t) }
+
+        private enum CodingKeys: String, CodingKey { case m, v, t }
+
+        /// Reads a state, its moments packed or as plain arrays.
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            (m, v, t) = (try c.decodePacked(Double.self, forKey: .m), try c.decodePacked(Double.self, forKey: .v), try c.decode(Int.self, forKey: .t))
+        }
+
+        /// Writes the state with its moments packed.
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodePacked(m, forKey: .m)
+            try c.encodePacked(v, forKey: .v)
+            try c.encode(t, forKey: .t)
+        }
     }
 
     /// The optimiser's state; setting it resumes exactly where a checkpoint left off.
@@ -74,6 +96,8 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
     }
 
     /// One update of `parameters` with `gradient` (same shape, finite).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public mutating func step(_ parameters: inout Tensor<Scalar>, gradient: Tensor<Scalar>) throws {
         try checkShapes(parameters, gradient)
         var p = parameters.values
@@ -111,7 +135,7 @@ private func checkShapes<S>(_ p: Tensor<S>, _ g: Tensor<S>) throws {
     guard p.shape == g.shape else {
         throw TensorError.shape("optimizer step: gradient shape \(g.shape) does not match the parameters \(p.shape)")
     }
-    if let bad = g.values.firstIndex(where: { !$0.isFinite }) {
+    if let bad = g.firstNonFiniteIndex {
         throw TensorError.argument("optimizer step: gradient entry \(bad) is \(g.values[bad]); the step was not taken")
     }
 }
