@@ -1,7 +1,7 @@
 import Foundation
 
 /// Long arrays of numbers in checkpoints, written compactly: the little-endian IEEE 754 bytes of
-/// the array, base64-encoded, in one JSON string. The round trip is exact, the text is less than
+/// the array, base64-encoded, in one JSON string. The round trip is exact, the text is about
 /// half the size of a JSON array of the same numbers, and it is written far faster (a CIFAR-10
 /// checkpoint holds about a million). Readers also accept a plain JSON array of numbers, as
 /// checkpoints written before held.
