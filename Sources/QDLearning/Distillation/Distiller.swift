@@ -83,43 +83,14 @@ public final class Distiller<M: Model, S: TensorScalar> {
 
     /// Everything that changes during distillation, for checkpoints.
     public struct State: Codable, Equatable, Sendable {
-        /// The synthetic images and the raw (pre-softplus) rates.
-        public var images: [Float], rawRates: [Float]
+        /// The synthetic images (``Packed`` in checkpoints).
+        @Packed public var images: [Float]
+        /// The raw (pre-softplus) rates.
+        public var rawRates: [Float]
         /// The two Adam optimisers' moments and step counts.
         public var imageOptimizer: Adam<S>.State, rateOptimizer: Adam<S>.State
         /// The learned soft labels and their optimiser's state (nil for fixed labels).
         public var targets: [Float]?, targetOptimizer: Adam<S>.State?
-
-        private enum CodingKeys: String, CodingKey { case images, rawRates, imageOptimizer, rateOptimizer, targets, targetOptimizer }
-
-        /// A state of these parts.
-        public init(images: [Float], rawRates: [Float], imageOptimizer: Adam<S>.State, rateOptimizer: Adam<S>.State,
-                    targets: [Float]?, targetOptimizer: Adam<S>.State?) {
-            (self.images, self.rawRates, self.imageOptimizer, self.rateOptimizer) = (images, rawRates, imageOptimizer, rateOptimizer)
-            (self.targets, self.targetOptimizer) = (targets, targetOptimizer)
-        }
-
-        /// Reads a state, its images packed (see `PackedNumbers.swift`) or as a plain array.
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            images = try c.decodePacked(Float.self, forKey: .images)
-            rawRates = try c.decode([Float].self, forKey: .rawRates)
-            imageOptimizer = try c.decode(Adam<S>.State.self, forKey: .imageOptimizer)
-            rateOptimizer = try c.decode(Adam<S>.State.self, forKey: .rateOptimizer)
-            targets = try c.decodeIfPresent([Float].self, forKey: .targets)
-            targetOptimizer = try c.decodeIfPresent(Adam<S>.State.self, forKey: .targetOptimizer)
-        }
-
-        /// Writes the state with its images packed.
-        public func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encodePacked(images, forKey: .images)
-            try c.encode(rawRates, forKey: .rawRates)
-            try c.encode(imageOptimizer, forKey: .imageOptimizer)
-            try c.encode(rateOptimizer, forKey: .rateOptimizer)
-            try c.encodeIfPresent(targets, forKey: .targets)
-            try c.encodeIfPresent(targetOptimizer, forKey: .targetOptimizer)
-        }
     }
 
     /// The current state; setting it (after checking sizes) resumes exactly.

@@ -63,30 +63,16 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
         self.epsilon = epsilon
     }
 
-    /// The moment estimates and step count, for checkpoints (the moments packed, see
-    /// `PackedNumbers.swift`).
+    /// The moment estimates and step count, for checkpoints (the moments ``Packed``).
     public struct State: Codable, Equatable, Sendable {
-        /// First and second moment estimates and the step count.
-        public var m: [Double], v: [Double], t: Int
+        /// First and second moment estimates.
+        @Packed public var m: [Double]
+        @Packed public var v: [Double]
+        /// The step count.
+        public var t: Int
 
         /// A state with these moments and step count.
         public init(m: [Double], v: [Double], t: Int) { (self.m, self.v, self.t) = (m, v, t) }
-
-        private enum CodingKeys: String, CodingKey { case m, v, t }
-
-        /// Reads a state, its moments packed or as plain arrays.
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            (m, v, t) = (try c.decodePacked(Double.self, forKey: .m), try c.decodePacked(Double.self, forKey: .v), try c.decode(Int.self, forKey: .t))
-        }
-
-        /// Writes the state with its moments packed.
-        public func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encodePacked(m, forKey: .m)
-            try c.encodePacked(v, forKey: .v)
-            try c.encode(t, forKey: .t)
-        }
     }
 
     /// The optimiser's state; setting it resumes exactly where a checkpoint left off.
