@@ -66,18 +66,13 @@ public enum Autograd {
     /// stay functions of the inputs themselves.
     public static func gradients<S>(of output: Tensor<S>, wrt inputs: [Tensor<S>], seed: Tensor<S>? = nil,
                                     createGraph: Bool = false, stopAtInputs: Bool = false) throws -> [Tensor<S>] {
-        // the traversal's dictionaries, tuples and arrays of Tensor<S> cost a metadata lookup each
-        // when generic: run it specialised for the two scalar types (see Kernels.concrete)
-        func run<T: TensorScalar>(_ t: T.Type) throws -> [Tensor<S>] {
-            unsafeBitCast(try traverse(of: unsafeBitCast(output, to: Tensor<T>.self), wrt: unsafeBitCast(inputs, to: [Tensor<T>].self),
-                                       seed: seed.map { unsafeBitCast($0, to: Tensor<T>.self) },
-                                       createGraph: createGraph, stopAtInputs: stopAtInputs), to: [Tensor<S>].self)
-        }
-        if S.self == Float.self { return try run(Float.self) }
-        if S.self == Double.self { return try run(Double.self) }
         return try traverse(of: output, wrt: inputs, seed: seed, createGraph: createGraph, stopAtInputs: stopAtInputs)
     }
 
+    // the traversal's dictionaries, tuples and arrays of Tensor<S> cost a metadata lookup each
+    // when generic: it runs specialised for the two scalar types, also when called from generic code
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     private static func traverse<S>(of output: Tensor<S>, wrt inputs: [Tensor<S>], seed: Tensor<S>?,
                                     createGraph: Bool, stopAtInputs: Bool) throws -> [Tensor<S>] {
         if let s = seed, s.shape != output.shape {
@@ -113,6 +108,8 @@ public enum Autograd {
     }
 
     /// Nodes reachable from `root` without passing through `boundary`, each after all of its inputs.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     private static func topologicalOrder<S>(from root: GradNode<S>, boundary: Set<ObjectIdentifier>) -> [GradNode<S>] {
         var order: [GradNode<S>] = []
         var visited = Set<ObjectIdentifier>()

@@ -6,8 +6,8 @@
 ///
 ///     ψ ← U_k† ψ;   ∂L/∂t = 2 Re⟨λ| ∂U_k/∂t |ψ⟩ for each parameter t of gate k;   λ ← U_k† λ
 ///
-/// Run on `Double` it gives the layer's value and gradient. Run on ``DualNumber`` with the inputs'
-/// tangents set to a direction u, it also gives their derivatives along u (forward over reverse):
+/// Run on dual numbers (``DualLanes``) with the inputs' tangents set to a direction u, it gives the
+/// layer's value and gradient and also their derivatives along u (forward over reverse):
 /// the tangent of q is J·u, and the tangent of the gradient Jᵀg is the Hessian-vector product
 /// (Σ_j g_j ∇²q_j)·u. Those are exactly the two halves of the backward rule of the gradient
 /// itself, which the distillation meta-gradient needs.
@@ -60,117 +60,215 @@ struct LayerAdjoint {
         }
     }
 
+    /// Numbers with a directional derivative each: `values[i] + ε·tangents[i]`.
+    struct DualArray {
+        var values: [Double]
+        var tangents: [Double]
+
+        /// `count` zeros with zero tangents.
+        init(zeros count: Int) { values = [Double](repeating: 0, count: count); tangents = values }
+        init(values: [Double], tangents: [Double]) { self.values = values; self.tangents = tangents }
+
+        /// Adds `lanes` (lane 0 first) to element i, as a scalar loop over the samples would.
+        mutating func accumulate(_ i: Int, _ lanes: DualLanes, count: Int) {
+            for lane in 0..<count {
+                values[i] = values[i] + lanes.value[lane]
+                tangents[i] = tangents[i] + lanes.tangent[lane]
+            }
+        }
+
+        /// Stores lane `lane` of `lanes` at element i.
+        mutating func store(_ i: Int, _ lanes: DualLanes, lane: Int) {
+            values[i] = lanes.value[lane]
+            tangents[i] = lanes.tangent[lane]
+        }
+    }
+
     /// The layer's outputs [B, O] and the gradients of Σ g ⊙ outputs with respect to the features
-    /// [B, F], the angles and the Hermitian parameters, for the batch `h` [B, F] (row-major).
-    func run<T: AdjointScalar>(features h: [T], angles: [T], hermitian: [T], upstream g: [T])
-        -> (outputs: [T], features: [T], angles: [T], hermitian: [T]) {
-        let zero = T(constant: 0), two = T(constant: 2)
-        let batch = h.count / features, outputs = readouts.count, dim = 1 << qubits
-        var q = [T](repeating: zero, count: batch * outputs), dh = [T](repeating: zero, count: h.count)
-        var dAngles = [T](repeating: zero, count: angles.count), dHermitian = [T](repeating: zero, count: hermitian.count)
-        let observables = readouts.map { observableMatrix($0, hermitian) }
-        let gates = steps.map { gateMatrices($0, angles: angles) }
-        for b in 0..<batch {
-            let x = Array(h[(b * features)..<((b + 1) * features)])
-            let sampleGates = gates.map { $0(x) }
-            var psi = [ComplexOf<T>](repeating: .zero, count: dim)
+    /// [B, F], the angles and the Hermitian parameters, for the batch `h` [B, F] (row-major), all
+    /// with their derivatives along the inputs' tangents; the upstream weights g [B, O] are constants.
+    ///
+    /// The samples go through the program ``DualLanes/width`` at a time, one per lane; the
+    /// parameters' gradients add up the lanes in sample order.
+    func run(features h: DualArray, angles: DualArray, hermitian: DualArray, upstream g: [Double])
+        -> (outputs: DualArray, features: DualArray, angles: DualArray, hermitian: DualArray) {
+        let batch = h.values.count / features, outputs = readouts.count, width = DualLanes.width
+        func shared(_ x: DualArray) -> [DualLanes] { zip(x.values, x.tangents).map { DualLanes(broadcasting: $0, tangent: $1) } }
+        let program = Program(self, angles: shared(angles), hermitian: shared(hermitian))
+        var q = DualArray(zeros: batch * outputs), dh = DualArray(zeros: h.values.count)
+        var dAngles = DualArray(zeros: angles.values.count), dHermitian = DualArray(zeros: hermitian.values.count)
+        for first in Swift.stride(from: 0, to: batch, by: width) {
+            let count = min(width, batch - first)
+            // lanes past the batch repeat its last sample, and are dropped
+            let samples = (0..<width).map { min(first + $0, batch - 1) }
+            func lanes(_ x: DualArray, _ i: Int, _ size: Int) -> DualLanes {
+                DualLanes(value: SIMD4(samples.map { x.values[$0 * size + i] }), tangent: SIMD4(samples.map { x.tangents[$0 * size + i] }))
+            }
+            let x = (0..<features).map { lanes(h, $0, features) }
+            let weights = (0..<outputs).map { j in DualLanes(value: SIMD4(samples.map { g[$0 * outputs + j] }), tangent: .zero) }
+            let result = program.run(x, upstream: weights)
+            for lane in 0..<count {
+                for j in 0..<outputs { q.store((first + lane) * outputs + j, result.outputs[j], lane: lane) }
+                for i in 0..<features { dh.store((first + lane) * features + i, result.features[i], lane: lane) }
+            }
+            for (k, v) in result.angles.enumerated() { dAngles.accumulate(k, v, count: count) }
+            for (k, v) in result.hermitian.enumerated() { dHermitian.accumulate(k, v, count: count) }
+        }
+        return (q, dh, dAngles, dHermitian)
+    }
+
+    /// The program with its parameters bound: observables and Rot matrices built once, and a
+    /// workspace of four state vectors (ψ, λ, Hψ and a scratch for permutations) reused per run.
+    private final class Program {
+        typealias T = DualLanes
+        let adjoint: LayerAdjoint
+        let angleCount: Int, hermitianCount: Int
+        let observables: [[ComplexOf<T>]]
+        var gates: [GateMatrices<T>]
+        let workspace: UnsafeMutablePointer<ComplexOf<T>>
+
+        init(_ adjoint: LayerAdjoint, angles: [T], hermitian: [T]) {
+            self.adjoint = adjoint
+            (angleCount, hermitianCount) = (angles.count, hermitian.count)
+            observables = adjoint.readouts.map { adjoint.observableMatrix($0, hermitian) }
+            gates = adjoint.steps.map { adjoint.fixedGate($0, angles: angles) }
+            let dim = 1 << adjoint.qubits
+            workspace = .allocate(capacity: 4 * dim)
+            workspace.initialize(repeating: .zero, count: 4 * dim)
+        }
+
+        deinit { workspace.deallocate() }
+
+        /// One pass of the lanes' samples x [F]: their outputs [O], their feature gradients [F], and
+        /// their contributions to the angle and Hermitian gradients, lane by lane.
+        func run(_ x: [T], upstream g: [T]) -> (outputs: [T], features: [T], angles: [T], hermitian: [T]) {
+            let a = adjoint, zero = T(constant: 0), two = T(constant: 2), dim = 1 << a.qubits
+            var q = [T](repeating: zero, count: g.count), dh = [T](repeating: zero, count: x.count)
+            var dAngles = [T](repeating: zero, count: angleCount), dHermitian = [T](repeating: zero, count: hermitianCount)
+            var (psi, lambda, hPsi, scratch) = (workspace, workspace + dim, workspace + 2 * dim, workspace + 3 * dim)
+            for (k, step) in a.steps.enumerated() {
+                if case .featureRotation(let axis, _, let f) = step { gates[k] = LayerAdjoint.rotation(axis, x[f]) }
+            }
+            psi.update(repeating: .zero, count: dim)
             var norm = T(constant: 1)
-            if amplitudeEmbedding {
+            if a.amplitudeEmbedding {
                 var squared = zero
                 for v in x { squared = squared + v * v }
                 norm = T.sqrt(squared)
-                for i in 0..<features { psi[i] = ComplexOf(re: x[i] / norm, im: zero) }
+                for i in 0..<x.count { psi[i] = ComplexOf(re: x[i] / norm, im: zero) }
             } else {
                 psi[0] = ComplexOf(re: T(constant: 1), im: zero)
             }
-            for (step, gate) in zip(steps, sampleGates) { apply(step, gate.matrix, &psi) }
+            for (step, gate) in zip(a.steps, gates) {
+                if case .permutation(let p) = step {
+                    for (i, source) in p.enumerated() { scratch[i] = psi[source] }
+                    swap(&psi, &scratch)
+                } else {
+                    a.apply(gate.matrix, stride: a.stride(step), psi)
+                }
+            }
             // readout: q_j = Re⟨ψ|H_j ψ⟩, λ = Σ_j g_j H_j ψ, and the Hermitian parameters' gradients
-            var lambda = [ComplexOf<T>](repeating: .zero, count: dim)
-            for (j, readout) in readouts.enumerated() {
-                let weight = g[b * outputs + j]
-                let hPsi = applyObservable(observables[j], readout, psi)
+            lambda.update(repeating: .zero, count: dim)
+            for (j, readout) in a.readouts.enumerated() {
+                let weight = g[j]
+                a.applyObservable(observables[j], readout, psi, into: hPsi)
                 var value = zero
                 for i in 0..<dim {
                     value = value + psi[i].re * hPsi[i].re + psi[i].im * hPsi[i].im
                     lambda[i] = lambda[i] + ComplexOf(re: weight * hPsi[i].re, im: weight * hPsi[i].im)
                 }
-                q[b * outputs + j] = value
-                if let offset = readout.offset { accumulateHermitianGradient(readout, offset: offset, weight: weight, psi, &dHermitian) }
+                q[j] = value
+                if let offset = readout.offset { a.accumulateHermitianGradient(readout, offset: offset, weight: weight, psi, &dHermitian) }
             }
             // the backward sweep
-            for (step, (matrix, derivatives)) in zip(steps, sampleGates).reversed() {
+            for (step, gate) in zip(a.steps, gates).reversed() {
                 if case .permutation(let p) = step {
-                    psi = unpermuted(psi, p)
-                    lambda = unpermuted(lambda, p)
+                    for (i, source) in p.enumerated() { scratch[source] = psi[i] }
+                    swap(&psi, &scratch)
+                    for (i, source) in p.enumerated() { scratch[source] = lambda[i] }
+                    swap(&lambda, &scratch)
                     continue
                 }
-                applyAdjoint(step, matrix, &psi)
-                let contributions = derivatives.map { two * overlap(lambda, $0, psi, step) }
+                let s = a.stride(step)
+                a.applyAdjoint(gate.matrix, stride: s, psi)
                 switch step {
-                case .rot(_, let a): for t in 0..<3 { dAngles[a + t] = dAngles[a + t] + contributions[t] }
-                case .featureRotation(_, _, let f): dh[b * features + f] = dh[b * features + f] + contributions[0]
+                case .rot(_, let k):
+                    for t in 0..<3 { dAngles[k + t] = dAngles[k + t] + two * a.overlap(lambda, gate.derivative(t), psi, stride: s) }
+                case .featureRotation(_, _, let f):
+                    dh[f] = dh[f] + two * a.overlap(lambda, gate.derivative(0), psi, stride: s)
                 case .permutation: break
                 }
-                applyAdjoint(step, matrix, &lambda)
+                a.applyAdjoint(gate.matrix, stride: s, lambda)
             }
-            if amplitudeEmbedding {
+            if a.amplitudeEmbedding {
                 // ψ₀ = x/‖x‖ with a = ∂L/∂ψ₀ = 2 Re λ: ∂L/∂x = (a − ψ₀(ψ₀·a))/‖x‖
                 var projection = zero
-                for i in 0..<features { projection = projection + psi[i].re * (two * lambda[i].re) }
-                for i in 0..<features { dh[b * features + i] = (two * lambda[i].re - psi[i].re * projection) / norm }
+                for i in 0..<x.count { projection = projection + psi[i].re * (two * lambda[i].re) }
+                for i in 0..<x.count { dh[i] = (two * lambda[i].re - psi[i].re * projection) / norm }
             }
+            return (q, dh, dAngles, dHermitian)
         }
-        return (q, dh, dAngles, dHermitian)
     }
 
     // MARK: gates
 
-    /// A gate's 2×2 matrix [u00, u01, u10, u11] and its derivatives with respect to its parameters,
-    /// as a function of the sample's features (only feature rotations read them).
-    private func gateMatrices<T>(_ step: Step, angles: [T]) -> ([T]) -> (matrix: [ComplexOf<T>], derivatives: [[ComplexOf<T>]]) {
-        switch step {
-        case .permutation: return { _ in ([], []) }
-        case .rot(_, let k):
-            let m = LayerAdjoint.rot(phi: angles[k], theta: angles[k + 1], omega: angles[k + 2])
-            return { _ in m }
-        case .featureRotation(let axis, _, let f):
-            return { x in LayerAdjoint.rotation(axis, x[f]) }
-        }
+    /// A one-wire gate's matrix [[u00, u01], [u10, u11]].
+    struct Matrix<T: AdjointScalar> {
+        var u00, u01, u10, u11: ComplexOf<T>
+        static var zero: Matrix { Matrix(u00: .zero, u01: .zero, u10: .zero, u11: .zero) }
+    }
+
+    /// A gate's matrix and its derivatives with respect to its parameters (three for Rot, one for a
+    /// feature rotation, none for a permutation).
+    struct GateMatrices<T: AdjointScalar> {
+        var matrix: Matrix<T>
+        var derivatives: (Matrix<T>, Matrix<T>, Matrix<T>)
+
+        /// ∂U/∂(parameter t).
+        func derivative(_ t: Int) -> Matrix<T> { t == 0 ? derivatives.0 : t == 1 ? derivatives.1 : derivatives.2 }
+    }
+
+    /// The matrices of a Rot gate from the angles; feature rotations are filled in per sample, and
+    /// permutations have none.
+    private func fixedGate<T>(_ step: Step, angles: [T]) -> GateMatrices<T> {
+        guard case .rot(_, let k) = step else { return GateMatrices(matrix: .zero, derivatives: (.zero, .zero, .zero)) }
+        return LayerAdjoint.rot(phi: angles[k], theta: angles[k + 1], omega: angles[k + 2])
     }
 
     /// Rot(φ, θ, ω) = [[e^{−ia}c, −e^{ib}s], [e^{−ib}s, e^{ia}c]] with a = (φ+ω)/2, b = (φ−ω)/2,
     /// c = cos θ/2, s = sin θ/2, and its derivatives: ∂/∂φ multiplies the entries by
     /// (−i, i, −i, i)/2, ∂/∂ω by (−i, −i, i, i)/2, and ∂/∂θ replaces (c, s) by (−s, c)/2.
-    private static func rot<T: AdjointScalar>(phi: T, theta: T, omega: T) -> ([ComplexOf<T>], [[ComplexOf<T>]]) {
+    private static func rot<T: AdjointScalar>(phi: T, theta: T, omega: T) -> GateMatrices<T> {
         let half = T(constant: 0.5)
         let a = (phi + omega) * half, b = (phi - omega) * half
         let c = T.cos(theta * half), s = T.sin(theta * half)
         let (ca, sa, cb, sb) = (T.cos(a), T.sin(a), T.cos(b), T.sin(b))
-        func entries(_ c: T, _ s: T) -> [ComplexOf<T>] {
-            [ComplexOf(re: ca * c, im: -(sa * c)), ComplexOf(re: -(cb * s), im: -(sb * s)),
-             ComplexOf(re: cb * s, im: -(sb * s)), ComplexOf(re: ca * c, im: sa * c)]
+        func entries(_ c: T, _ s: T) -> Matrix<T> {
+            Matrix(u00: ComplexOf(re: ca * c, im: -(sa * c)), u01: ComplexOf(re: -(cb * s), im: -(sb * s)),
+                   u10: ComplexOf(re: cb * s, im: -(sb * s)), u11: ComplexOf(re: ca * c, im: sa * c))
+        }
+        func timesImaginary(_ m: Matrix<T>, _ k: (Double, Double, Double, Double)) -> Matrix<T> {
+            Matrix(u00: m.u00.timesImaginary(k.0), u01: m.u01.timesImaginary(k.1), u10: m.u10.timesImaginary(k.2), u11: m.u11.timesImaginary(k.3))
         }
         let u = entries(c, s)
-        let dPhi = zip(u, [-0.5, 0.5, -0.5, 0.5]).map { $0.timesImaginary($1) }
-        let dOmega = zip(u, [-0.5, -0.5, 0.5, 0.5]).map { $0.timesImaginary($1) }
-        let dTheta = entries(-(s * half), c * half)
-        return (u, [dPhi, dTheta, dOmega])
+        let dPhi = timesImaginary(u, (-0.5, 0.5, -0.5, 0.5)), dOmega = timesImaginary(u, (-0.5, -0.5, 0.5, 0.5))
+        return GateMatrices(matrix: u, derivatives: (dPhi, entries(-(s * half), c * half), dOmega))
     }
 
     /// RX, RY or RZ of angle x (PennyLane's exp(−ixP/2)) and its derivative.
-    private static func rotation<T: AdjointScalar>(_ axis: Axis, _ x: T) -> ([ComplexOf<T>], [[ComplexOf<T>]]) {
+    private static func rotation<T: AdjointScalar>(_ axis: Axis, _ x: T) -> GateMatrices<T> {
         let half = T(constant: 0.5), zero = T(constant: 0)
         let c = T.cos(x * half), s = T.sin(x * half)
         func r(_ v: T) -> ComplexOf<T> { ComplexOf(re: v, im: zero) }
         func i(_ v: T) -> ComplexOf<T> { ComplexOf(re: zero, im: v) }
-        func matrix(_ c: T, _ s: T) -> [ComplexOf<T>] {
+        func matrix(_ c: T, _ s: T) -> Matrix<T> {
             switch axis {
-            case .x: return [r(c), i(-s), i(-s), r(c)]
-            case .y: return [r(c), r(-s), r(s), r(c)]
-            case .z: return [ComplexOf(re: c, im: -s), .zero, .zero, ComplexOf(re: c, im: s)]
+            case .x: return Matrix(u00: r(c), u01: i(-s), u10: i(-s), u11: r(c))
+            case .y: return Matrix(u00: r(c), u01: r(-s), u10: r(s), u11: r(c))
+            case .z: return Matrix(u00: ComplexOf(re: c, im: -s), u01: .zero, u10: .zero, u11: ComplexOf(re: c, im: s))
             }
         }
-        return (matrix(c, s), [matrix(-(s * half), c * half)])
+        return GateMatrices(matrix: matrix(c, s), derivatives: (matrix(-(s * half), c * half), .zero, .zero))
     }
 
     /// The stride between the two amplitudes a one-wire gate on `wire` mixes (wire 0 is the most
@@ -183,6 +281,7 @@ struct LayerAdjoint {
     }
 
     /// Calls `body(i0, i1)` for every pair of amplitudes a one-wire gate with `stride` mixes.
+    @inline(__always)
     private func forEachPair(_ stride: Int, _ body: (Int, Int) -> Void) {
         var base = 0
         while base < 1 << qubits {
@@ -191,36 +290,30 @@ struct LayerAdjoint {
         }
     }
 
-    private func apply<T>(_ step: Step, _ m: [ComplexOf<T>], _ psi: inout [ComplexOf<T>]) {
-        if case .permutation(let p) = step { psi = p.map { psi[$0] }; return }
-        forEachPair(stride(step)) { i0, i1 in
+    /// ψ ← Uψ for a one-wire gate.
+    private func apply<T>(_ m: Matrix<T>, stride: Int, _ psi: UnsafeMutablePointer<ComplexOf<T>>) {
+        forEachPair(stride) { i0, i1 in
             let (a, b) = (psi[i0], psi[i1])
-            psi[i0] = m[0] * a + m[1] * b
-            psi[i1] = m[2] * a + m[3] * b
+            psi[i0] = m.u00 * a + m.u01 * b
+            psi[i1] = m.u10 * a + m.u11 * b
         }
     }
 
     /// ψ ← U†ψ for a one-wire gate.
-    private func applyAdjoint<T>(_ step: Step, _ m: [ComplexOf<T>], _ psi: inout [ComplexOf<T>]) {
-        forEachPair(stride(step)) { i0, i1 in
+    private func applyAdjoint<T>(_ m: Matrix<T>, stride: Int, _ psi: UnsafeMutablePointer<ComplexOf<T>>) {
+        forEachPair(stride) { i0, i1 in
             let (a, b) = (psi[i0], psi[i1])
-            psi[i0] = m[0].conjugate * a + m[2].conjugate * b
-            psi[i1] = m[1].conjugate * a + m[3].conjugate * b
+            psi[i0] = m.u00.conjugate * a + m.u10.conjugate * b
+            psi[i1] = m.u01.conjugate * a + m.u11.conjugate * b
         }
     }
 
-    private func unpermuted<T>(_ psi: [ComplexOf<T>], _ p: [Int]) -> [ComplexOf<T>] {
-        var old = psi
-        for (a, source) in p.enumerated() { old[source] = psi[a] }
-        return old
-    }
-
-    /// Re⟨λ| D |ψ⟩ for the one-wire matrix D of `step`.
-    private func overlap<T>(_ lambda: [ComplexOf<T>], _ d: [ComplexOf<T>], _ psi: [ComplexOf<T>], _ step: Step) -> T {
+    /// Re⟨λ| D |ψ⟩ for a one-wire matrix D.
+    private func overlap<T>(_ lambda: UnsafeMutablePointer<ComplexOf<T>>, _ d: Matrix<T>, _ psi: UnsafeMutablePointer<ComplexOf<T>>, stride: Int) -> T {
         var total = T(constant: 0)
-        forEachPair(stride(step)) { i0, i1 in
+        forEachPair(stride) { i0, i1 in
             let (a, b) = (psi[i0], psi[i1])
-            let d0 = d[0] * a + d[1] * b, d1 = d[2] * a + d[3] * b
+            let d0 = d.u00 * a + d.u01 * b, d1 = d.u10 * a + d.u11 * b
             total = total + lambda[i0].re * d0.re + lambda[i0].im * d0.im + lambda[i1].re * d1.re + lambda[i1].im * d1.im
         }
         return total
@@ -249,10 +342,11 @@ struct LayerAdjoint {
         (1 << readout.first, 1 << readout.width, 1 << (qubits - readout.first - readout.width))
     }
 
-    /// Hψ for the readout's matrix acting on its wires.
-    private func applyObservable<T>(_ h: [ComplexOf<T>], _ readout: Readout, _ psi: [ComplexOf<T>]) -> [ComplexOf<T>] {
+    /// out ← Hψ for the readout's matrix acting on its wires.
+    private func applyObservable<T>(_ h: [ComplexOf<T>], _ readout: Readout, _ psi: UnsafeMutablePointer<ComplexOf<T>>,
+                                    into out: UnsafeMutablePointer<ComplexOf<T>>) {
         let (outer, d, inner) = layout(readout)
-        var out = [ComplexOf<T>](repeating: .zero, count: psi.count)
+        out.update(repeating: .zero, count: 1 << qubits)
         for o in 0..<outer { for a in 0..<d { for b in 0..<d {
             let hab = h[a * d + b]
             for l in 0..<inner {
@@ -260,12 +354,11 @@ struct LayerAdjoint {
                 out[target] = out[target] + hab * psi[(o * d + b) * inner + l]
             }
         } } }
-        return out
     }
 
     /// Adds weight·∂q/∂p to `gradient`: with ρ_ba = Σ ψ_b ψ_a* over the other wires,
     /// ∂q/∂Re A_ab = Re ρ_ba and ∂q/∂Im A_ab = −Im ρ_ba.
-    private func accumulateHermitianGradient<T>(_ readout: Readout, offset: Int, weight: T, _ psi: [ComplexOf<T>], _ gradient: inout [T]) {
+    private func accumulateHermitianGradient<T>(_ readout: Readout, offset: Int, weight: T, _ psi: UnsafeMutablePointer<ComplexOf<T>>, _ gradient: inout [T]) {
         let (outer, d, inner) = layout(readout)
         for a in 0..<d { for b in 0..<d {
             var rhoRe = T(constant: 0), rhoIm = T(constant: 0)

@@ -150,19 +150,20 @@ public struct QuantumLayer: Sendable, Equatable {
 
     /// The Hessian-vector products (Σ_j g_j ∇²q_j)·u for h, angles and hermitian, and J·u for g,
     /// where u is the flat direction [h, angles, hermitian].
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     private func forwardOverReverse<S>(_ h: Tensor<S>, _ angles: Tensor<S>, _ hermitian: Tensor<S>, upstream g: Tensor<S>,
                                        direction u: Tensor<S>) throws -> [Tensor<S>] {
         let direction = u.values.map(Double.init)
         var offset = 0
-        func dual(_ x: Tensor<S>) -> [DualNumber] {
+        func dual(_ x: Tensor<S>) -> LayerAdjoint.DualArray {
             defer { offset += x.count }
-            return x.values.enumerated().map { DualNumber(Double($0.element), tangent: direction[offset + $0.offset]) }
+            return LayerAdjoint.DualArray(values: x.values.map(Double.init), tangents: Array(direction[offset..<(offset + x.count)]))
         }
         let (dh, da, dp) = (dual(h), dual(angles), dual(hermitian))
-        let result = LayerAdjoint(self, features: h.shape[1]).run(features: dh, angles: da, hermitian: dp,
-                                                                  upstream: g.values.map { DualNumber(constant: Double($0)) })
-        func tangents(_ values: [DualNumber], _ shape: [Int]) throws -> Tensor<S> {
-            try Tensor<S>(shape: shape, values: values.map { S($0.tangent) })
+        let result = LayerAdjoint(self, features: h.shape[1]).run(features: dh, angles: da, hermitian: dp, upstream: g.values.map(Double.init))
+        func tangents(_ x: LayerAdjoint.DualArray, _ shape: [Int]) throws -> Tensor<S> {
+            try Tensor<S>(shape: shape, values: x.tangents.map { S($0) })
         }
         return [try tangents(result.features, h.shape), try tangents(result.angles, angles.shape),
                 try tangents(result.hermitian, hermitian.shape), try tangents(result.outputs, g.shape)]
