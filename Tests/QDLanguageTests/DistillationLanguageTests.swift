@@ -145,6 +145,10 @@ final class DistillationLanguageTests: XCTestCase {
             XCTAssertEqual(try qd.evaluate("dd.soft_labels == d.soft_labels").asBool, true, "options '\(options)'")
             XCTAssertEqual(try qd.evaluate("evaluate(trained, test).accuracy").asDouble, try qd.evaluate("d.evaluate(test).accuracy").asDouble,
                            "options '\(options)'")
+            for file in ["distilled.json", "model.json"] {
+                let keys = try topLevelKeysInWrittenOrder(dir.appendingPathComponent(file))
+                XCTAssertEqual(keys, keys.sorted(), "\(file) is written with sorted keys, so the same state gives the same bytes")
+            }
             let r = ScriptRunner()
             XCTAssertEqual(r.run("load_model(\"\(dir.path)/distilled.json\")").first, "test.qd:1:1: error: load_model: \(dir.path)/distilled.json is not a qd model file")
         }
@@ -159,5 +163,25 @@ final class DistillationLanguageTests: XCTestCase {
                        "test.qd:1:1: error: distill: argument 'batch' is 0; it must be in 1...1000000")
         XCTAssertEqual(r.run("resume(\"/nonexistent/ckpt\", m, data)").first?.hasPrefix("test.qd:1:1: error: /nonexistent/ckpt: cannot read the checkpoint"), true)
         XCTAssertEqual(r.run("train(m, 3)").first, "test.qd:1:1: error: train: argument 'data' must be a dataset (mnist(), cifar10()) or distilled data; got int")
+    }
+
+    /// The keys of a JSON object file's outer object, in the order the file has them.
+    private func topLevelKeysInWrittenOrder(_ url: URL) throws -> [String] {
+        let text = try String(contentsOf: url, encoding: .utf8)
+        var keys: [String] = [], depth = 0, inString = false, escaped = false, current = ""
+        for c in text {
+            if inString {
+                if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { inString = false } else { current.append(c) }
+                continue
+            }
+            switch c {
+            case "\"": inString = true; current = ""
+            case "{", "[": depth += 1
+            case "}", "]": depth -= 1
+            case ":": if depth == 1 { keys.append(current) }
+            default: break
+            }
+        }
+        return keys
     }
 }

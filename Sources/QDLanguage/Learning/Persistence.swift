@@ -56,7 +56,7 @@ enum PersistenceBuiltins {
             do {
                 switch o {
                 case let m as ModelObject:
-                    try JSONEncoder().encode(SavedModel(spec: m.spec, parameters: m.parameters.values)).write(to: target, options: .atomic)
+                    try SavedJSON.write(SavedModel(spec: m.spec, parameters: m.parameters.values), to: target)
                 case let d as DistillerObject:
                     try d.session.save(to: target, modelName: d.modelName)
                 case let d as DistilledObject:

@@ -270,9 +270,7 @@ public final class DistillationRun<M: Model> {
     public func save(to url: URL, modelName: String) throws {
         let c = Checkpoint(model: modelName, settings: settings, iteration: iteration, losses: losses, batchAccuracies: batchAccuracies,
                            initial: fixedInitial.values, state: distiller.state(), collapseGuard: collapseGuard, bestEpoch: bestEpoch)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        try encoder.encode(c).write(to: url, options: .atomic)
+        try SavedJSON.write(c, to: url)
     }
 
     /// Reads a checkpoint written by ``save(to:modelName:)``.

@@ -82,9 +82,9 @@ public struct DistilledData: Codable, Equatable, Sendable {
         return theta
     }
 
-    /// Writes the data as JSON (atomically).
+    /// Writes the data as JSON with sorted keys (atomically).
     public func save(to url: URL) throws {
-        try JSONEncoder().encode(self).write(to: url, options: .atomic)
+        try SavedJSON.write(self, to: url)
     }
 
     /// Reads data written by ``save(to:)``, checking its consistency.
