@@ -54,6 +54,8 @@ public struct LeNet: Model {
     }
 
     /// Logits [B, 10] for images [B] + inputShape, reading every weight from `p`.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     public func forward<S: TensorScalar>(_ x: Tensor<S>, parameters p: Tensor<S>) throws -> Tensor<S> {
         let v = { (name: String) in try self.layout.view(name, in: p) }
         let h = try features(x, parameters: p)

@@ -106,6 +106,8 @@ public struct QuantumLeNet: Model {
     }
 
     /// Logits [B, 10] for images [B] + inputShape, reading every weight from `p`.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     public func forward<S: TensorScalar>(_ x: Tensor<S>, parameters p: Tensor<S>) throws -> Tensor<S> {
         try checkInput(x)
         let v = { (name: String) in try self.layout.view(name, in: p) }
