@@ -85,10 +85,10 @@ final class QuantumLayerTests: XCTestCase {
 
     /// A layer of `embedding` and `readout` on 4 qubits with 2 layers, and random features
     /// [3, features], angles and Hermitian parameters (leaves of the graph) drawn from `rng`.
-    private func randomVariant(_ embedding: QuantumLayer.Embedding, _ readout: QuantumLayer.Readout, features: Int,
+    private func randomVariant(_ embedding: QuantumLayer.Embedding, _ readout: QuantumLayer.Readout, features: Int, batch: Int = 3,
                                rng: inout SeededRandom) throws -> (QuantumLayer, Tensor<Double>, Tensor<Double>, Tensor<Double>) {
         let layer = try QuantumLayer(qubits: 4, layers: 2, embedding: embedding, readout: readout)
-        let h = Tensor<Double>.normal([3, features], using: &rng).requiringGrad()
+        let h = Tensor<Double>.normal([batch, features], using: &rng).requiringGrad()
         let angles = Tensor<Double>.uniform([layer.angleCount], low: 0, high: 6, using: &rng).requiringGrad()
         let herm = Tensor<Double>.normal([layer.hermitianCount], using: &rng).requiringGrad()
         return (layer, h, angles, herm)
@@ -113,10 +113,13 @@ final class QuantumLayerTests: XCTestCase {
             (.amplitude, .hermitian(wires: 1), 16), (.amplitude, .hermitian(wires: 2), 11), (.angle, .hermitian(wires: 1), 4),
             (.denseAngle, .hermitian(wires: 2), 7), (.amplitude, .pauliZ, 16), (.angle, .pauliZ, 3),
         ]
+        // the fused rule runs four samples at a time, one per SIMD lane: batches that fill the
+        // lanes, leave some empty, and span several groups
+        let batches = [3, 6, 4, 9, 1, 5]
         for (k, (embedding, readout, features)) in variants.enumerated() {
             var rng = SeededRandom(seed: UInt64(300 + k))
-            let (layer, h, angles, herm) = try randomVariant(embedding, readout, features: features, rng: &rng)
-            let g = Tensor<Double>.normal([3, layer.outputCount], using: &rng).requiringGrad()
+            let (layer, h, angles, herm) = try randomVariant(embedding, readout, features: features, batch: batches[k], rng: &rng)
+            let g = Tensor<Double>.normal([batches[k], layer.outputCount], using: &rng).requiringGrad()
             let u = Tensor<Double>.normal([h.count + angles.count + herm.count], using: &rng)
             func secondOrder(_ q: Tensor<Double>) throws -> [Tensor<Double>] {
                 let first = try Autograd.gradients(of: q, wrt: [h, angles, herm], seed: g.detached, createGraph: true)
