@@ -32,8 +32,6 @@ struct DualLanes: AdjointScalar {
     /// The same dual number in every lane.
     init(broadcasting value: Double, tangent: Double) { self.init(value: SIMD4(repeating: value), tangent: SIMD4(repeating: tangent)) }
 
-    static var zero: DualLanes { DualLanes(constant: 0) }
-
     @inline(__always) static func + (a: DualLanes, b: DualLanes) -> DualLanes { DualLanes(value: a.value + b.value, tangent: a.tangent + b.tangent) }
     @inline(__always) static func - (a: DualLanes, b: DualLanes) -> DualLanes { DualLanes(value: a.value - b.value, tangent: a.tangent - b.tangent) }
     /// (a + εa′)(b + εb′) = ab + ε(a′b + ab′)
