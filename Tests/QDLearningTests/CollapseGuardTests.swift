@@ -43,6 +43,24 @@ final class CollapseGuardTests: XCTestCase {
         XCTAssertEqual(decisions.last, .restore(.init(epoch: 1, state: 1)))
     }
 
+    /// The CIFAR-10 quantum LeNet with a Pauli-Z readout (commit dcecb31, before the bar was
+    /// 0.9·ln C): (tail mean, last loss) of its 21 epochs, which fell to 1.85 by epoch 9, drifted
+    /// back up and sat at ln 10 from epoch 16. The guard arms at epoch 5 (2.04 < 0.9·ln 10 = 2.07),
+    /// keeps epochs 5 to 12, and at the second collapsed epoch (17) returns to epoch 11, the
+    /// second-to-last healthy one.
+    func testASlowCifarCollapseIsCaught() {
+        var g = CollapseGuard<Int>()
+        let epochs = [(2.3020, 2.2968), (2.2776, 2.2772), (2.2064, 2.2021), (2.1260, 2.1355), (2.0428, 2.0509),
+                      (1.9792, 1.9763), (1.8875, 1.8789), (1.8672, 1.8664), (1.8460, 1.8394), (1.8546, 1.8644),
+                      (1.9671, 2.0200), (1.9276, 1.9481), (2.1635, 2.2729), (2.2264, 2.2259), (2.1569, 2.1535),
+                      (2.3341, 2.3403), (2.3058, 2.3016)]
+        let decisions = feed(epochs, into: &g)
+        XCTAssertEqual(decisions.last, .restore(.init(epoch: 11, state: 11)))
+        XCTAssertEqual(Array(decisions.dropLast()), Array(repeating: .proceed, count: 16))
+        XCTAssertEqual(g.recoveries, [170])
+        XCTAssertEqual(g.rateScale, 0.5)
+    }
+
     /// A run whose step sizes are set huge after healthy epochs collapses; after two epochs the
     /// guard returns it to the trusted state with the outer rate halved, and a checkpoint carries
     /// the guard. With the guard off the collapse stays.
@@ -53,7 +71,7 @@ final class CollapseGuardTests: XCTestCase {
             var healthyStates: [Distiller<TinyNet, Float>.State] = []
             while healthyStates.count < 2 && run.epoch < 300 {
                 try run.run(iterations: 3)
-                if run.losses.last! < 0.75 * log(3.0) { healthyStates.append(run.distiller.state()) }
+                if run.losses.last! < CollapseGuard<Int>.healthyFraction * log(3.0) { healthyStates.append(run.distiller.state()) }
             }
             XCTAssertEqual(healthyStates.count, 2, "fewer than two healthy epochs in 300")
             try TinyRun.wreckStepSizes(of: run)
