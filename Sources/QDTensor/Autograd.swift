@@ -64,17 +64,13 @@ public enum Autograd {
     /// With `stopAtInputs` the traversal treats the inputs as leaves and goes no further, so an
     /// operation can differentiate its own sub-graph from inside a backward rule; the gradients
     /// stay functions of the inputs themselves.
-    public static func gradients<S>(of output: Tensor<S>, wrt inputs: [Tensor<S>], seed: Tensor<S>? = nil,
-                                    createGraph: Bool = false, stopAtInputs: Bool = false) throws -> [Tensor<S>] {
-        return try traverse(of: output, wrt: inputs, seed: seed, createGraph: createGraph, stopAtInputs: stopAtInputs)
-    }
-
-    // the traversal's dictionaries, tuples and arrays of Tensor<S> cost a metadata lookup each
-    // when generic: it runs specialised for the two scalar types, also when called from generic code
+    ///
+    /// It runs specialised for `Float` and `Double`, also when called from generic code: generic,
+    /// the traversal's dictionaries, tuples and arrays of `Tensor<S>` cost a metadata lookup each.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    private static func traverse<S>(of output: Tensor<S>, wrt inputs: [Tensor<S>], seed: Tensor<S>?,
-                                    createGraph: Bool, stopAtInputs: Bool) throws -> [Tensor<S>] {
+    public static func gradients<S>(of output: Tensor<S>, wrt inputs: [Tensor<S>], seed: Tensor<S>? = nil,
+                                    createGraph: Bool = false, stopAtInputs: Bool = false) throws -> [Tensor<S>] {
         if let s = seed, s.shape != output.shape {
             throw TensorError.shape("gradient seed has shape \(s.shape); the output has shape \(output.shape)")
         }

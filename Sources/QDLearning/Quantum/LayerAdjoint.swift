@@ -97,6 +97,7 @@ struct LayerAdjoint {
         let program = Program(self, angles: shared(angles), hermitian: shared(hermitian))
         var q = DualArray(zeros: batch * outputs), dh = DualArray(zeros: h.values.count)
         var dAngles = DualArray(zeros: angles.values.count), dHermitian = DualArray(zeros: hermitian.values.count)
+        let upstream = DualArray(values: g, tangents: [Double](repeating: 0, count: g.count))
         for first in Swift.stride(from: 0, to: batch, by: width) {
             let count = min(width, batch - first)
             // lanes past the batch repeat its last sample, and are dropped
@@ -105,7 +106,7 @@ struct LayerAdjoint {
                 DualLanes(value: SIMD4(samples.map { x.values[$0 * size + i] }), tangent: SIMD4(samples.map { x.tangents[$0 * size + i] }))
             }
             let x = (0..<features).map { lanes(h, $0, features) }
-            let weights = (0..<outputs).map { j in DualLanes(value: SIMD4(samples.map { g[$0 * outputs + j] }), tangent: .zero) }
+            let weights = (0..<outputs).map { lanes(upstream, $0, outputs) }
             let result = program.run(x, upstream: weights)
             for lane in 0..<count {
                 for j in 0..<outputs { q.store((first + lane) * outputs + j, result.outputs[j], lane: lane) }

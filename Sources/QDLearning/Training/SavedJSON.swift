@@ -4,15 +4,10 @@ import Foundation
 /// the same state always gives the same bytes (a dictionary's order otherwise changes from one
 /// process to the next).
 public enum SavedJSON {
-    /// `value` as JSON with sorted keys.
-    public static func encode<T: Encodable>(_ value: T) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return try encoder.encode(value)
-    }
-
     /// Writes `value` as JSON with sorted keys to `url`, atomically.
     public static func write<T: Encodable>(_ value: T, to url: URL) throws {
-        try encode(value).write(to: url, options: .atomic)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try encoder.encode(value).write(to: url, options: .atomic)
     }
 }
