@@ -162,7 +162,27 @@ final class DistillationLanguageTests: XCTestCase {
         XCTAssertEqual(r.run("distill(m, test, batch: 0)").first,
                        "test.qd:1:1: error: distill: argument 'batch' is 0; it must be in 1...1000000")
         XCTAssertEqual(r.run("resume(\"/nonexistent/ckpt\", m, data)").first?.hasPrefix("test.qd:1:1: error: /nonexistent/ckpt: cannot read the checkpoint"), true)
-        XCTAssertEqual(r.run("train(m, 3)").first, "test.qd:1:1: error: train: argument 'data' must be a dataset (mnist(), cifar10()) or distilled data; got int")
+        XCTAssertEqual(r.run("train(m, 3)").first, "test.qd:1:1: error: train: argument 'data' must be a dataset (mnist(), cifar10()) or distilled data; got int 3")
+        XCTAssertEqual(r.run("distill(m, data, lr: -1)").first, "test.qd:1:1: error: distill: argument 'lr' is -1.0; it must be ≥ 0.0")
+        XCTAssertEqual(r.run("distill(m, data, distill_lr: 0)").first, "test.qd:1:1: error: distill: argument 'distill_lr' is 0.0; it must be > 0.0")
+        XCTAssertEqual(r.run("train(m, data, optimizer: \"sgd\", momentum: -0.5)").first,
+                       "test.qd:1:1: error: train: argument 'momentum' is -0.5; it must be ≥ 0.0")
+        XCTAssertEqual(r.run("mnist(limit: -5)").first, "test.qd:1:1: error: mnist: argument 'limit' must be a positive integer; got int -5")
+    }
+
+    /// A checkpoint that cannot be written fails before any iteration runs (run) or leaves the run
+    /// as it was (save), and the message names the file.
+    func testUnwritableCheckpointsAreClearErrorsAndLoseNothing() throws {
+        let r = ScriptRunner()
+        XCTAssertEqual(r.run(setup + "\nlet d = distill(m, data, batch: 32)"), [])
+        XCTAssertEqual(r.run("d.run(epochs: 1, checkpoint: \"/nonexistent/dir/c.json\")").first,
+                       "test.qd:1:1: error: run: cannot write the checkpoint /nonexistent/dir/c.json: the folder /nonexistent/dir does not exist or is not writable")
+        XCTAssertEqual(try r.interpreter.evaluate("d.iteration").asInt, 0)
+        XCTAssertEqual(r.run("d.step(1);"), [])
+        let error = try XCTUnwrap(r.run("d.save(\"/nonexistent/dir/c.json\")").first)
+        XCTAssertTrue(error.hasPrefix("test.qd:1:1: error: save: cannot write the checkpoint /nonexistent/dir/c.json: "), error)
+        XCTAssertTrue(error.hasSuffix("; the distiller is at iteration 1 and can continue"), error)
+        XCTAssertEqual(try r.interpreter.evaluate("d.iteration").asInt, 1)
     }
 
     /// The keys of a JSON object file's outer object, in the order the file has them.

@@ -155,7 +155,7 @@ final class InterpreterTests: XCTestCase {
         XCTAssertEqual(error("[1, 2][5]"), "test.qd:1:1: error: index 5 is out of range for a list of length 2; valid indices are 0..<2 (or -2...-1)")
         XCTAssertEqual(error("circuit(2) { rx 0 }"), "test.qd:1:14: error: rx takes 1 parameter(s); got 0: write rx(θ) q")
         XCTAssertEqual(error("sample(circuit(1) { h 0 }, shots: 0)"), "test.qd:1:1: error: sample: argument 'shots' is 0; it must be in 1...100000000")
-        XCTAssertEqual(error("expect(Z0, 3)"), "test.qd:1:1: error: expect: argument 'circuit' must be a circuit; got int")
+        XCTAssertEqual(error("expect(Z0, 3)"), "test.qd:1:1: error: expect: argument 'circuit' must be a circuit; got int 3")
         XCTAssertEqual(error("h 0"), "test.qd:1:1: error: the gate statement 'h ...' must be inside a circuit block: circuit(n) { h ... }")
         XCTAssertEqual(error("circuit(40) { }"), "test.qd:1:9: error: circuit(n): n must be an integer in 1...34; got 40")
         XCTAssertEqual(error("expect(Z0 * Z0, circuit(1) { h 0 })"),

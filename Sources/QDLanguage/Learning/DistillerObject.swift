@@ -126,14 +126,17 @@ final class DistillerObject: HostObject {
                 let every = try args.int("every", default: 1, in: 1...1_000_000)
                 let checkpoint = try args.optionalString("checkpoint").map(args.interpreter.resolve)
                 let end = epochs < 0 ? self.session.totalIterations : self.session.iteration + epochs * self.session.iterationsPerEpoch
-                if let url = checkpoint { try self.continueFrom(url, end: end, interpreter: args.interpreter) }
+                if let url = checkpoint {
+                    try Self.checkWritable(url, call: "run")
+                    try self.continueFrom(url, end: end, interpreter: args.interpreter)
+                }
                 let n = end - self.session.iteration
                 guard n > 0 else { return self.summary() }
                 guard let url = checkpoint else { return try self.advance(n, interpreter: args.interpreter) }
                 let period = every * self.session.iterationsPerEpoch
                 var savedAt = -1
                 func save() throws {
-                    try self.session.save(to: url, modelName: self.modelName)
+                    try self.writeCheckpoint(url, call: "run")
                     savedAt = self.session.iteration
                 }
                 let result = try self.advance(n, interpreter: args.interpreter) {
@@ -170,9 +173,8 @@ final class DistillerObject: HostObject {
             }
         case "save":
             return method("save", "d.save(path)", "Writes a checkpoint that resumes the run exactly (resume(path, model, data)).", "d.save(\"run.ckpt\")") { args in
-                let path = try args.string("path")
-                let url = args.interpreter.resolve(path)
-                try self.session.save(to: url, modelName: self.modelName)
+                let url = args.interpreter.resolve(try args.string("path"))
+                try self.writeCheckpoint(url, call: "save")
                 return .string(url.path)
             }
         default: return nil
@@ -190,6 +192,23 @@ final class DistillerObject: HostObject {
 
     private func summary() -> Value {
         .record([("iteration", .int(session.iteration)), ("epoch", .int(session.epoch)), ("loss", session.losses.last.map(Value.number) ?? .none)])
+    }
+
+    /// Fails, before any work, when the folder of `url` does not exist or cannot be written.
+    private static func checkWritable(_ url: URL, call: String) throws {
+        let folder = url.deletingLastPathComponent()
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue,
+              FileManager.default.isWritableFile(atPath: folder.path) else {
+            throw RuntimeError("\(call): cannot write the checkpoint \(url.path): the folder \(folder.path) does not exist or is not writable")
+        }
+    }
+
+    /// Writes the run's checkpoint to `url`; an error names the file and says the run is intact.
+    private func writeCheckpoint(_ url: URL, call: String) throws {
+        do { try session.save(to: url, modelName: modelName) } catch {
+            throw RuntimeError("\(call): cannot write the checkpoint \(url.path): \(error.localizedDescription); the distiller is at iteration \(session.iteration) and can continue")
+        }
     }
 
     /// Continues from the checkpoint at `url` if there is one ahead of this run and not past `end`.

@@ -66,8 +66,8 @@ enum LearningBuiltins {
             let epochs = try args.int("epochs", default: 1, in: 0...100_000)
             let batch = try args.int("batch", default: 64, in: 1...1_000_000)
             let kind = try args.choice("optimizer", ["adam", "sgd"], default: "adam")
-            let lr = try args.double("lr", default: kind == "adam" ? 0.001 : 0.01)
-            let momentum = try args.double("momentum", default: 0.9), decay = try args.double("weight_decay", default: 0)
+            let lr = try args.double("lr", default: kind == "adam" ? 0.001 : 0.01, atLeast: 0)
+            let momentum = try args.double("momentum", default: 0.9, atLeast: 0), decay = try args.double("weight_decay", default: 0, atLeast: 0)
             let every = try args.int("decay_every", default: 0, in: 0...100_000)
             let seed = try args.seed()
             let steps = epochs * ((data.count + batch - 1) / batch)
@@ -98,8 +98,10 @@ enum LearningBuiltins {
             s.distiller.imagesPerClass = try args.int("images_per_class", default: 1, in: 1...10_000)
             s.distiller.steps = try args.int("steps", default: 1, in: 1...10_000)
             s.distiller.epochs = try args.int("epochs", default: 3, in: 1...10_000)
-            s.distiller.distillLearningRate = try args.double("distill_lr", default: m.model.inputShape == [3, 32, 32] ? 0.001 : 0.02)
-            s.distiller.learningRate = try args.double("lr", default: 0.01)
+            // the inner rates are softplus(raw) with raw = softplus⁻¹(distill_lr), so distill_lr must be > 0
+            s.distiller.distillLearningRate = try args.double("distill_lr", default: m.model.inputShape == [3, 32, 32] ? 0.001 : 0.02,
+                                                              atLeast: 0, strictly: true)
+            s.distiller.learningRate = try args.double("lr", default: 0.01, atLeast: 0)
             s.totalEpochs = try args.int("total_epochs", default: 400, in: 1...1_000_000)
             s.decayEvery = try args.int("decay_every", default: 40, in: 1...1_000_000)
             s.realBatch = try args.int("batch", default: 1024, in: 1...1_000_000)
@@ -110,7 +112,6 @@ enum LearningBuiltins {
             s.initialImages = InitialImages(rawValue: try args.choice("init_images", InitialImages.allCases.map(\.rawValue), default: "noise"))!
             s.recoverFromCollapse = try args.bool("recover", default: true)
             s.seed = try args.seed()
-            guard s.distiller.distillLearningRate > 0 else { throw RuntimeError("distill: distill_lr must be positive") }
             return .object(DistillerObject(try makeRun(m.model, data: data, settings: s, initial: s.randomInit ? nil : m.parameters), modelName: m.name))
         })
         r.add("learning", Builtin("resume", "resume(path, model, data)", doc: "A distillation run restored from a checkpoint written by d.save(path); it continues bit-identically.",

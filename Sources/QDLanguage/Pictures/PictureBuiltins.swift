@@ -114,7 +114,7 @@ enum PictureBuiltins {
 
     static func fileOption(_ args: inout Arguments, default name: String) throws -> String {
         guard let f = args.option("file"), !f.isNone else { return name }
-        guard case .string(let s) = f, !s.isEmpty else { throw args.typeError("file", expected: "a file name string", got: f) }
+        guard case .string(let s) = f, !s.isEmpty else { throw args.typeError("file", expected: "a non-empty file name string", got: f) }
         return s
     }
 

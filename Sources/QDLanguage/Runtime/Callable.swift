@@ -114,9 +114,18 @@ public struct Arguments {
         }
     }
 
-    /// An error naming this argument and what was expected.
+    /// An error naming this argument, what was expected and what it got: the type, and the value
+    /// itself when it is a number, boolean or short string (`got int -5`, `got string ""`).
     public func typeError(_ name: String, expected: String, got: Value) -> RuntimeError {
-        RuntimeError("\(function): argument '\(name)' must be \(expected); got \(got.typeName)")
+        let shown: String
+        switch got {
+        case .int(let i): shown = " \(i)"
+        case .number(let d): shown = " \(d)"
+        case .bool(let b): shown = " \(b)"
+        case .string(let s) where s.count <= 40: shown = " \"\(s)\""
+        default: shown = ""
+        }
+        return RuntimeError("\(function): argument '\(name)' must be \(expected); got \(got.typeName)\(shown)")
     }
 }
 

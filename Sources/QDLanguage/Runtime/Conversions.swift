@@ -127,6 +127,16 @@ extension Arguments {
         return try checkDouble(name, v)
     }
 
+    /// The labelled real option `name`, finite and at least `lowerBound` (with `strictly`, above
+    /// it), or `defaultValue`: learning rates, momenta, decays.
+    public mutating func double(_ name: String, default defaultValue: Double, atLeast lowerBound: Double, strictly: Bool = false) throws -> Double {
+        let d = try double(name, default: defaultValue)
+        guard strictly ? d > lowerBound : d >= lowerBound else {
+            throw RuntimeError("\(function): argument '\(name)' is \(d); it must be \(strictly ? ">" : "≥") \(lowerBound)")
+        }
+        return d
+    }
+
     private func checkDouble(_ name: String, _ v: Value) throws -> Double {
         guard let d = v.asDouble else { throw typeError(name, expected: "a number", got: v) }
         guard d.isFinite else { throw RuntimeError("\(function): argument '\(name)' is \(d); it must be finite") }
