@@ -170,6 +170,29 @@ final class DistillationLanguageTests: XCTestCase {
         XCTAssertEqual(r.run("mnist(limit: -5)").first, "test.qd:1:1: error: mnist: argument 'limit' must be a positive integer; got int -5")
     }
 
+    /// The residual weight is part of a quantum LeNet's name and of its saved file; models saved
+    /// without it (the default, 1 − α) load as before.
+    func testTheResidualWeightIsNamedAndSaved() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qd-qlenet-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = ScriptRunner()
+        XCTAssertEqual(r.run("""
+        let half = qlenet(residual_weight: "half")
+        let paper = qlenet()
+        save(half, "\(dir.path)/half.json");
+        save(paper, "\(dir.path)/paper.json");
+        load_model("\(dir.path)/half.json")
+        load_model("\(dir.path)/paper.json")
+        """), [])
+        let names = r.lines.filter { $0.hasPrefix("qlenet") }.map { $0.prefix { $0 != ":" } }
+        XCTAssertEqual(names, ["qlenet (residual weight 0.5)", "qlenet"])
+        let paperFile = try String(contentsOf: dir.appendingPathComponent("paper.json"), encoding: .utf8)
+        XCTAssertFalse(paperFile.contains("residualWeight"), "the default is left out, as in files saved before the option")
+        XCTAssertEqual(r.run("qlenet(residual_weight: \"third\")").first,
+                       "test.qd:1:1: error: qlenet: argument 'residual_weight' is \"third\"; valid values are \"one_minus_alpha\", \"half\"")
+    }
+
     /// A checkpoint that cannot be written fails before any iteration runs (run) or leaves the run
     /// as it was (save), and the message names the file.
     func testUnwritableCheckpointsAreClearErrorsAndLoseNothing() throws {

@@ -201,6 +201,36 @@ final class QuantumLeNetTests: XCTestCase {
         XCTAssertEqual(try count { $0.embedding = .angle }, 59_369 - 58 * 121 - 58 * 10)   // F = 6: fc2 6×120 + 6, fc_res 10×6
     }
 
+    /// With q-path a = fc3(q) and residual r = ReLU(fc_res(h)) fixed, the logits are affine in α:
+    /// y = W(α·a + w·r) + b. With w = 1 − α, y(0) = W·r + b and y(1) = W·a + b; with w = 0.5 (the
+    /// reference code's), y(0) = (y₁₋α(0) + b)/2 and y(1) = y₁₋α(1) + (y₁₋α(0) − b)/2, checked on
+    /// the logits of the two variants alone (b is fc_final's bias).
+    func testTheResidualWeightIsOneMinusAlphaOrHalf() throws {
+        var half = QuantumLeNet.Options()
+        half.residualWeight = .half
+        let paper = try QuantumLeNet(), reference = try QuantumLeNet(options: half)
+        XCTAssertEqual(paper.layout.count, reference.layout.count)
+        var rng = SeededRandom(seed: 8)
+        let x = Tensor<Double>.normal([3, 1, 28, 28], using: &rng)
+        let start: Tensor<Double> = paper.initialParameters(seed: 5)
+        let alpha = paper.layout.entry("alpha")!.offset, bias = paper.layout.entry("fc_final.bias")!
+        let b = Array(start.values[bias.offset..<(bias.offset + bias.count)])
+        func logits(_ model: QuantumLeNet, alpha a: Double) throws -> [Double] {
+            var values = start.values
+            values[alpha] = a
+            return try model.forward(x, parameters: Tensor(vector: values)).values
+        }
+        let (p0, p1) = (try logits(paper, alpha: 0), try logits(paper, alpha: 1))
+        let (r0, r1) = (try logits(reference, alpha: 0), try logits(reference, alpha: 1))
+        for k in 0..<p0.count {
+            let bk = b[k % 10]
+            XCTAssertEqual(r0[k], (p0[k] + bk) / 2, accuracy: 1e-12)
+            XCTAssertEqual(r1[k], p1[k] + (p0[k] - bk) / 2, accuracy: 1e-12)
+        }
+        XCTAssertEqual(try logits(paper, alpha: 0.5), try logits(reference, alpha: 0.5), "at α = 0.5 both weights are 0.5")
+        XCTAssertGreaterThan(zip(p1, r1).map { abs($0 - $1) }.max()!, 1e-3, "the residual path must contribute")
+    }
+
     func testFrozenBlocksKeepTheirValuesThroughTraining() throws {
         var o = QuantumLeNet.Options()
         o.hermitian = .frozen

@@ -33,8 +33,8 @@ enum LearningBuiltins {
             let spec = ModelSpec(kind: .lenet, input: try inputName(&args))
             return try model(spec, seed: try args.seed())
         })
-        r.add("learning", Builtin("qlenet", "qlenet(input: \"mnist\", qubits: 6, layers: 3, hermitian: \"trainable\", readout_wires: 1, residual: true, angles: \"trained\", embedding: \"amplitude\", seed: nil)",
-                                  doc: "The paper's quantum LeNet: LeNet features → amplitude embedding on `qubits` qubits → `layers` StronglyEntanglingLayers → a trainable 2×2 Hermitian per qubit, mixed with a residual path by a trainable α. Variants: hermitian \"frozen\" (initial random H kept fixed) or \"pauli_z\"; Hermitians on groups of `readout_wires` wires; residual: false; angles: \"frozen\" (as the reference code); embedding \"angle\" or \"dense_angle\".",
+        r.add("learning", Builtin("qlenet", "qlenet(input: \"mnist\", qubits: 6, layers: 3, hermitian: \"trainable\", readout_wires: 1, residual: true, residual_weight: \"one_minus_alpha\", angles: \"trained\", embedding: \"amplitude\", seed: nil)",
+                                  doc: "The paper's quantum LeNet: LeNet features → amplitude embedding on `qubits` qubits → `layers` StronglyEntanglingLayers → a trainable 2×2 Hermitian per qubit, mixed with a residual path by a trainable α. Variants: hermitian \"frozen\" (initial random H kept fixed) or \"pauli_z\"; Hermitians on groups of `readout_wires` wires; residual: false; residual_weight: \"half\" (0.5 instead of 1 − α, what the reference code computes); angles: \"frozen\" (as the reference code); embedding \"angle\" or \"dense_angle\".",
                                   example: "let q = qlenet(hermitian: \"pauli_z\", residual: false)") { args in
             var spec = ModelSpec(kind: .qlenet, input: try inputName(&args))
             spec.qubits = try args.int("qubits", default: 6, in: 1...12)
@@ -42,6 +42,8 @@ enum LearningBuiltins {
             spec.hermitian = try args.choice("hermitian", QuantumLeNet.Options.Hermitian.allCases.map(\.rawValue), default: "trainable")
             spec.readoutWires = try args.int("readout_wires", default: 1, in: 1...12)
             spec.residual = try args.bool("residual", default: true)
+            let weight = try args.choice("residual_weight", QuantumLeNet.Options.ResidualWeight.allCases.map(\.rawValue), default: "one_minus_alpha")
+            spec.residualWeight = weight == "one_minus_alpha" ? nil : weight
             spec.trainAngles = try args.choice("angles", ["trained", "frozen"], default: "trained") == "trained"
             spec.embedding = try args.choice("embedding", QuantumLayer.Embedding.allCases.map(\.rawValue), default: "amplitude")
             return try model(spec, seed: try args.seed())

@@ -11,6 +11,8 @@ struct ModelSpec: Codable, Equatable {
     var hermitian = "trainable"
     var readoutWires = 1
     var residual = true
+    /// nil: 1 − α (absent from models saved before the option existed).
+    var residualWeight: String?
     var trainAngles = true
     var embedding = "amplitude"
 
@@ -24,12 +26,14 @@ struct ModelSpec: Codable, Equatable {
             var o = QuantumLeNet.Options()
             o.qubits = qubits
             o.layers = layers
-            guard let h = QuantumLeNet.Options.Hermitian(rawValue: hermitian), let e = QuantumLayer.Embedding(rawValue: embedding) else {
-                throw RuntimeError("unknown quantum LeNet options hermitian \"\(hermitian)\" / embedding \"\(embedding)\"")
+            guard let h = QuantumLeNet.Options.Hermitian(rawValue: hermitian), let e = QuantumLayer.Embedding(rawValue: embedding),
+                  let w = QuantumLeNet.Options.ResidualWeight(rawValue: residualWeight ?? "one_minus_alpha") else {
+                throw RuntimeError("unknown quantum LeNet options hermitian \"\(hermitian)\" / embedding \"\(embedding)\" / residual_weight \"\(residualWeight ?? "")\"")
             }
             o.hermitian = h
             o.readoutWires = readoutWires
             o.residual = residual
+            o.residualWeight = w
             o.trainAngles = trainAngles
             o.embedding = e
             return try QuantumLeNet(input: input, options: o)
@@ -45,6 +49,7 @@ struct ModelSpec: Codable, Equatable {
             if hermitian != "trainable" { variant.append("\(hermitian) readout") }
             if readoutWires != 1 { variant.append("Hermitians on \(readoutWires) wires") }
             if !residual { variant.append("no residual") }
+            if residual, let w = residualWeight, w != "one_minus_alpha" { variant.append("residual weight \(w == "half" ? "0.5" : w)") }
             if !trainAngles { variant.append("frozen angles") }
             if embedding != "amplitude" { variant.append("\(embedding) embedding") }
         }

@@ -6,15 +6,16 @@ import QDTensor
 ///     q = QuantumLayer(h; θ, A)                                           6 qubits, 3 layers
 ///     y = fc_final(α·fc3(q) + (1 − α)·ReLU(fc_res(h)))                    fc3 O→10, fc_res F→10
 ///
-/// with α trainable (0.5 at the start), F = 64 features (amplitude embedding) and O = 6 outputs.
+/// with α trainable (0.5 at the start; the residual weight 1 − α can be fixed at 0.5 instead, as
+/// the reference code computes it), F = 64 features (amplitude embedding) and O = 6 outputs.
 /// Angles θ start Xavier-normal (PennyLane's (L, n, 3) shape), the Hermitian parameters A ~ N(0, 1),
 /// the rest Xavier-normal with zero biases. For MNIST it has 59,369 parameters.
 ///
 /// ``Options`` select the paper's variants and its stated future work: the readout (trainable
 /// Hermitians, the same kept frozen at their initial values, or fixed Pauli Z), Hermitians on
-/// groups of wires, the residual path (off: y = fc_final(fc3(q))), frozen angles (what the
-/// reference code does, as its weight re-injection bypasses PennyLane's layer), the embedding
-/// (F = 2^n amplitudes, n angles or 2n dense angles), and the qubit and layer counts.
+/// groups of wires, the residual path (off: y = fc_final(fc3(q))) and its weight, frozen angles
+/// (what the reference code does, as its weight re-injection bypasses PennyLane's layer), the
+/// embedding (F = 2^n amplitudes, n angles or 2n dense angles), and the qubit and layer counts.
 public struct QuantumLeNet: Model {
     /// The variant.
     public struct Options: Equatable, Sendable {
@@ -36,8 +37,19 @@ public struct QuantumLeNet: Model {
         public var hermitian = Hermitian.trainable
         /// Wires per Hermitian observable (1: one per qubit, as in the paper).
         public var readoutWires = 1
+        /// The weight of the residual path.
+        public enum ResidualWeight: String, Sendable, CaseIterable {
+            /// 1 − α, the paper's formula.
+            case oneMinusAlpha = "one_minus_alpha"
+            /// 0.5 throughout, what the reference code computes: it sets β = 1 − α once, when the
+            /// network is built, and its weight re-injection then moves α but never β.
+            case half
+        }
+
         /// Whether the residual path (fc_res and α) is there.
         public var residual = true
+        /// The residual path's weight.
+        public var residualWeight = ResidualWeight.oneMinusAlpha
         /// Whether the circuit's angles are trained.
         public var trainAngles = true
         /// How h enters the circuit.
@@ -119,7 +131,8 @@ public struct QuantumLeNet: Model {
         guard options.residual else { return try quantumPath.linear(v("fc_final.weight"), v("fc_final.bias")) }
         let alpha = try v("alpha")
         let residual = try h.linear(v("fc_res.weight"), v("fc_res.bias")).relu()
-        let mixed = try (quantumPath * alpha) + (residual * (alpha.negated() + 1))
+        let weighted = options.residualWeight == .half ? residual * 0.5 : try residual * (alpha.negated() + 1)
+        let mixed = try (quantumPath * alpha) + weighted
         return try mixed.linear(v("fc_final.weight"), v("fc_final.bias"))
     }
 }
