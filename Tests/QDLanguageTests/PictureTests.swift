@@ -107,6 +107,27 @@ final class PictureTests: XCTestCase {
         for name in ["digits.png", "distilled.png"] { XCTAssertGreaterThan(try Self.decode(Data(contentsOf: dir.appendingPathComponent(name))).height, 60) }
     }
 
+    /// A title too long to share its line with the legend pushes the legend to the line below,
+    /// and text running past the right edge is cut off instead of stopping the program (a run's
+    /// chart, titled with its model's name, once did).
+    func testLongTitlesAndLegendsStayOnTheCanvas() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qd-png-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let long = String(repeating: "qlenet (residual weight 0.5) ", count: 2)
+        try run("""
+        plot([1, 3, 2], title: "\(long)", markers: [2], file: "two_lines.png")
+        plot([[1, 3, 2], [2, 2, 1]], title: "\(String(repeating: "w", count: 200))", markers: [2], file: "cut.png")
+        plot([1, 3, 2], title: "short", markers: [2], file: "one_line.png")
+        """, in: dir)
+        let twoLines = try Self.decode(Data(contentsOf: dir.appendingPathComponent("two_lines.png")))
+        XCTAssertEqual(twoLines.width, 640)
+        XCTAssertEqual(twoLines.pixel(64, 19), [214, 39, 40], "the marker's legend bar starts the second line")
+        let oneLine = try Self.decode(Data(contentsOf: dir.appendingPathComponent("one_line.png")))
+        XCTAssertEqual(oneLine.pixel(64 + 6 * 5 + 24, 9), [214, 39, 40], "the legend follows a short title")
+        XCTAssertEqual(try Self.decode(Data(contentsOf: dir.appendingPathComponent("cut.png"))).width, 640)
+    }
+
     /// One huge outer-loss spike (as when a run collapses) does not flatten a distiller's loss
     /// chart: the chart is clipped above 1.5× the 99.5th percentile, so the ordinary losses, far
     /// from the spike, still spread over the plot's height.

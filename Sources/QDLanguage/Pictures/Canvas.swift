@@ -29,14 +29,18 @@ struct Canvas {
         fill(x: 0, y: 0, w: width, h: height, background)
     }
 
+    /// Sets pixel (x, y) to `c`, if it lies on the canvas.
     mutating func set(_ x: Int, _ y: Int, _ c: Color) {
         guard (0..<width).contains(x), (0..<height).contains(y) else { return }
         let k = 3 * (y * width + x)
         pixels[k] = c.r; pixels[k + 1] = c.g; pixels[k + 2] = c.b
     }
 
+    /// Fills the part of the rectangle that lies on the canvas (none of it, when it lies outside).
     mutating func fill(x: Int, y: Int, w: Int, h: Int, _ c: Color) {
-        for yy in max(0, y)..<min(height, y + h) { for xx in max(0, x)..<min(width, x + w) { set(xx, yy, c) } }
+        let (x0, x1, y0, y1) = (max(0, x), min(width, x + w), max(0, y), min(height, y + h))
+        guard x0 < x1, y0 < y1 else { return }
+        for yy in y0..<y1 { for xx in x0..<x1 { set(xx, yy, c) } }
     }
 
     /// A line from (x0, y0) to (x1, y1) (Bresenham).

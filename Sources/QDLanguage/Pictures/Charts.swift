@@ -35,7 +35,9 @@ enum Charts {
 
     /// Line charts of one or more series against 1, 2, ... (or given x values), with axes, the
     /// y range and a legend; `markers` (named in the legend as `markerName`) are red vertical
-    /// lines at those x values. Values above `clipAbove` are drawn at the top edge.
+    /// lines at those x values. Values above `clipAbove` are drawn at the top edge. The legend
+    /// follows the title, or takes the line below it when both do not fit; text past the right
+    /// edge is cut off.
     static func lineChart(_ series: [(name: String, x: [Double], y: [Double], color: Canvas.Color)], title: String,
                           markers: [Double] = [], markerName: String = "marker", clipAbove: Double = .infinity) throws -> Canvas {
         let points = series.flatMap { zip($0.x, $0.y).filter { $0.0.isFinite && $0.1.isFinite } }
@@ -60,19 +62,23 @@ enum Charts {
         canvas.text(formatNumber(x0), x: left, y: height - bottom + 6, .grey)
         let last = formatNumber(x1)
         canvas.text(last, x: width - right - 6 * last.count, y: height - bottom + 6, .grey)
-        var legendX = left + 6 * title.count + 24
         let red = Canvas.Color(r: 214, g: 39, b: 40)
         for m in markers where m.isFinite && m >= x0 && m <= x1 { canvas.line(px(m), top, px(m), height - bottom, red) }
-        if !markers.isEmpty {
-            canvas.fill(x: legendX, y: 9, w: 2, h: 9, red)
-            legendX += 6 + canvas.text(markerName, x: legendX + 6, y: 8) + 12
-        }
         for s in series {
             let pts = zip(s.x, s.y).filter { $0.0.isFinite && $0.1.isFinite }
             for (a, b) in zip(pts, pts.dropFirst()) { canvas.line(px(a.0), py(a.1), px(b.0), py(b.1), s.color) }
             if pts.count <= 40 { for p in pts { canvas.fill(x: px(p.0) - 2, y: py(p.1) - 2, w: 5, h: 5, s.color) } }
-            canvas.fill(x: legendX, y: 9, w: 10, h: 5, s.color)
-            legendX += 14 + canvas.text(s.name, x: legendX + 14, y: 8) + 12
+        }
+        // legend entries: a red bar for the markers, a coloured swatch per series
+        let entries = (markers.isEmpty ? [] : [(label: markerName, color: red, marker: true)])
+            + series.map { (label: $0.name, color: $0.color, marker: false) }
+        let legendWidth = entries.reduce(0) { $0 + ($1.marker ? 6 : 14) + 6 * $1.label.count + 12 }
+        let afterTitle = left + 6 * title.count + 24
+        var (legendX, legendY) = afterTitle + legendWidth <= width - right ? (afterTitle, 8) : (left, 18)
+        for e in entries {
+            canvas.fill(x: legendX, y: legendY + 1, w: e.marker ? 2 : 10, h: e.marker ? 9 : 5, e.color)
+            let indent = e.marker ? 6 : 14
+            legendX += indent + canvas.text(e.label, x: legendX + indent, y: legendY) + 12
         }
         return canvas
     }
