@@ -119,10 +119,8 @@ public struct Arguments {
     public func typeError(_ name: String, expected: String, got: Value) -> RuntimeError {
         let shown: String
         switch got {
-        case .int(let i): shown = " \(i)"
-        case .number(let d): shown = " \(d)"
-        case .bool(let b): shown = " \(b)"
-        case .string(let s) where s.count <= 40: shown = " \"\(s)\""
+        case .int, .number, .bool: shown = " " + Interpreter.Display.inline(got)
+        case .string(let s) where s.count <= 40: shown = " " + Interpreter.Display.inline(got)
         default: shown = ""
         }
         return RuntimeError("\(function): argument '\(name)' must be \(expected); got \(got.typeName)\(shown)")
