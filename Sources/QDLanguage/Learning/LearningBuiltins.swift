@@ -42,8 +42,9 @@ enum LearningBuiltins {
             spec.hermitian = try args.choice("hermitian", QuantumLeNet.Options.Hermitian.allCases.map(\.rawValue), default: "trainable")
             spec.readoutWires = try args.int("readout_wires", default: 1, in: 1...12)
             spec.residual = try args.bool("residual", default: true)
-            let weight = try args.choice("residual_weight", QuantumLeNet.Options.ResidualWeight.allCases.map(\.rawValue), default: "one_minus_alpha")
-            spec.residualWeight = weight == "one_minus_alpha" ? nil : weight
+            let paperWeight = QuantumLeNet.Options.ResidualWeight.oneMinusAlpha.rawValue
+            let weight = try args.choice("residual_weight", QuantumLeNet.Options.ResidualWeight.allCases.map(\.rawValue), default: paperWeight)
+            spec.residualWeight = weight == paperWeight ? nil : weight
             spec.trainAngles = try args.choice("angles", ["trained", "frozen"], default: "trained") == "trained"
             spec.embedding = try args.choice("embedding", QuantumLayer.Embedding.allCases.map(\.rawValue), default: "amplitude")
             return try model(spec, seed: try args.seed())

@@ -13,6 +13,7 @@ struct ModelSpec: Codable, Equatable {
     var residual = true
     /// nil: 1 − α (absent from models saved before the option existed).
     var residualWeight: String?
+    private typealias Weight = QuantumLeNet.Options.ResidualWeight
     var trainAngles = true
     var embedding = "amplitude"
 
@@ -27,7 +28,7 @@ struct ModelSpec: Codable, Equatable {
             o.qubits = qubits
             o.layers = layers
             guard let h = QuantumLeNet.Options.Hermitian(rawValue: hermitian), let e = QuantumLayer.Embedding(rawValue: embedding),
-                  let w = QuantumLeNet.Options.ResidualWeight(rawValue: residualWeight ?? "one_minus_alpha") else {
+                  let w = Weight(rawValue: residualWeight ?? Weight.oneMinusAlpha.rawValue) else {
                 throw RuntimeError("unknown quantum LeNet options hermitian \"\(hermitian)\" / embedding \"\(embedding)\" / residual_weight \"\(residualWeight ?? "")\"")
             }
             o.hermitian = h
@@ -49,7 +50,7 @@ struct ModelSpec: Codable, Equatable {
             if hermitian != "trainable" { variant.append("\(hermitian) readout") }
             if readoutWires != 1 { variant.append("Hermitians on \(readoutWires) wires") }
             if !residual { variant.append("no residual") }
-            if residual, let w = residualWeight, w != "one_minus_alpha" { variant.append("residual weight \(w == "half" ? "0.5" : w)") }
+            if residual, let w = residualWeight, w != Weight.oneMinusAlpha.rawValue { variant.append("residual weight \(w == Weight.half.rawValue ? "0.5" : w)") }
             if !trainAngles { variant.append("frozen angles") }
             if embedding != "amplitude" { variant.append("\(embedding) embedding") }
         }
