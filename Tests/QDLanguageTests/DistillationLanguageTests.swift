@@ -163,10 +163,10 @@ final class DistillationLanguageTests: XCTestCase {
                        "test.qd:1:1: error: distill: argument 'batch' is 0; it must be in 1...1000000")
         XCTAssertEqual(r.run("resume(\"/nonexistent/ckpt\", m, data)").first?.hasPrefix("test.qd:1:1: error: /nonexistent/ckpt: cannot read the checkpoint"), true)
         XCTAssertEqual(r.run("train(m, 3)").first, "test.qd:1:1: error: train: argument 'data' must be a dataset (mnist(), cifar10()) or distilled data; got int 3")
-        XCTAssertEqual(r.run("distill(m, data, lr: -1)").first, "test.qd:1:1: error: distill: argument 'lr' is -1.0; it must be ≥ 0.0")
-        XCTAssertEqual(r.run("distill(m, data, distill_lr: 0)").first, "test.qd:1:1: error: distill: argument 'distill_lr' is 0.0; it must be > 0.0")
+        XCTAssertEqual(r.run("distill(m, data, lr: -1)").first, "test.qd:1:1: error: distill: argument 'lr' is -1; it must be ≥ 0")
+        XCTAssertEqual(r.run("distill(m, data, distill_lr: 0)").first, "test.qd:1:1: error: distill: argument 'distill_lr' is 0; it must be > 0")
         XCTAssertEqual(r.run("train(m, data, optimizer: \"sgd\", momentum: -0.5)").first,
-                       "test.qd:1:1: error: train: argument 'momentum' is -0.5; it must be ≥ 0.0")
+                       "test.qd:1:1: error: train: argument 'momentum' is -0.5; it must be ≥ 0")
         XCTAssertEqual(r.run("mnist(limit: -5)").first, "test.qd:1:1: error: mnist: argument 'limit' must be a positive integer; got int -5")
     }
 

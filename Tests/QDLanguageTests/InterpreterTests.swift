@@ -161,6 +161,9 @@ final class InterpreterTests: XCTestCase {
         XCTAssertEqual(error("expect(Z0 * Z0, circuit(1) { h 0 })"),
                        "test.qd:1:8: error: the product of two Pauli operators on the same wire 0 is not supported; multiply Paulis on different wires (Z0 * Z1)")
         XCTAssertEqual(error("hermitian([[1, 1], [0, 1]]) on 0"), "test.qd:1:1: error: hermitian: the matrix is not Hermitian (M ≠ M† within 1e-10)")
+        XCTAssertEqual(error("circuit(1) { param w = normal(0, -0.5); ry(w) 0 }"),
+                       "test.qd:1:24: error: normal: argument 'std' is -0.5; it must be ≥ 0")
+        XCTAssertEqual(error("normal(0, exp(1000))"), "test.qd:1:1: error: normal: argument 'std' is inf; it must be finite")
     }
 
     func testRuntimeErrorsCarryTheCallTrace() {

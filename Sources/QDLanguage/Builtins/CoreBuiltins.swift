@@ -76,8 +76,8 @@ enum CoreBuiltins {
             })
         }
         r.add("math", Builtin("normal", "normal(mean, std, seed: nil)", doc: "Initialiser for param blocks: N(mean, std²) draws.", example: "param w[4] = normal(0, 0.1)") { args in
-            let mean = try args.double("mean", default: 0, positional: true), std = try args.double("std", default: 1, positional: true)
-            guard std >= 0 else { throw RuntimeError("normal: std must be ≥ 0; got \(formatNumber(std))") }
+            let mean = try args.double("mean", default: 0, positional: true)
+            let std = try args.double("std", default: 1, atLeast: 0, positional: true)
             return .initializer(.normal(mean: mean, std: std, seed: try args.optionalSeed()))
         })
         r.add("math", Builtin("uniform", "uniform(lo, hi, seed: nil)", doc: "Initialiser for param blocks: uniform draws in [lo, hi).", example: "param w[4] = uniform(0, 2 * pi)") { args in

@@ -18,6 +18,13 @@ struct Canvas {
     let height: Int
     private(set) var pixels: [UInt8]
 
+    /// Pixels from one character of ``text(_:x:y:scale:_:)`` to the next at scale 1: a 5-pixel
+    /// glyph and a 1-pixel gap.
+    static let glyphAdvance = 6
+
+    /// The width in pixels of `s` as ``text(_:x:y:scale:_:)`` draws it: `glyphAdvance · scale` per character.
+    static func textWidth(_ s: String, scale: Int = 1) -> Int { glyphAdvance * scale * s.count }
+
     /// A canvas filled with `background`.
     init(width: Int, height: Int, background: Color = .white) throws {
         guard (1...16_384).contains(width), (1...16_384).contains(height) else {
@@ -68,7 +75,7 @@ struct Canvas {
                     fill(x: cx + col * scale, y: y + r * scale, w: scale, h: scale, c)
                 }
             }
-            cx += 6 * scale
+            cx += Canvas.glyphAdvance * scale
         }
         return cx - x
     }

@@ -14,9 +14,9 @@ enum Charts {
         let scale = max(1, 56 / max(h, w))
         let cell = max(h, w) * scale + 4
         let cols = max(1, min(columns, n)), rows = (n + cols - 1) / cols
-        let left = rowLabels.isEmpty ? 4 : 6 * (rowLabels.map(\.count).max() ?? 0) + 8
+        let left = rowLabels.isEmpty ? 4 : (rowLabels.map { Canvas.textWidth($0) }.max() ?? 0) + 8
         let top = 16, bottom = columnCaptions.isEmpty ? 4 : 14
-        let widthForTitle = 6 * title.count + 8
+        let widthForTitle = Canvas.textWidth(title) + 8
         var canvas = try Canvas(width: max(left + cols * cell + 4, widthForTitle), height: top + rows * cell + bottom)
         canvas.text(title, x: 4, y: 4)
         let finite = t.data.filter(\.isFinite)
@@ -28,7 +28,7 @@ enum Charts {
         }
         for (r, label) in rowLabels.prefix(rows).enumerated() { canvas.text(label, x: 4, y: top + r * cell + cell / 2 - 3) }
         for (k, caption) in columnCaptions.prefix(cols).enumerated() {
-            canvas.text(String(caption.prefix(max(1, cell / 6))), x: left + k * cell + 2, y: top + rows * cell + 3, Canvas.Color.grey)
+            canvas.text(String(caption.prefix(max(1, cell / Canvas.glyphAdvance))), x: left + k * cell + 2, y: top + rows * cell + 3, Canvas.Color.grey)
         }
         return canvas
     }
@@ -61,7 +61,7 @@ enum Charts {
         canvas.line(left, height - bottom, width - right, height - bottom, .black)
         canvas.text(formatNumber(x0), x: left, y: height - bottom + 6, .grey)
         let last = formatNumber(x1)
-        canvas.text(last, x: width - right - 6 * last.count, y: height - bottom + 6, .grey)
+        canvas.text(last, x: width - right - Canvas.textWidth(last), y: height - bottom + 6, .grey)
         let red = Canvas.Color(r: 214, g: 39, b: 40)
         for m in markers where m.isFinite && m >= x0 && m <= x1 { canvas.line(px(m), top, px(m), height - bottom, red) }
         for s in series {
@@ -72,8 +72,8 @@ enum Charts {
         // legend entries: a red bar for the markers, a coloured swatch per series
         let entries = (markers.isEmpty ? [] : [(label: markerName, color: red, marker: true)])
             + series.map { (label: $0.name, color: $0.color, marker: false) }
-        let legendWidth = entries.reduce(0) { $0 + ($1.marker ? 6 : 14) + 6 * $1.label.count + 12 }
-        let afterTitle = left + 6 * title.count + 24
+        let legendWidth = entries.reduce(0) { $0 + ($1.marker ? 6 : 14) + Canvas.textWidth($1.label) + 12 }
+        let afterTitle = left + Canvas.textWidth(title) + 24
         var (legendX, legendY) = afterTitle + legendWidth <= width - right ? (afterTitle, 8) : (left, 18)
         for e in entries {
             canvas.fill(x: legendX, y: legendY + 1, w: e.marker ? 2 : 10, h: e.marker ? 9 : 5, e.color)
@@ -95,11 +95,11 @@ enum Charts {
     /// A bar chart of `values` with a label under each bar (basis states for probabilities).
     static func barChart(_ values: [Double], labels: [String], title: String) throws -> Canvas {
         guard !values.isEmpty, values.count <= 4096 else { throw RuntimeError("histogram: 1...4096 bars; got \(values.count)") }
-        let labelWidth = 6 * (labels.map(\.count).max() ?? 1)
+        let labelWidth = labels.map { Canvas.textWidth($0) }.max() ?? Canvas.glyphAdvance
         let bar = max(8, labelWidth + 4)
         let (left, top, bottom) = (48, 28, 20)
         let height = 260
-        var canvas = try Canvas(width: max(left + values.count * bar + 16, 6 * title.count + 16), height: height)
+        var canvas = try Canvas(width: max(left + values.count * bar + 16, Canvas.textWidth(title) + 16), height: height)
         canvas.text(title, x: 8, y: 8)
         let top1 = max(values.max() ?? 1, 1e-12)
         let ph = Double(height - top - bottom)

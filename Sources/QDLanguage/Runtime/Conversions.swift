@@ -128,18 +128,20 @@ extension Arguments {
     }
 
     /// The labelled real option `name`, finite and at least `lowerBound` (with `strictly`, above
-    /// it), or `defaultValue`: learning rates, momenta, decays.
-    public mutating func double(_ name: String, default defaultValue: Double, atLeast lowerBound: Double, strictly: Bool = false) throws -> Double {
-        let d = try double(name, default: defaultValue)
+    /// it), or `defaultValue`: learning rates, momenta, decays, standard deviations. With
+    /// `positional`, the next positional argument may supply it too.
+    public mutating func double(_ name: String, default defaultValue: Double, atLeast lowerBound: Double, strictly: Bool = false,
+                                positional: Bool = false) throws -> Double {
+        let d = try double(name, default: defaultValue, positional: positional)
         guard strictly ? d > lowerBound : d >= lowerBound else {
-            throw RuntimeError("\(function): argument '\(name)' is \(d); it must be \(strictly ? ">" : "≥") \(lowerBound)")
+            throw RuntimeError("\(function): argument '\(name)' is \(formatNumber(d)); it must be \(strictly ? ">" : "≥") \(formatNumber(lowerBound))")
         }
         return d
     }
 
     private func checkDouble(_ name: String, _ v: Value) throws -> Double {
         guard let d = v.asDouble else { throw typeError(name, expected: "a number", got: v) }
-        guard d.isFinite else { throw RuntimeError("\(function): argument '\(name)' is \(d); it must be finite") }
+        guard d.isFinite else { throw RuntimeError("\(function): argument '\(name)' is \(formatNumber(d)); it must be finite") }
         return d
     }
 
