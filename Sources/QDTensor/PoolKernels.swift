@@ -72,7 +72,8 @@ private func maxPoolImpl<T: TensorScalar>(_ x: [T], _ window: PoolWindow) -> ([T
     return (maxima, argmax)
 }
 
-/// Any window on one plane: candidates inside the image only (padding is −∞).
+/// Any window on one plane: candidates inside the image only (padding is −∞). The running
+/// maximum is updated by selects, not branches, which would mispredict on data this random.
 @inline(__always)
 private func maxPoolPlane<T: TensorScalar>(_ x: UnsafePointer<T>, _ plane: Int, _ window: PoolWindow,
                                            _ out: UnsafeMutablePointer<T>, _ argmax: UnsafeMutablePointer<Int32>) {
@@ -84,11 +85,19 @@ private func maxPoolPlane<T: TensorScalar>(_ x: UnsafePointer<T>, _ plane: Int, 
         for oj in 0..<g.ow {
             let columns = max(0, oj * s - p)..<min(g.w, oj * s - p + window.kernel)
             var best = base + rows.lowerBound * g.w + columns.lowerBound
-            for i in rows { for j in columns where x[base + i * g.w + j] > x[best] { best = base + i * g.w + j } }
-            if window.rectified && !(x[best] > 0) {
+            var bestValue = x[best]
+            for i in rows {
+                let row = base + i * g.w
+                for j in columns {
+                    let candidate = x[row + j], better = candidate > bestValue
+                    best = better ? row + j : best
+                    bestValue = better ? candidate : bestValue
+                }
+            }
+            if window.rectified && !(bestValue > 0) {
                 (out[k], argmax[k]) = (0, -1)
             } else {
-                (out[k], argmax[k]) = (x[best], Int32(truncatingIfNeeded: best))
+                (out[k], argmax[k]) = (bestValue, Int32(truncatingIfNeeded: best))
             }
             k += 1
         }
