@@ -128,6 +128,18 @@ final class PictureTests: XCTestCase {
         XCTAssertEqual(try Self.decode(Data(contentsOf: dir.appendingPathComponent("cut.png"))).width, 640)
     }
 
+    /// The en dash of per-layer step-size ranges ("0.0704–3.19" in a distilled grid's title) is
+    /// drawn as a dash, not as the box of a missing glyph.
+    func testStepSizeRangesDrawTheirDash() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qd-png-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try run("plot([1, 3, 2], title: \"0.07–3.19\", file: \"en.png\")\nplot([1, 3, 2], title: \"0.07-3.19\", file: \"hyphen.png\")", in: dir)
+        let en = try Self.decode(Data(contentsOf: dir.appendingPathComponent("en.png")))
+        let hyphen = try Self.decode(Data(contentsOf: dir.appendingPathComponent("hyphen.png")))
+        XCTAssertEqual(en.rgb, hyphen.rgb)
+    }
+
     /// One huge outer-loss spike (as when a run collapses) does not flatten a distiller's loss
     /// chart: the chart is clipped above 1.5× the 99.5th percentile, so the ordinary losses, far
     /// from the spike, still spread over the plot's height.
