@@ -15,6 +15,8 @@ final class TensorReferenceTests: XCTestCase {
             // their leftovers: LeNet's first layer with 7 channels, and 38-wide rows (4 whole
             // vectors, then a partial one)
             (2, 1, 28, 28, 7, 5, 5, 1, 2), (2, 1, 30, 38, 6, 5, 5, 1, 2), (2, 3, 14, 30, 7, 5, 5, 1, 0),
+            // im2col's padding edges: rows shorter than eight, and edges wider than eight
+            (2, 2, 5, 4, 3, 3, 3, 1, 1), (1, 2, 4, 4, 2, 3, 3, 1, 9),
         ]
         for t in cases {
             let x = Tensor<Double>.normal([t.n, t.c, t.h, t.w], using: &rng), w = Tensor<Double>.normal([t.o, t.c, t.kh, t.kw], using: &rng)
