@@ -125,9 +125,7 @@ final class DistillationLanguageTests: XCTestCase {
 
     func testExportedDistilledDataTrainsLikeTheDistillerAndModelsRoundTrip() throws {
         for options in ["", ", learn_labels: true, rates_per_layer: true"] {
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qd-persist-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: dir) }
+            let dir = try scratchDirectory("qd-persist")
             let qd = Interpreter()
             _ = try qd.evaluate(setup + """
 
@@ -173,9 +171,7 @@ final class DistillationLanguageTests: XCTestCase {
     /// The residual weight is part of a quantum LeNet's name and of its saved file; models saved
     /// without it (the default, 1 − α) load as before.
     func testTheResidualWeightIsNamedAndSaved() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qd-qlenet-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try scratchDirectory("qd-qlenet")
         let r = ScriptRunner()
         XCTAssertEqual(r.run("""
         let half = qlenet(residual_weight: "half")

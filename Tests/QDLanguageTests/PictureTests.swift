@@ -61,9 +61,7 @@ final class PictureTests: XCTestCase {
     }
 
     func testAKnownImageRoundTrips() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qd-png-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try scratchDirectory("qd-png")
         // one 2×2 image: black, white / white, black; each pixel becomes a 28×28 block at (6, 18)
         try run("images(tensor([[[[0, 1], [1, 0]]]]), file: \"known.png\")", in: dir)
         let png = try Self.decode(Data(contentsOf: dir.appendingPathComponent("known.png")))
@@ -76,9 +74,7 @@ final class PictureTests: XCTestCase {
     }
 
     func testEveryPictureKindDecodes() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qd-png-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try scratchDirectory("qd-png")
         try run("""
         let c = circuit(2) { h 0; cx 0, 1 }
         draw(c, Z0, file: "circuit.png")
@@ -111,9 +107,7 @@ final class PictureTests: XCTestCase {
     /// and text running past the right edge is cut off instead of stopping the program (a run's
     /// chart, titled with its model's name, once did).
     func testLongTitlesAndLegendsStayOnTheCanvas() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qd-png-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try scratchDirectory("qd-png")
         let long = String(repeating: "qlenet (residual weight 0.5) ", count: 2)
         try run("""
         plot([1, 3, 2], title: "\(long)", markers: [2], file: "two_lines.png")
@@ -131,9 +125,7 @@ final class PictureTests: XCTestCase {
     /// The en dash of per-layer step-size ranges ("0.0704–3.19" in a distilled grid's title) is
     /// drawn as a dash, not as the box of a missing glyph.
     func testStepSizeRangesDrawTheirDash() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qd-png-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try scratchDirectory("qd-png")
         try run("plot([1, 3, 2], title: \"0.07–3.19\", file: \"en.png\")\nplot([1, 3, 2], title: \"0.07-3.19\", file: \"hyphen.png\")", in: dir)
         let en = try Self.decode(Data(contentsOf: dir.appendingPathComponent("en.png")))
         let hyphen = try Self.decode(Data(contentsOf: dir.appendingPathComponent("hyphen.png")))
@@ -144,9 +136,7 @@ final class PictureTests: XCTestCase {
     /// chart: the chart is clipped above 1.5× the 99.5th percentile, so the ordinary losses, far
     /// from the spike, still spread over the plot's height.
     func testALossSpikeDoesNotFlattenTheDistillerChart() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qd-png-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try scratchDirectory("qd-png")
         try run("let d = distill(lenet(), mnist().take(40), batch: 20)\nd.step(20);\nd.save(\"c.json\");", in: dir)
         let url = dir.appendingPathComponent("c.json")
         var checkpoint = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
