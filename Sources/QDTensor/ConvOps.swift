@@ -185,12 +185,10 @@ extension Tensor {
         if let b = bias, b.shape != [g.outChannels] {
             throw TensorError.shape("conv2d: bias has shape \(b.shape); expected [\(g.outChannels)]")
         }
-        // the im2col matrix is kept for the weight gradient when one will be taken
-        let keep = weight.requiresGrad && Autograd.isRecording
-        let (output, columns) = Kernels.convForward(values, weight.values, bias: bias?.values, g, keepColumns: keep)
+        let output = Kernels.convForward(values, weight.values, bias: bias?.values, g)
         return Tensor.record(Tensor(unchecked: g.outputShape, output), [self, weight] + (bias.map { [$0] } ?? [])) { grad in
             [self.requiresGrad ? try grad.conv2dInputGrad(weight, g) : nil,
-             weight.requiresGrad ? try self.conv2dWeightGrad(grad, g, columns: columns) : nil,
+             weight.requiresGrad ? try self.conv2dWeightGrad(grad, g) : nil,
              bias?.requiresGrad == true ? try grad.sum(axes: [0, 2, 3]) : nil]
         }
     }
@@ -204,10 +202,9 @@ extension Tensor {
         }
     }
 
-    /// ∂L/∂w of a convolution of x = self, given ∂L/∂y (and x's im2col matrix, when the forward
-    /// pass kept it).
-    func conv2dWeightGrad(_ grad: Tensor, _ g: Conv2dGeometry, columns: [Scalar]? = nil) throws -> Tensor {
-        let result = Tensor(unchecked: g.weightShape, Kernels.convWeightGrad(values, grad.values, g, columns: columns))
+    /// ∂L/∂w of a convolution of x = self, given ∂L/∂y.
+    func conv2dWeightGrad(_ grad: Tensor, _ g: Conv2dGeometry) throws -> Tensor {
+        let result = Tensor(unchecked: g.weightShape, Kernels.convWeightGrad(values, grad.values, g))
         return Tensor.record(result, [self, grad]) { gw in
             [self.requiresGrad ? try grad.conv2dInputGrad(gw, g) : nil,
              grad.requiresGrad ? try self.conv2d(gw, stride: g.stride, padding: g.padding) : nil]
@@ -215,33 +212,21 @@ extension Tensor {
     }
 }
 
-/// The offset of chunk `c`'s im2col block in a kept column matrix, and the matrix's size.
-private func columnBlock(_ g: Conv2dGeometry, chunk c: Int) -> Int { c * chunkImages(g) * g.positions * g.patch }
-private func columnCount(_ g: Conv2dGeometry) -> Int {
-    let per = chunkImages(g)
-    return columnBlock(g, chunk: (g.batch + per - 1) / per)
-}
-
 /// y = conv(x, w) + b: im2col per chunk of images, then one GEMM per image straight into its output
 /// planes, which start at the bias (the columns of image ii are columns ii·P ..< (ii+1)·P of the
-/// chunk's matrix). With `keepColumns`, every chunk's im2col block is kept and returned for the
-/// weight gradient, unless they would take more than 64 MiB (the direct path builds none).
-func convForwardKernel<Scalar: TensorScalar>(_ x: [Scalar], _ w: [Scalar], bias: [Scalar]?, _ g: Conv2dGeometry,
-                                             keepColumns: Bool) -> (output: [Scalar], columns: [Scalar]?) {
+/// chunk's matrix). The im2col blocks are not kept for the weight gradient, which rebuilds them
+/// chunk by chunk: a rebuilt block is still in the cache, while a kept one (10 MB for LeNet's
+/// second layer at 256 images) is written out and read back from memory, and D2 ran about 10%
+/// slower with them kept.
+func convForwardKernel<Scalar: TensorScalar>(_ x: [Scalar], _ w: [Scalar], bias: [Scalar]?, _ g: Conv2dGeometry) -> [Scalar] {
     let per = chunkImages(g), p = g.positions
-    // kept only up to 64 MiB (LeNet's second layer at batch 256: 15 MiB); larger ones (AlexCifarNet:
-    // hundreds of MiB) cost more to hold than to rebuild
-    let keepColumns = keepColumns && !DirectConvolution.applies(g) && columnCount(g) * MemoryLayout<Scalar>.stride <= 64 << 20
-    var kept = keepColumns ? [Scalar](unsafeUninitializedCapacity: columnCount(g)) { _, n in n = columnCount(g) } : []
-    let output = kept.withUnsafeMutableBufferPointer { keptBuffer in
-        Kernels.filled(g.outputShape.reduce(1, *)) { (op: UnsafeMutableBufferPointer<Scalar>) in
+    return Kernels.filled(g.outputShape.reduce(1, *)) { (op: UnsafeMutableBufferPointer<Scalar>) in
         x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in (bias ?? []).withUnsafeBufferPointer { bp in
             let (xb, wb, ob, bb) = (xp.baseAddress!, wp.baseAddress!, op.baseAddress!, bias == nil ? nil : bp.baseAddress)
             forEachChunk(g) { _, images in
                 if DirectConvolution.applies(g) { DirectConvolution.forward(xb, wb, bias: bb, g, images, ob); return }
-                let scratch = keepColumns ? nil : UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p)
-                defer { scratch?.deallocate() }
-                let cols = scratch ?? keptBuffer.baseAddress! + columnBlock(g, chunk: images.lowerBound / per)
+                let cols = UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p)
+                defer { cols.deallocate() }
                 im2col(xb, g, images, cols)
                 let width = images.count * p
                 for (ii, n) in images.enumerated() {
@@ -253,9 +238,7 @@ func convForwardKernel<Scalar: TensorScalar>(_ x: [Scalar], _ w: [Scalar], bias:
                 }
             }
         } } }
-        }
     }
-    return (output, keepColumns ? kept : nil)
 }
 
 /// ∂x = Wᵀ·dY, one GEMM per image into the chunk's columns, then col2im.
@@ -280,20 +263,20 @@ func convInputGradKernel<Scalar: TensorScalar>(_ dy: [Scalar], _ w: [Scalar], _ 
 }
 
 /// ∂W = Σ dY_n·cols_nᵀ over the images, one partial sum per chunk, added in chunk order (so the
-/// result does not depend on which thread ran which chunk); the im2col blocks come from `columns`
-/// when the forward pass kept them. The GEMM path accumulates the transpose,
+/// result does not depend on which thread ran which chunk), with each chunk's im2col block rebuilt.
+/// The GEMM path accumulates the transpose,
 /// ∂Wᵀ [patch, O] += cols_n [patch, P] · dY_nᵀ [P, O], with dY_n transposed per image: OpenBLAS's
 /// small-matrix kernels run that orientation about twice as fast as dY_n · cols_nᵀ.
-func convWeightGradKernel<Scalar: TensorScalar>(_ x: [Scalar], _ dy: [Scalar], _ g: Conv2dGeometry, columns: [Scalar]?) -> [Scalar] {
+func convWeightGradKernel<Scalar: TensorScalar>(_ x: [Scalar], _ dy: [Scalar], _ g: Conv2dGeometry) -> [Scalar] {
     let per = chunkImages(g), p = g.positions, outs = g.outChannels, size = outs * g.patch
     let chunks = (g.batch + per - 1) / per, workers = chunkWorkers(g)
     let direct = DirectConvolution.applies(g)
     var partial = Kernels.repeating(Scalar(0), count: chunks * size)
-    // per-worker scratch: an im2col block (when none was kept) and one image's transposed ∂y
-    let cols = columns == nil && !direct ? (0..<workers).map { _ in UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p) } : []
+    // per-worker scratch: an im2col block and one image's transposed ∂y
+    let cols = !direct ? (0..<workers).map { _ in UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p) } : []
     let transposed = (0..<workers).map { _ in UnsafeMutablePointer<Scalar>.allocate(capacity: p * outs) }
     defer { cols.forEach { $0.deallocate() }; transposed.forEach { $0.deallocate() } }
-    x.withUnsafeBufferPointer { xp in dy.withUnsafeBufferPointer { dp in (columns ?? []).withUnsafeBufferPointer { kept in
+    x.withUnsafeBufferPointer { xp in dy.withUnsafeBufferPointer { dp in
         partial.withUnsafeMutableBufferPointer { partials in
             let (xb, db, pb) = (xp.baseAddress!, dp.baseAddress!, partials.baseAddress!)
             forEachChunk(g) { worker, images in
@@ -302,14 +285,8 @@ func convWeightGradKernel<Scalar: TensorScalar>(_ x: [Scalar], _ dy: [Scalar], _
                     DirectConvolution.weightGradient(xb, db, g, images, into: acc)
                     return
                 }
-                let width = images.count * p
-                let block: UnsafePointer<Scalar>
-                if columns == nil {
-                    im2col(xb, g, images, cols[worker])
-                    block = UnsafePointer(cols[worker])
-                } else {
-                    block = kept.baseAddress! + columnBlock(g, chunk: c)
-                }
+                let width = images.count * p, block = cols[worker]
+                im2col(xb, g, images, block)
                 let t = transposed[worker]
                 for (ii, n) in images.enumerated() {
                     let grad = db + n * outs * p
@@ -320,7 +297,7 @@ func convWeightGradKernel<Scalar: TensorScalar>(_ x: [Scalar], _ dy: [Scalar], _
                 }
             }
         }
-    } } }
+    } }
     var dw = Array(partial[0..<size])
     for c in 1..<max(chunks, 1) { for k in 0..<size { dw[k] += partial[c * size + k] } }
     guard !direct else { return dw }
@@ -330,14 +307,12 @@ func convWeightGradKernel<Scalar: TensorScalar>(_ x: [Scalar], _ dy: [Scalar], _
 }
 
 extension Kernels {
-    static func convForward<S: TensorScalar>(_ x: [S], _ w: [S], bias: [S]?, _ g: Conv2dGeometry, keepColumns: Bool) -> (output: [S], columns: [S]?) {
-        func back<T>(_ r: (output: [T], columns: [T]?)) -> ([S], [S]?) { (cast(r.output, to: S.self), r.columns.map { cast($0, to: S.self) }) }
-        return concrete(S.self,
-                        float: { back(convForwardKernel(cast(x, to: Float.self), cast(w, to: Float.self), bias: bias.map { cast($0, to: Float.self) },
-                                                        g, keepColumns: keepColumns)) },
-                        double: { back(convForwardKernel(cast(x, to: Double.self), cast(w, to: Double.self), bias: bias.map { cast($0, to: Double.self) },
-                                                         g, keepColumns: keepColumns)) },
-                        generic: { convForwardKernel(x, w, bias: bias, g, keepColumns: keepColumns) })
+    static func convForward<S: TensorScalar>(_ x: [S], _ w: [S], bias: [S]?, _ g: Conv2dGeometry) -> [S] {
+        concrete(S.self,
+                 float: { cast(convForwardKernel(cast(x, to: Float.self), cast(w, to: Float.self), bias: bias.map { cast($0, to: Float.self) }, g), to: S.self) },
+                 double: { cast(convForwardKernel(cast(x, to: Double.self), cast(w, to: Double.self), bias: bias.map { cast($0, to: Double.self) }, g),
+                                to: S.self) },
+                 generic: { convForwardKernel(x, w, bias: bias, g) })
     }
 
     static func convInputGrad<S: TensorScalar>(_ dy: [S], _ w: [S], _ g: Conv2dGeometry) -> [S] {
@@ -347,13 +322,11 @@ extension Kernels {
                  generic: { convInputGradKernel(dy, w, g) })
     }
 
-    static func convWeightGrad<S: TensorScalar>(_ x: [S], _ dy: [S], _ g: Conv2dGeometry, columns: [S]?) -> [S] {
+    static func convWeightGrad<S: TensorScalar>(_ x: [S], _ dy: [S], _ g: Conv2dGeometry) -> [S] {
         concrete(S.self,
-                 float: { cast(convWeightGradKernel(cast(x, to: Float.self), cast(dy, to: Float.self), g,
-                                                    columns: columns.map { cast($0, to: Float.self) }), to: S.self) },
-                 double: { cast(convWeightGradKernel(cast(x, to: Double.self), cast(dy, to: Double.self), g,
-                                                     columns: columns.map { cast($0, to: Double.self) }), to: S.self) },
-                 generic: { convWeightGradKernel(x, dy, g, columns: columns) })
+                 float: { cast(convWeightGradKernel(cast(x, to: Float.self), cast(dy, to: Float.self), g), to: S.self) },
+                 double: { cast(convWeightGradKernel(cast(x, to: Double.self), cast(dy, to: Double.self), g), to: S.self) },
+                 generic: { convWeightGradKernel(x, dy, g) })
     }
 }
 

@@ -5,8 +5,8 @@ import QDTensor
 final class TensorReferenceTests: XCTestCase {
     func testConv2dMatchesNaiveLoop() throws {
         // Small patches with stride 1 take the direct path (several output vectors per row, and a
-        // partial last one); larger patches and strides take im2col + GEMM, whose weight gradient
-        // reuses the forward pass's im2col blocks (the last case spans three chunks of images).
+        // partial last one); larger patches and strides take im2col + GEMM (the 40-image case spans
+        // five chunks of images). The input gradient is checked too.
         var rng = SeededRandom(seed: 5)
         let cases: [(n: Int, c: Int, h: Int, w: Int, o: Int, kh: Int, kw: Int, stride: Int, padding: Int)] = [
             (3, 2, 7, 6, 4, 3, 2, 1, 0), (3, 2, 7, 6, 4, 3, 2, 1, 2), (3, 2, 7, 6, 4, 3, 2, 2, 1), (3, 2, 7, 6, 4, 3, 2, 3, 0),
@@ -48,9 +48,27 @@ final class TensorReferenceTests: XCTestCase {
                 } } }
                 XCTAssertEqual(dw.values[((o * t.c + c) * t.kh + ki) * t.kw + kj], acc, accuracy: 1e-10, "\(t): weight gradient")
             } } } }
+            // the input gradient of Σ r ⊙ y is Σ r · (the weight over each input)
+            var naiveDx = [Double](repeating: 0, count: x.count)
+            for n in 0..<t.n { for o in 0..<t.o { for i in 0..<oh { for j in 0..<ow {
+                for c in 0..<t.c { for ki in 0..<t.kh { for kj in 0..<t.kw {
+                    let rr = i * t.stride - t.padding + ki, s = j * t.stride - t.padding + kj
+                    if rr >= 0 && rr < t.h && s >= 0 && s < t.w {
+                        naiveDx[((n * t.c + c) * t.h + rr) * t.w + s] +=
+                            r.values[((n * t.o + o) * oh + i) * ow + j] * w.values[((o * t.c + c) * t.kh + ki) * t.kw + kj]
+                    }
+                } } }
+            } } } }
+            let xl = x.requiringGrad()
+            let dx = try Autograd.gradients(of: (xl.conv2d(w, stride: t.stride, padding: t.padding) * r).sum(), wrt: [xl])[0]
+            for (a, b) in zip(dx.values, naiveDx) { XCTAssertEqual(a, b, accuracy: 1e-10, "\(t): input gradient") }
             // Float agrees too
             let yf = try x.converted(to: Float.self).conv2d(w.converted(to: Float.self), stride: t.stride, padding: t.padding)
             for (a, b) in zip(yf.values, naive) { XCTAssertEqual(Double(a), b, accuracy: 1e-4, "\(t): Float") }
+            let xf = x.converted(to: Float.self).requiringGrad()
+            let dxf = try Autograd.gradients(of: (xf.conv2d(w.converted(to: Float.self), stride: t.stride, padding: t.padding)
+                                                  * r.converted(to: Float.self)).sum(), wrt: [xf])[0]
+            for (a, b) in zip(dxf.values, naiveDx) { XCTAssertEqual(Double(a), b, accuracy: 1e-4, "\(t): Float input gradient") }
         }
     }
 
