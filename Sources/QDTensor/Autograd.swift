@@ -48,6 +48,36 @@ enum GradMode {
     }
 }
 
+/// The nodes a running backward pass needs gradients for, per thread (in a pthread key, as
+/// ``GradMode``): those from which one of its `wrt` inputs can be reached. A backward rule asks
+/// through ``Tensor/needsGradient`` and skips the gradients nobody will read, as PyTorch's rules
+/// ask `needs_input_grad`: an inner training step differentiates to the weights only, and the
+/// synthetic images' gradient through the first convolution would be computed and dropped.
+enum NeededNodes {
+    /// A set of node identities, boxed to live in a pthread key.
+    final class Scope { let ids: Set<ObjectIdentifier>; init(_ ids: Set<ObjectIdentifier>) { self.ids = ids } }
+
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        precondition(pthread_key_create(&key, nil) == 0, "no pthread key left for the backward scope")
+        return key
+    }()
+
+    /// Whether `node`'s gradient is needed: always, outside a backward pass.
+    static func contains(_ node: ObjectIdentifier) -> Bool {
+        guard let raw = pthread_getspecific(key) else { return true }
+        return Unmanaged<Scope>.fromOpaque(raw).takeUnretainedValue().ids.contains(node)
+    }
+
+    /// Runs `body` with `scope` as this thread's needed nodes, then restores the previous scope.
+    static func with<R>(_ scope: Scope, _ body: () throws -> R) rethrows -> R {
+        let previous = pthread_getspecific(key)
+        pthread_setspecific(key, Unmanaged.passUnretained(scope).toOpaque())
+        defer { pthread_setspecific(key, previous) }
+        return try withExtendedLifetime(scope) { try body() }
+    }
+}
+
 /// Reverse-mode differentiation over the graph the tensors recorded.
 public enum Autograd {
     /// Runs `body` without recording any graph (inference, optimiser updates).
@@ -77,12 +107,14 @@ public enum Autograd {
         guard let root = output.node else { return inputs.map { Tensor<S>.zeros($0.shape) } }
         let boundary = stopAtInputs ? Set(inputs.compactMap { $0.node.map(ObjectIdentifier.init) }) : []
         let order = topologicalOrder(from: root, boundary: boundary)
+        let needed = NeededNodes.Scope(neededNodes(order, wrt: inputs, boundary: boundary))
         var grads: [ObjectIdentifier: Tensor<S>] = [ObjectIdentifier(root): seed ?? Tensor<S>.ones(output.shape)]
         // gradients of block views, per input, assembled when the traversal reaches that input
         var blocks: [ObjectIdentifier: (shape: [Int], parts: [(range: Range<Int>, gradient: Tensor<S>)])] = [:]
-        try GradMode.with(enabled: createGraph) {
+        try GradMode.with(enabled: createGraph) { try NeededNodes.with(needed) {
             for node in order.reversed() {
                 let id = ObjectIdentifier(node)
+                guard needed.ids.contains(id) else { continue }
                 if let pending = blocks.removeValue(forKey: id) {
                     let assembled = try Tensor<S>.assembled(pending.parts, shape: pending.shape)
                     grads[id] = try grads[id].map { try $0 + assembled } ?? assembled
@@ -99,8 +131,20 @@ public enum Autograd {
                     grads[id] = try grads[id].map { try $0 + pg } ?? pg
                 }
             }
-        }
+        } }
         return inputs.map { x in x.node.flatMap { grads[ObjectIdentifier($0)] } ?? Tensor<S>.zeros(x.shape) }
+    }
+
+    /// The nodes of `order` (inputs first) from which a node of `inputs` can be reached: the
+    /// inputs themselves, and every node with a needed input (a boundary node's inputs do not count).
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    private static func neededNodes<S>(_ order: [GradNode<S>], wrt inputs: [Tensor<S>], boundary: Set<ObjectIdentifier>) -> Set<ObjectIdentifier> {
+        var needed = Set(inputs.compactMap { $0.node.map(ObjectIdentifier.init) })
+        for node in order where !boundary.contains(ObjectIdentifier(node)) {
+            if node.inputs.contains(where: { $0.map { needed.contains(ObjectIdentifier($0)) } ?? false }) { needed.insert(ObjectIdentifier(node)) }
+        }
+        return needed
     }
 
     /// Nodes reachable from `root` without passing through `boundary`, each after all of its inputs.

@@ -187,9 +187,9 @@ extension Tensor {
         }
         let output = Kernels.convForward(values, weight.values, bias: bias?.values, g)
         return Tensor.record(Tensor(unchecked: g.outputShape, output), [self, weight] + (bias.map { [$0] } ?? [])) { grad in
-            [self.requiresGrad ? try grad.conv2dInputGrad(weight, g) : nil,
-             weight.requiresGrad ? try self.conv2dWeightGrad(grad, g) : nil,
-             bias?.requiresGrad == true ? try grad.sum(axes: [0, 2, 3]) : nil]
+            [self.needsGradient ? try grad.conv2dInputGrad(weight, g) : nil,
+             weight.needsGradient ? try self.conv2dWeightGrad(grad, g) : nil,
+             bias?.needsGradient == true ? try grad.sum(axes: [0, 2, 3]) : nil]
         }
     }
 
@@ -197,8 +197,8 @@ extension Tensor {
     func conv2dInputGrad(_ weight: Tensor, _ g: Conv2dGeometry) throws -> Tensor {
         let result = Tensor(unchecked: g.inputShape, Kernels.convInputGrad(values, weight.values, g))
         return Tensor.record(result, [self, weight]) { gx in
-            [self.requiresGrad ? try gx.conv2d(weight, stride: g.stride, padding: g.padding) : nil,
-             weight.requiresGrad ? try gx.conv2dWeightGrad(self, g) : nil]
+            [self.needsGradient ? try gx.conv2d(weight, stride: g.stride, padding: g.padding) : nil,
+             weight.needsGradient ? try gx.conv2dWeightGrad(self, g) : nil]
         }
     }
 
@@ -206,8 +206,8 @@ extension Tensor {
     func conv2dWeightGrad(_ grad: Tensor, _ g: Conv2dGeometry) throws -> Tensor {
         let result = Tensor(unchecked: g.weightShape, Kernels.convWeightGrad(values, grad.values, g))
         return Tensor.record(result, [self, grad]) { gw in
-            [self.requiresGrad ? try grad.conv2dInputGrad(gw, g) : nil,
-             grad.requiresGrad ? try self.conv2d(gw, stride: g.stride, padding: g.padding) : nil]
+            [self.needsGradient ? try grad.conv2dInputGrad(gw, g) : nil,
+             grad.needsGradient ? try self.conv2d(gw, stride: g.stride, padding: g.padding) : nil]
         }
     }
 }

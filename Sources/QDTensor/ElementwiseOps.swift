@@ -17,7 +17,7 @@ extension Tensor {
     public func adding(_ b: Tensor) throws -> Tensor {
         let a = self
         return Tensor.record(try Tensor.elementwise(a, b, .add, name: "+"), [a, b]) { g in
-            [a.requiresGrad ? try g.summed(toShape: a.shape) : nil, b.requiresGrad ? try g.summed(toShape: b.shape) : nil]
+            [a.needsGradient ? try g.summed(toShape: a.shape) : nil, b.needsGradient ? try g.summed(toShape: b.shape) : nil]
         }
     }
 
@@ -28,7 +28,7 @@ extension Tensor {
     public func subtracting(_ b: Tensor) throws -> Tensor {
         let a = self
         return Tensor.record(try Tensor.elementwise(a, b, .subtract, name: "-"), [a, b]) { g in
-            [a.requiresGrad ? try g.summed(toShape: a.shape) : nil, b.requiresGrad ? try g.negated().summed(toShape: b.shape) : nil]
+            [a.needsGradient ? try g.summed(toShape: a.shape) : nil, b.needsGradient ? try g.negated().summed(toShape: b.shape) : nil]
         }
     }
 
@@ -39,7 +39,7 @@ extension Tensor {
     public func multiplying(_ b: Tensor) throws -> Tensor {
         let a = self
         return Tensor.record(try Tensor.elementwise(a, b, .multiply, name: "*"), [a, b]) { g in
-            [a.requiresGrad ? try g.multiplying(b).summed(toShape: a.shape) : nil, b.requiresGrad ? try g.multiplying(a).summed(toShape: b.shape) : nil]
+            [a.needsGradient ? try g.multiplying(b).summed(toShape: a.shape) : nil, b.needsGradient ? try g.multiplying(a).summed(toShape: b.shape) : nil]
         }
     }
 
@@ -50,8 +50,8 @@ extension Tensor {
     public func dividing(_ b: Tensor) throws -> Tensor {
         let a = self
         return Tensor.record(try Tensor.elementwise(a, b, .divide, name: "/"), [a, b]) { g in
-            [a.requiresGrad ? try g.dividing(b).summed(toShape: a.shape) : nil,
-             b.requiresGrad ? try g.multiplying(a).negated().dividing(b.multiplying(b)).summed(toShape: b.shape) : nil]
+            [a.needsGradient ? try g.dividing(b).summed(toShape: a.shape) : nil,
+             b.needsGradient ? try g.multiplying(a).negated().dividing(b.multiplying(b)).summed(toShape: b.shape) : nil]
         }
     }
 

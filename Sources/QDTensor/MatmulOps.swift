@@ -23,11 +23,11 @@ extension Tensor {
         return Tensor.record(Tensor(unchecked: [m, n], out), [a, b]) { g in
             let ga: Tensor?, gb: Tensor?
             switch (ta, tb) {
-            case (false, false): (ga, gb) = (a.requiresGrad ? try g.matmul(b, transposeOther: true) : nil, b.requiresGrad ? try a.matmul(g, transposeSelf: true) : nil)
-            case (false, true): (ga, gb) = (a.requiresGrad ? try g.matmul(b) : nil, b.requiresGrad ? try g.matmul(a, transposeSelf: true) : nil)
-            case (true, false): (ga, gb) = (a.requiresGrad ? try b.matmul(g, transposeOther: true) : nil, b.requiresGrad ? try a.matmul(g) : nil)
-            case (true, true): (ga, gb) = (a.requiresGrad ? try b.matmul(g, transposeSelf: true, transposeOther: true) : nil,
-                                           b.requiresGrad ? try g.matmul(a, transposeSelf: true, transposeOther: true) : nil)
+            case (false, false): (ga, gb) = (a.needsGradient ? try g.matmul(b, transposeOther: true) : nil, b.needsGradient ? try a.matmul(g, transposeSelf: true) : nil)
+            case (false, true): (ga, gb) = (a.needsGradient ? try g.matmul(b) : nil, b.needsGradient ? try g.matmul(a, transposeSelf: true) : nil)
+            case (true, false): (ga, gb) = (a.needsGradient ? try b.matmul(g, transposeOther: true) : nil, b.needsGradient ? try a.matmul(g) : nil)
+            case (true, true): (ga, gb) = (a.needsGradient ? try b.matmul(g, transposeSelf: true, transposeOther: true) : nil,
+                                           b.needsGradient ? try g.matmul(a, transposeSelf: true, transposeOther: true) : nil)
             }
             return [ga, gb]
         }
@@ -46,9 +46,9 @@ extension Tensor {
         }
         let x = self
         return Tensor.record(Tensor(unchecked: [m, n], out), [x, weight, bias]) { g in
-            [x.requiresGrad ? try g.matmul(weight) : nil,
-             weight.requiresGrad ? try g.matmul(x, transposeSelf: true) : nil,
-             bias.requiresGrad ? try g.sum(axes: [0]) : nil]
+            [x.needsGradient ? try g.matmul(weight) : nil,
+             weight.needsGradient ? try g.matmul(x, transposeSelf: true) : nil,
+             bias.needsGradient ? try g.sum(axes: [0]) : nil]
         }
     }
 

@@ -97,6 +97,12 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     /// True when gradients flow to this tensor.
     public var requiresGrad: Bool { node != nil }
 
+    /// Inside a backward rule: whether the running backward pass needs this input's gradient
+    /// (it requires one and leads to a tensor the gradients are taken with respect to), so a
+    /// custom rule (``recorded(from:backward:)``) can return nil for the others, as PyTorch's
+    /// `ctx.needs_input_grad`. Outside a backward pass, the same as ``requiresGrad``.
+    public var needsGradient: Bool { node.map { NeededNodes.contains(ObjectIdentifier($0)) } ?? false }
+
     /// This tensor as a leaf of the autodiff graph: gradients can be taken with respect to it.
     public func requiringGrad() -> Tensor { Tensor(unchecked: shape, values, node: GradNode(leaf: ())) }
 

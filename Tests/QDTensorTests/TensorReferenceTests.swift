@@ -271,6 +271,34 @@ final class TensorReferenceTests: XCTestCase {
         XCTAssertTrue(try (x * x).requiresGrad)
     }
 
+    func testBackwardRulesComputeOnlyTheGradientsTheWrtInputsNeed() throws {
+        // f(a, b) = a ⊙ b as a custom operation whose rule notes which inputs it was asked for;
+        // y = Σ (f(a, b) + c). A gradient with respect to a needs f's rule, but not b's gradient;
+        // one with respect to c does not run f's rule at all.
+        final class Asked { var log: [[Bool]] = [] }
+        let asked = Asked()
+        let a = try Tensor<Double>(shape: [2], values: [1, 2]).requiringGrad()
+        let b = try Tensor<Double>(shape: [2], values: [3, 4]).requiringGrad()
+        let c = try Tensor<Double>(shape: [2], values: [5, 6]).requiringGrad()
+        let f = try (a * b).recorded(from: [a, b]) { g in
+            asked.log.append([a.needsGradient, b.needsGradient])
+            return [a.needsGradient ? try g * b : nil, b.needsGradient ? try g * a : nil]
+        }
+        let y = try (f + c).sum()
+        XCTAssertTrue(a.needsGradient, "outside a backward pass it is requiresGrad")
+        XCTAssertEqual(try Autograd.gradients(of: y, wrt: [a])[0].values, [3, 4])
+        XCTAssertEqual(asked.log, [[true, false]])
+        XCTAssertEqual(try Autograd.gradients(of: y, wrt: [c])[0].values, [1, 1])
+        XCTAssertEqual(asked.log.count, 1, "f's rule ran although no gradient with respect to c passes through it")
+        XCTAssertEqual(try Autograd.gradients(of: y, wrt: [b, a]).map(\.values), [[1, 2], [3, 4]])
+        XCTAssertEqual(asked.log.last, [true, true])
+        // the convolution's rule, skipping the input's gradient, gives the same weight gradient
+        var rng = SeededRandom(seed: 9)
+        let x = Tensor<Double>.normal([2, 1, 6, 6], using: &rng).requiringGrad(), w = Tensor<Double>.normal([3, 1, 3, 3], using: &rng).requiringGrad()
+        let loss = try x.conv2d(w, padding: 1).squared().sum()
+        XCTAssertEqual(try Autograd.gradients(of: loss, wrt: [w])[0].values, try Autograd.gradients(of: loss, wrt: [x, w])[1].values)
+    }
+
     func testBadShapesAreErrorsNamingTheShapes() {
         let a = Tensor<Double>.zeros([2, 3]), b = Tensor<Double>.zeros([4, 5])
         XCTAssertThrowsError(try a + b) { XCTAssertTrue("\($0)".contains("[2, 3] and [4, 5] do not broadcast")) }
