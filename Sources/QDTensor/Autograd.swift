@@ -29,52 +29,38 @@ public final class GradNode<Scalar: TensorScalar> {
 }
 
 /// Whether operations record graph nodes. Off inside ``Autograd/withoutGradients(_:)`` (inference)
-/// and while a backward pass runs without `createGraph`. The flag is per thread, in a pthread key:
-/// every operation reads it, and Foundation's thread dictionary costs a string bridge per read.
+/// and while a backward pass runs without `createGraph`. The flag is per thread, in a
+/// ``ThreadSlot`` (set while disabled): every operation reads it.
 enum GradMode {
-    private static let disabledKey: pthread_key_t = {
-        var key = pthread_key_t()
-        precondition(pthread_key_create(&key, nil) == 0, "no pthread key left for the gradient mode")
-        return key
-    }()
+    private static let disabled = ThreadSlot("the gradient mode")
 
-    static var isEnabled: Bool { pthread_getspecific(disabledKey) == nil }
+    static var isEnabled: Bool { disabled.value == nil }
 
     static func with<R>(enabled: Bool, _ body: () throws -> R) rethrows -> R {
-        let previous = pthread_getspecific(disabledKey)
-        pthread_setspecific(disabledKey, enabled ? nil : UnsafeRawPointer(bitPattern: 1))
-        defer { pthread_setspecific(disabledKey, previous) }
-        return try body()
+        try disabled.with(enabled ? nil : UnsafeRawPointer(bitPattern: 1), body)
     }
 }
 
-/// The nodes a running backward pass needs gradients for, per thread (in a pthread key, as
+/// The nodes a running backward pass needs gradients for, per thread (in a ``ThreadSlot``, as
 /// ``GradMode``): those from which one of its `wrt` inputs can be reached. A backward rule asks
 /// through ``Tensor/needsGradient`` and skips the gradients nobody will read, as PyTorch's rules
 /// ask `needs_input_grad`: an inner training step differentiates to the weights only, and the
 /// synthetic images' gradient through the first convolution would be computed and dropped.
 enum NeededNodes {
-    /// A set of node identities, boxed to live in a pthread key.
+    /// A set of node identities, boxed to live in a thread slot.
     final class Scope { let ids: Set<ObjectIdentifier>; init(_ ids: Set<ObjectIdentifier>) { self.ids = ids } }
 
-    private static let key: pthread_key_t = {
-        var key = pthread_key_t()
-        precondition(pthread_key_create(&key, nil) == 0, "no pthread key left for the backward scope")
-        return key
-    }()
+    private static let current = ThreadSlot("the backward scope")
 
     /// Whether `node`'s gradient is needed: always, outside a backward pass.
     static func contains(_ node: ObjectIdentifier) -> Bool {
-        guard let raw = pthread_getspecific(key) else { return true }
+        guard let raw = current.value else { return true }
         return Unmanaged<Scope>.fromOpaque(raw).takeUnretainedValue().ids.contains(node)
     }
 
     /// Runs `body` with `scope` as this thread's needed nodes, then restores the previous scope.
     static func with<R>(_ scope: Scope, _ body: () throws -> R) rethrows -> R {
-        let previous = pthread_getspecific(key)
-        pthread_setspecific(key, Unmanaged.passUnretained(scope).toOpaque())
-        defer { pthread_setspecific(key, previous) }
-        return try withExtendedLifetime(scope) { try body() }
+        try withExtendedLifetime(scope) { try current.with(UnsafeRawPointer(Unmanaged.passUnretained(scope).toOpaque()), body) }
     }
 }
 
@@ -105,9 +91,10 @@ public enum Autograd {
             throw TensorError.shape("gradient seed has shape \(s.shape); the output has shape \(output.shape)")
         }
         guard let root = output.node else { return inputs.map { Tensor<S>.zeros($0.shape) } }
-        let boundary = stopAtInputs ? Set(inputs.compactMap { $0.node.map(ObjectIdentifier.init) }) : []
+        let wrt = Set(inputs.compactMap { $0.node.map(ObjectIdentifier.init) })
+        let boundary = stopAtInputs ? wrt : []
         let order = topologicalOrder(from: root, boundary: boundary)
-        let needed = NeededNodes.Scope(neededNodes(order, wrt: inputs, boundary: boundary))
+        let needed = NeededNodes.Scope(neededNodes(order, wrt: wrt, boundary: boundary))
         var grads: [ObjectIdentifier: Tensor<S>] = [ObjectIdentifier(root): seed ?? Tensor<S>.ones(output.shape)]
         // gradients of block views, per input, assembled when the traversal reaches that input
         var blocks: [ObjectIdentifier: (shape: [Int], parts: [(range: Range<Int>, gradient: Tensor<S>)])] = [:]
@@ -135,12 +122,12 @@ public enum Autograd {
         return inputs.map { x in x.node.flatMap { grads[ObjectIdentifier($0)] } ?? Tensor<S>.zeros(x.shape) }
     }
 
-    /// The nodes of `order` (inputs first) from which a node of `inputs` can be reached: the
-    /// inputs themselves, and every node with a needed input (a boundary node's inputs do not count).
+    /// The nodes of `order` (inputs first) from which a node of `wrt` can be reached: those nodes
+    /// themselves, and every node with a needed input (a boundary node's inputs do not count).
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    private static func neededNodes<S>(_ order: [GradNode<S>], wrt inputs: [Tensor<S>], boundary: Set<ObjectIdentifier>) -> Set<ObjectIdentifier> {
-        var needed = Set(inputs.compactMap { $0.node.map(ObjectIdentifier.init) })
+    private static func neededNodes<S>(_ order: [GradNode<S>], wrt: Set<ObjectIdentifier>, boundary: Set<ObjectIdentifier>) -> Set<ObjectIdentifier> {
+        var needed = wrt
         for node in order where !boundary.contains(ObjectIdentifier(node)) {
             if node.inputs.contains(where: { $0.map { needed.contains(ObjectIdentifier($0)) } ?? false }) { needed.insert(ObjectIdentifier(node)) }
         }

@@ -9,17 +9,13 @@ public enum TensorThreads {
     /// How many threads (default: every active core). Inside a task of ``map(_:_:)`` it reads 1:
     /// the tasks already share the threads, so their operations do not split again.
     public static var count: Int {
-        get { pthread_getspecific(insideTaskKey) == nil ? configured : 1 }
+        get { insideTask.value == nil ? configured : 1 }
         set { configured = newValue }
     }
     nonisolated(unsafe) private static var configured = ProcessInfo.processInfo.activeProcessorCount
 
     /// Set (non-nil) on a thread while it runs a task of ``map(_:_:)``.
-    private static let insideTaskKey: pthread_key_t = {
-        var key = pthread_key_t()
-        precondition(pthread_key_create(&key, nil) == 0, "no pthread key left for the tensor thread count")
-        return key
-    }()
+    private static let insideTask = ThreadSlot("the tensor thread count")
 
     /// `(0 ..< tasks).map(body)`, with the tasks run on up to ``count`` threads (coarse-grained
     /// parallelism, for independent pieces of work such as slices of a batch). Each task runs with
@@ -33,10 +29,7 @@ public enum TensorThreads {
         results.initialize(repeating: nil)
         defer { results.deinitialize(); results.deallocate() }
         forEachClaimed(tasks, threads: count) { _, task in
-            let previous = pthread_getspecific(insideTaskKey)
-            pthread_setspecific(insideTaskKey, UnsafeRawPointer(bitPattern: 1))
-            defer { pthread_setspecific(insideTaskKey, previous) }
-            results[task] = GradMode.with(enabled: recording) { Result { try body(task) } }
+            results[task] = insideTask.with(UnsafeRawPointer(bitPattern: 1)) { GradMode.with(enabled: recording) { Result { try body(task) } } }
         }
         return try results.map { try $0!.get() }
     }
