@@ -23,20 +23,25 @@ final class TensorReferenceTests: XCTestCase {
             let y = try x.conv2d(w, stride: t.stride, padding: t.padding)
             let oh = (t.h + 2 * t.padding - t.kh) / t.stride + 1, ow = (t.w + 2 * t.padding - t.kw) / t.stride + 1
             XCTAssertEqual(y.shape, [t.n, t.o, oh, ow])
-            var naive = [Double](repeating: 0, count: y.count)
+            // y, and the input gradient of Σ r ⊙ y: Σ r · (the weight over each input)
+            let r = Tensor<Double>.normal(y.shape, using: &rng)
+            var naive = [Double](repeating: 0, count: y.count), naiveDx = [Double](repeating: 0, count: x.count)
             for n in 0..<t.n { for o in 0..<t.o { for i in 0..<oh { for j in 0..<ow {
                 var acc = 0.0
+                let out = ((n * t.o + o) * oh + i) * ow + j
                 for c in 0..<t.c { for ki in 0..<t.kh { for kj in 0..<t.kw {
-                    let r = i * t.stride - t.padding + ki, s = j * t.stride - t.padding + kj
-                    if r >= 0 && r < t.h && s >= 0 && s < t.w {
-                        acc += x.values[((n * t.c + c) * t.h + r) * t.w + s] * w.values[((o * t.c + c) * t.kh + ki) * t.kw + kj]
+                    let rr = i * t.stride - t.padding + ki, s = j * t.stride - t.padding + kj
+                    if rr >= 0 && rr < t.h && s >= 0 && s < t.w {
+                        let input = ((n * t.c + c) * t.h + rr) * t.w + s, weight = ((o * t.c + c) * t.kh + ki) * t.kw + kj
+                        acc += x.values[input] * w.values[weight]
+                        naiveDx[input] += r.values[out] * w.values[weight]
                     }
                 } } }
-                naive[((n * t.o + o) * oh + i) * ow + j] = acc
-                XCTAssertEqual(y.values[((n * t.o + o) * oh + i) * ow + j], acc, accuracy: 1e-12, "\(t)")
+                naive[out] = acc
+                XCTAssertEqual(y.values[out], acc, accuracy: 1e-12, "\(t)")
             } } } }
             // the weight gradient of Σ r ⊙ y is Σ r · (the input under each weight)
-            let r = Tensor<Double>.normal(y.shape, using: &rng), wl = w.requiringGrad()
+            let wl = w.requiringGrad()
             let dw = try Autograd.gradients(of: (x.conv2d(wl, stride: t.stride, padding: t.padding) * r).sum(), wrt: [wl])[0]
             for o in 0..<t.o { for c in 0..<t.c { for ki in 0..<t.kh { for kj in 0..<t.kw {
                 var acc = 0.0
@@ -47,17 +52,6 @@ final class TensorReferenceTests: XCTestCase {
                     }
                 } } }
                 XCTAssertEqual(dw.values[((o * t.c + c) * t.kh + ki) * t.kw + kj], acc, accuracy: 1e-10, "\(t): weight gradient")
-            } } } }
-            // the input gradient of Σ r ⊙ y is Σ r · (the weight over each input)
-            var naiveDx = [Double](repeating: 0, count: x.count)
-            for n in 0..<t.n { for o in 0..<t.o { for i in 0..<oh { for j in 0..<ow {
-                for c in 0..<t.c { for ki in 0..<t.kh { for kj in 0..<t.kw {
-                    let rr = i * t.stride - t.padding + ki, s = j * t.stride - t.padding + kj
-                    if rr >= 0 && rr < t.h && s >= 0 && s < t.w {
-                        naiveDx[((n * t.c + c) * t.h + rr) * t.w + s] +=
-                            r.values[((n * t.o + o) * oh + i) * ow + j] * w.values[((o * t.c + c) * t.kh + ki) * t.kw + kj]
-                    }
-                } } }
             } } } }
             let xl = x.requiringGrad()
             let dx = try Autograd.gradients(of: (xl.conv2d(w, stride: t.stride, padding: t.padding) * r).sum(), wrt: [xl])[0]
