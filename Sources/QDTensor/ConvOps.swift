@@ -19,6 +19,20 @@ public struct Conv2dGeometry: Equatable, Sendable {
     /// Columns of one image's im2col matrix: Ho·Wo.
     var positions: Int { outHeight * outWidth }
 
+    /// The same kernel on `count` images already zero-padded by `padding` cells on each side, with
+    /// no padding left: the same output size and im2col rows.
+    func prepadded(count: Int) -> Conv2dGeometry {
+        Conv2dGeometry(batch: count, inChannels: inChannels, height: height + 2 * padding, width: width + 2 * padding,
+                       outChannels: outChannels, kernelHeight: kernelHeight, kernelWidth: kernelWidth, stride: stride, padding: 0)
+    }
+
+    private init(batch: Int, inChannels: Int, height: Int, width: Int, outChannels: Int, kernelHeight: Int, kernelWidth: Int,
+                 stride: Int, padding: Int) {
+        (self.batch, self.inChannels, self.height, self.width) = (batch, inChannels, height, width)
+        (self.outChannels, self.kernelHeight, self.kernelWidth) = (outChannels, kernelHeight, kernelWidth)
+        (self.stride, self.padding) = (stride, padding)
+    }
+
     var inputShape: [Int] { [batch, inChannels, height, width] }
     var weightShape: [Int] { [outChannels, inChannels, kernelHeight, kernelWidth] }
     var outputShape: [Int] { [batch, outChannels, outHeight, outWidth] }
@@ -41,9 +55,14 @@ public struct Conv2dGeometry: Equatable, Sendable {
     }
 }
 
-/// Images per im2col chunk: its im2col block (about 2,048 columns) stays in the L2 cache, and a
-/// batch splits into enough chunks for the threads to share evenly.
-private func chunkImages(_ g: Conv2dGeometry) -> Int { max(1, min(g.batch, 2048 / max(1, g.positions))) }
+/// Images per im2col chunk: at most 2,048 columns and 2¹⁹ values (2 MB of Float), so the chunk's
+/// im2col block stays in the L2 cache (LeNet's second layer: 32 images, 150 × 2,048 values), and a
+/// batch splits into enough chunks for the threads to share evenly. AlexCifarNet's second layer,
+/// 1,600 × 256 values per image, takes one image per chunk; eight, its old share of 2,048 columns,
+/// made a 13 MB block, and its distillation ran 15% slower on two threads.
+private func chunkImages(_ g: Conv2dGeometry) -> Int {
+    max(1, min(g.batch, 2048 / max(1, g.positions), (1 << 19) / max(1, g.patch * g.positions)))
+}
 
 /// Runs `body(worker, images)` over the chunks of the batch, on several threads when there is
 /// enough work (about 2·10⁶ multiply-adds, some 50 µs); see ``forEachClaimed(_:_:)``.
@@ -103,9 +122,17 @@ private func forEachUnpaddedPatchRow(_ g: Conv2dGeometry, _ images: Range<Int>, 
 }
 
 /// im2col of images `images` into `cols` [patch, images.count·positions]: padding cells are zero,
-/// the rest is copied (inline vector copies per row when the stride is 1: rows are short, 10
-/// values in LeNet's second layer, where a `memcpy` call per row costs more than the copy).
+/// the rest is copied. With stride 1 every row is an inline vector copy (rows are short, 10 values
+/// in LeNet's second layer, where a `memcpy` call per row costs more than the copy), from a padded
+/// copy of the images when there is padding (AlexCifarNet's layers).
 private func im2col<S: TensorScalar>(_ x: UnsafePointer<S>, _ g: Conv2dGeometry, _ images: Range<Int>, _ cols: UnsafeMutablePointer<S>) {
+    if g.stride == 1 && g.padding > 0 {
+        withPrepaddedImages(g, images) { block, gp in
+            copyInside(x, g, images, block)
+            forEachUnpaddedPatchRow(gp, 0..<images.count) { dst, src in copyShortRow(cols + dst, block + src, g.outWidth) }
+        }
+        return
+    }
     if g.stride == 1 && g.padding == 0 {
         forEachUnpaddedPatchRow(g, images) { dst, src in copyShortRow(cols + dst, x + src, g.outWidth) }
         return
@@ -116,16 +143,19 @@ private func im2col<S: TensorScalar>(_ x: UnsafePointer<S>, _ g: Conv2dGeometry,
         if valid.lowerBound > 0 { dst.update(repeating: 0, count: valid.lowerBound) }
         if valid.upperBound < g.outWidth { (dst + valid.upperBound).update(repeating: 0, count: g.outWidth - valid.upperBound) }
         let src = x + so
-        if g.stride == 1 {
-            copyShortRow(dst + valid.lowerBound, src + valid.lowerBound, valid.count)
-        } else {
-            for oj in valid { dst[oj] = src[oj * g.stride] }
-        }
+        for oj in valid { dst[oj] = src[oj * g.stride] }
     }
 }
 
 /// col2im: adds `cols` [patch, images.count·positions] back into the images (the transpose of im2col).
 private func col2im<S: TensorScalar>(_ cols: UnsafePointer<S>, _ g: Conv2dGeometry, _ images: Range<Int>, _ x: UnsafeMutablePointer<S>) {
+    if g.stride == 1 && g.padding > 0 {
+        withPrepaddedImages(g, images) { block, gp in
+            forEachUnpaddedPatchRow(gp, 0..<images.count) { src, dst in addShortRow(block + dst, cols + src, g.outWidth) }
+            addInside(block, g, images, x)
+        }
+        return
+    }
     if g.stride == 1 && g.padding == 0 {
         forEachUnpaddedPatchRow(g, images) { src, dst in addShortRow(x + dst, cols + src, g.outWidth) }
         return
@@ -133,12 +163,42 @@ private func col2im<S: TensorScalar>(_ cols: UnsafePointer<S>, _ g: Conv2dGeomet
     forEachPatchRow(g, images) { srcOffset, dstOffset, valid in
         guard let d = dstOffset else { return }
         let src = cols + srcOffset, dst = x + d
-        if g.stride == 1 {
-            addShortRow(dst + valid.lowerBound, src + valid.lowerBound, valid.count)
-        } else {
-            for oj in valid { dst[oj * g.stride] += src[oj] }
-        }
+        for oj in valid { dst[oj * g.stride] += src[oj] }
     }
+}
+
+/// Calls `body(block, gp)` with a zeroed scratch block for `images` padded by g.padding cells on
+/// each side ([count, C, H + 2p, W + 2p]) and the unpadded geometry `gp` of that block. With the
+/// padding in the block, every im2col row of a stride-1 convolution is a straight copy (and every
+/// col2im row a straight sum), without the per-row edge cases of ``forEachPatchRow``.
+private func withPrepaddedImages<S: TensorScalar>(_ g: Conv2dGeometry, _ images: Range<Int>,
+                                                   _ body: (UnsafeMutablePointer<S>, Conv2dGeometry) -> Void) {
+    let gp = g.prepadded(count: images.count), size = images.count * g.inChannels * gp.height * gp.width
+    let block = UnsafeMutablePointer<S>.allocate(capacity: size)
+    block.initialize(repeating: 0, count: size)
+    defer { block.deallocate() }
+    body(block, gp)
+}
+
+/// Calls `body(inside, outside)` for every row of every plane of `images`: `inside` is the row's
+/// offset in the padded block, `outside` its offset in the images (rows are W values long).
+@inline(__always)
+private func forEachInsideRow(_ g: Conv2dGeometry, _ images: Range<Int>, _ body: (Int, Int) -> Void) {
+    let (pw, ph, p) = (g.width + 2 * g.padding, g.height + 2 * g.padding, g.padding)
+    for (ii, n) in images.enumerated() { for c in 0..<g.inChannels {
+        let plane = (ii * g.inChannels + c) * ph * pw, source = (n * g.inChannels + c) * g.height * g.width
+        for r in 0..<g.height { body(plane + (r + p) * pw + p, source + r * g.width) }
+    } }
+}
+
+/// Copies `images` of x inside the zero border of a block from ``withPrepaddedImages(_:_:_:)``.
+private func copyInside<S: TensorScalar>(_ x: UnsafePointer<S>, _ g: Conv2dGeometry, _ images: Range<Int>, _ block: UnsafeMutablePointer<S>) {
+    forEachInsideRow(g, images) { inside, outside in copyShortRow(block + inside, x + outside, g.width) }
+}
+
+/// Adds the inside of a padded block back into `images` of x (its border, the padding, is dropped).
+private func addInside<S: TensorScalar>(_ block: UnsafePointer<S>, _ g: Conv2dGeometry, _ images: Range<Int>, _ x: UnsafeMutablePointer<S>) {
+    forEachInsideRow(g, images) { inside, outside in addShortRow(x + outside, block + inside, g.width) }
 }
 
 /// dst[0..<n] = src[0..<n] in eight-wide vectors; the last vector overlaps the one before it
@@ -329,4 +389,3 @@ extension Kernels {
                  generic: { convWeightGradKernel(x, dy, g) })
     }
 }
-

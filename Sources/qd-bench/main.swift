@@ -1,6 +1,6 @@
 // qd-bench: named workloads, one JSON object per line, in the shape of ../shared/anchors.
 //
-//   qd-bench [--threads T] [--workloads W1,W2,W3,W3F,W4,W5,gate,membw,L1,L2,Q1,D1,D2,D3,mnist-lenet] [--ns 4,8,10,12,16,20]
+//   qd-bench [--threads T] [--workloads W1,W2,W3,W3F,W4,W5,gate,membw,L1,L2,Q1,D1,D2,D3,D4,mnist-lenet] [--ns 4,8,10,12,16,20]
 //            [--batch 256] [--n-batch 10] [--target-s 1] [--min-reps 5] [--max-reps 200] [--warmup 2]
 //            [--cache-block-bytes 524288] [--data DIR] [--epochs 15] [--outer-slice 256]
 import Foundation
@@ -135,13 +135,14 @@ do {
             }
             emit(record(w, ["model": "QLeNet", "batch": 1024, "dtype": "float32",
                             "method": "forward + cross-entropy + backward, quantum layer as differentiable tensor operations"]), times: times)
-        case "D1", "D2", "D3":
+        case "D1", "D2", "D3", "D4":
             // One outer iteration of dataset distillation with fixed init on a real batch of 1024:
             // D1 LeNet, 10 images, 3 steps; D2 the same with the quantum LeNet; D3 100 images as
-            // 10 steps × 10, 3 epochs (30 inner steps), with the quantum LeNet.
+            // 10 steps × 10, 3 epochs (30 inner steps), with the quantum LeNet; D4 D3's schedule with
+            // AlexCifarNet on CIFAR-10-shaped images [3, 32, 32].
             TensorThreads.count = threads
             var config = Distiller<QuantumLeNet, Float>.Configuration()
-            if w == "D3" { (config.steps, config.epochs) = (10, 3) }
+            if w == "D3" || w == "D4" { (config.steps, config.epochs) = (10, 3) }
             let real = Tensor<Float>.normal([1024, 1, 28, 28], using: &rng)
             let labels = (0..<1024).map { _ in Int.random(in: 0..<10, using: &rng) }
             let times: [Double]
@@ -152,6 +153,14 @@ do {
                 if let slice = outerSlice { distiller.outerSlice = slice }
                 let theta0: Tensor<Float> = LeNet().initialParameters(seed: 2)
                 times = try timer.measure { try distiller.step(initial: theta0, realImages: real, realLabels: labels) }
+            } else if w == "D4" {
+                var alexConfig = Distiller<AlexCifarNet, Float>.Configuration()
+                (alexConfig.steps, alexConfig.epochs) = (config.steps, config.epochs)
+                let distiller = try Distiller<AlexCifarNet, Float>(model: AlexCifarNet(), configuration: alexConfig, seed: 1)
+                if let slice = outerSlice { distiller.outerSlice = slice }
+                let theta0: Tensor<Float> = AlexCifarNet().initialParameters(seed: 2)
+                let cifar = Tensor<Float>.normal([1024, 3, 32, 32], using: &rng)
+                times = try timer.measure { try distiller.step(initial: theta0, realImages: cifar, realLabels: labels) }
             } else {
                 let model = try QuantumLeNet()
                 let distiller = try Distiller<QuantumLeNet, Float>(model: model, configuration: config, seed: 1)
@@ -159,8 +168,8 @@ do {
                 let theta0: Tensor<Float> = model.initialParameters(seed: 2)
                 times = try timer.measure { try distiller.step(initial: theta0, realImages: real, realLabels: labels) }
             }
-            emit(record(w, ["model": w == "D1" ? "LeNet" : "QLeNet", "images": w == "D3" ? 100 : 10,
-                            "inner_steps": w == "D3" ? 30 : 3, "real_batch": 1024, "dtype": "float32",
+            emit(record(w, ["model": ["D1": "LeNet", "D4": "AlexCifarNet"][w] ?? "QLeNet", "images": w == "D3" || w == "D4" ? 100 : 10,
+                            "inner_steps": w == "D3" || w == "D4" ? 30 : 3, "real_batch": 1024, "dtype": "float32",
                             "method": "unrolled inner steps with exact meta-gradient + Adam"]), times: times)
         case "mnist-lenet":
             // Full MNIST LeNet training: SGD (lr 0.01, momentum 0.9), batch 64, the rate halved

@@ -6,7 +6,7 @@ final class TensorReferenceTests: XCTestCase {
     func testConv2dMatchesNaiveLoop() throws {
         // Small patches with stride 1 take the direct path (several output vectors per row, and a
         // partial last one); larger patches and strides take im2col + GEMM (the 40-image case spans
-        // five chunks of images). The input gradient is checked too.
+        // five chunks of images). The input gradient (always im2col's transpose) is checked too.
         var rng = SeededRandom(seed: 5)
         let cases: [(n: Int, c: Int, h: Int, w: Int, o: Int, kh: Int, kw: Int, stride: Int, padding: Int)] = [
             (3, 2, 7, 6, 4, 3, 2, 1, 0), (3, 2, 7, 6, 4, 3, 2, 1, 2), (3, 2, 7, 6, 4, 3, 2, 2, 1), (3, 2, 7, 6, 4, 3, 2, 3, 0),
@@ -17,6 +17,9 @@ final class TensorReferenceTests: XCTestCase {
             (2, 1, 28, 28, 7, 5, 5, 1, 2), (2, 1, 30, 38, 6, 5, 5, 1, 2), (2, 3, 14, 30, 7, 5, 5, 1, 0),
             // im2col's padding edges: rows shorter than eight, and edges wider than eight
             (2, 2, 5, 4, 3, 3, 3, 1, 1), (1, 2, 4, 4, 2, 3, 3, 1, 9),
+            // padded stride-1 layers on the GEMM path take im2col from a padded copy (AlexCifarNet's
+            // layers); the second has 500 × 1,296 im2col values per image, one image per chunk
+            (2, 8, 9, 11, 20, 5, 5, 1, 2), (2, 20, 36, 36, 3, 5, 5, 1, 2),
         ]
         for t in cases {
             let x = Tensor<Double>.normal([t.n, t.c, t.h, t.w], using: &rng), w = Tensor<Double>.normal([t.o, t.c, t.kh, t.kw], using: &rng)
