@@ -64,19 +64,20 @@ private func chunkImages(_ g: Conv2dGeometry) -> Int {
     max(1, min(g.batch, 2048 / max(1, g.positions), (1 << 19) / max(1, g.patch * g.positions)))
 }
 
-/// Runs `body(worker, images)` over the chunks of the batch, on several threads when there is
-/// enough work (about 2·10⁶ multiply-adds, some 50 µs); see ``forEachClaimed(_:_:)``.
-private func forEachChunk(_ g: Conv2dGeometry, _ body: (Int, Range<Int>) -> Void) {
-    let per = chunkImages(g)
-    let chunks = (g.batch + per - 1) / per
+/// Runs `body(worker, run, images)` over the chunks of the batch, split into `runs` runs of
+/// consecutive chunks (default: one chunk each). One worker takes a run's chunks in order, and runs
+/// spread over threads when there is enough work (about 2·10⁶ multiply-adds, some 50 µs); see
+/// ``forEachClaimed(_:_:)``.
+private func forEachChunk(_ g: Conv2dGeometry, runs: Int? = nil, _ body: (_ worker: Int, _ run: Int, _ images: Range<Int>) -> Void) {
+    let per = chunkImages(g), chunks = chunkCount(g), runs = runs ?? chunks
     let work = g.batch * g.outChannels * g.positions * g.patch
-    forEachClaimed(chunks, threads: work >= 1 << 21 ? TensorThreads.count : 1) { worker, c in
-        body(worker, (c * per)..<min(g.batch, (c + 1) * per))
+    forEachClaimed(runs, threads: work >= 1 << 21 ? TensorThreads.count : 1) { worker, run in
+        for c in (chunks * run / runs)..<(chunks * (run + 1) / runs) { body(worker, run, (c * per)..<min(g.batch, (c + 1) * per)) }
     }
 }
 
-/// The number of workers ``forEachChunk(_:_:)`` may use for `g`.
-private func chunkWorkers(_ g: Conv2dGeometry) -> Int { max(1, min(TensorThreads.count, (g.batch + chunkImages(g) - 1) / chunkImages(g))) }
+/// The number of chunks of ``chunkImages(_:)`` images in the batch.
+private func chunkCount(_ g: Conv2dGeometry) -> Int { (g.batch + chunkImages(g) - 1) / chunkImages(g) }
 
 /// The output columns oj whose input column j = oj·s − p + kj lies inside 0..<w.
 @inline(__always)
@@ -283,7 +284,7 @@ func convForwardKernel<Scalar: TensorScalar>(_ x: [Scalar], _ w: [Scalar], bias:
     return Kernels.filled(g.outputShape.reduce(1, *)) { (op: UnsafeMutableBufferPointer<Scalar>) in
         x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in (bias ?? []).withUnsafeBufferPointer { bp in
             let (xb, wb, ob, bb) = (xp.baseAddress!, wp.baseAddress!, op.baseAddress!, bias == nil ? nil : bp.baseAddress)
-            forEachChunk(g) { _, images in
+            forEachChunk(g) { _, _, images in
                 if DirectConvolution.applies(g) { DirectConvolution.forward(xb, wb, bias: bb, g, images, ob); return }
                 let cols = UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p)
                 defer { cols.deallocate() }
@@ -307,7 +308,7 @@ func convInputGradKernel<Scalar: TensorScalar>(_ dy: [Scalar], _ w: [Scalar], _ 
     let per = chunkImages(g), p = g.positions
     dy.withUnsafeBufferPointer { dp in w.withUnsafeBufferPointer { wp in dx.withUnsafeMutableBufferPointer { xp in
         let (db, wb, xb) = (dp.baseAddress!, wp.baseAddress!, xp.baseAddress!)
-        forEachChunk(g) { _, images in
+        forEachChunk(g) { _, _, images in
             let cols = UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p)
             defer { cols.deallocate() }
             let width = images.count * p
@@ -322,16 +323,18 @@ func convInputGradKernel<Scalar: TensorScalar>(_ dy: [Scalar], _ w: [Scalar], _ 
     return dx
 }
 
-/// ∂W = Σ dY_n·cols_nᵀ over the images, one partial sum per chunk, added in chunk order (so the
-/// result does not depend on which thread ran which chunk), with each chunk's im2col block rebuilt.
-/// The GEMM path accumulates the transpose,
+/// ∂W = Σ dY_n·cols_nᵀ over the images, with each chunk's im2col block rebuilt. The chunks are
+/// split into at most eight runs, each summed into its own partial in chunk order and image order,
+/// and the partials are added in run order: the result does not depend on the thread count, and
+/// the partials stay small (a slice of 256 images has 256 chunks in AlexCifarNet's second layer,
+/// whose weight has 102,400 values). The GEMM path accumulates the transpose,
 /// ∂Wᵀ [patch, O] += cols_n [patch, P] · dY_nᵀ [P, O], with dY_n transposed per image: OpenBLAS's
 /// small-matrix kernels run that orientation about twice as fast as dY_n · cols_nᵀ.
 func convWeightGradKernel<Scalar: TensorScalar>(_ x: [Scalar], _ dy: [Scalar], _ g: Conv2dGeometry) -> [Scalar] {
     let per = chunkImages(g), p = g.positions, outs = g.outChannels, size = outs * g.patch
-    let chunks = (g.batch + per - 1) / per, workers = chunkWorkers(g)
+    let runs = min(chunkCount(g), 8), workers = min(TensorThreads.count, runs)
     let direct = DirectConvolution.applies(g)
-    var partial = Kernels.repeating(Scalar(0), count: chunks * size)
+    var partial = Kernels.repeating(Scalar(0), count: runs * size)
     // per-worker scratch: an im2col block and one image's transposed ∂y
     let cols = !direct ? (0..<workers).map { _ in UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p) } : []
     let transposed = (0..<workers).map { _ in UnsafeMutablePointer<Scalar>.allocate(capacity: p * outs) }
@@ -339,8 +342,8 @@ func convWeightGradKernel<Scalar: TensorScalar>(_ x: [Scalar], _ dy: [Scalar], _
     x.withUnsafeBufferPointer { xp in dy.withUnsafeBufferPointer { dp in
         partial.withUnsafeMutableBufferPointer { partials in
             let (xb, db, pb) = (xp.baseAddress!, dp.baseAddress!, partials.baseAddress!)
-            forEachChunk(g) { worker, images in
-                let c = images.lowerBound / per, acc = pb + c * size
+            forEachChunk(g, runs: runs) { worker, run, images in
+                let acc = pb + run * size
                 if direct {
                     DirectConvolution.weightGradient(xb, db, g, images, into: acc)
                     return
@@ -349,8 +352,7 @@ func convWeightGradKernel<Scalar: TensorScalar>(_ x: [Scalar], _ dy: [Scalar], _
                 im2col(xb, g, images, block)
                 let t = transposed[worker]
                 for (ii, n) in images.enumerated() {
-                    let grad = db + n * outs * p
-                    for o in 0..<outs { for q in 0..<p { t[q * outs + o] = grad[o * p + q] } }
+                    transpose(db + n * outs * p, rows: outs, columns: p, into: t)
                     // ∂Wᵀ [patch, O] += cols_n [patch, P] · dY_nᵀ [P, O]
                     Scalar.gemm(transposeA: false, transposeB: false, m: g.patch, n: outs, k: p, alpha: 1,
                                 a: block + ii * p, lda: width, b: t, ldb: outs, beta: 1, c: acc, ldc: outs)
@@ -359,10 +361,19 @@ func convWeightGradKernel<Scalar: TensorScalar>(_ x: [Scalar], _ dy: [Scalar], _
         }
     } }
     var dw = Array(partial[0..<size])
-    for c in 1..<max(chunks, 1) { for k in 0..<size { dw[k] += partial[c * size + k] } }
+    for run in 1..<max(runs, 1) { for k in 0..<size { dw[k] += partial[run * size + k] } }
     guard !direct else { return dw }
     return Kernels.filled(size) { out in
         for r in 0..<g.patch { for o in 0..<outs { out[o * g.patch + r] = dw[r * outs + o] } }
+    }
+}
+
+/// t [columns, rows] = aᵀ for a [rows, columns], sixteen columns of a at a time, so the sixteen
+/// rows of t being written stay in the L1 cache.
+private func transpose<S: TensorScalar>(_ a: UnsafePointer<S>, rows: Int, columns: Int, into t: UnsafeMutablePointer<S>) {
+    for q0 in stride(from: 0, to: columns, by: 16) {
+        let band = q0..<min(columns, q0 + 16)
+        for r in 0..<rows { for q in band { t[q * rows + r] = a[r * columns + q] } }
     }
 }
 

@@ -18,8 +18,9 @@ final class TensorReferenceTests: XCTestCase {
             // im2col's padding edges: rows shorter than eight, and edges wider than eight
             (2, 2, 5, 4, 3, 3, 3, 1, 1), (1, 2, 4, 4, 2, 3, 3, 1, 9),
             // padded stride-1 layers on the GEMM path take im2col from a padded copy (AlexCifarNet's
-            // layers); the second has 500 × 1,296 im2col values per image, one image per chunk
-            (2, 8, 9, 11, 20, 5, 5, 1, 2), (2, 20, 36, 36, 3, 5, 5, 1, 2),
+            // layers); the second has 500 × 1,296 im2col values per image, so one image per chunk,
+            // and its weight gradient sums its 12 chunks in 8 runs
+            (2, 8, 9, 11, 20, 5, 5, 1, 2), (12, 20, 36, 36, 3, 5, 5, 1, 2),
         ]
         for t in cases {
             let x = Tensor<Double>.normal([t.n, t.c, t.h, t.w], using: &rng), w = Tensor<Double>.normal([t.o, t.c, t.kh, t.kw], using: &rng)

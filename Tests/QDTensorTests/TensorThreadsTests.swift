@@ -2,7 +2,8 @@ import XCTest
 import QDTensor
 
 /// `TensorThreads.map`: results in task order, the first failing task's error, the caller's
-/// gradient mode inside the tasks, and no nested splitting.
+/// gradient mode inside the tasks, and no nested splitting; kernels that split their work over
+/// the threads give the single-threaded result bit for bit.
 final class TensorThreadsTests: XCTestCase {
     private struct TaskFailure: Error, Equatable { let task: Int }
 
@@ -31,5 +32,19 @@ final class TensorThreadsTests: XCTestCase {
         let x = Tensor<Double>(vector: [1, 2, 3]).requiringGrad()
         let grads = try TensorThreads.map(6) { k in try Autograd.gradients(of: (x * Double(k + 1)).sum(), wrt: [x])[0].values }
         XCTAssertEqual(grads, (1...6).map { k in [Double](repeating: Double(k), count: 3) })
+    }
+
+    func testConvolutionWeightGradientDoesNotDependOnTheThreadCount() throws {
+        // 12 images of 500 × 1,296 im2col values: one image per chunk, the chunks summed in 8 runs
+        var rng = SeededRandom(seed: 3)
+        let x = Tensor<Float>.normal([12, 20, 36, 36], using: &rng), w = Tensor<Float>.normal([3, 20, 5, 5], using: &rng).requiringGrad()
+        let r = Tensor<Float>.normal([12, 3, 36, 36], using: &rng)
+        var gradients: [[Float]] = []
+        for threads in [1, 2] {
+            TensorThreads.count = threads
+            gradients.append(try Autograd.gradients(of: (x.conv2d(w, padding: 2) * r).sum(), wrt: [w])[0].values)
+        }
+        XCTAssertEqual(gradients[0], gradients[1])
+        XCTAssertGreaterThan(gradients[0].map(abs).max()!, 0)
     }
 }
