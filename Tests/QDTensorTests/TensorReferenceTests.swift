@@ -109,17 +109,15 @@ final class TensorReferenceTests: XCTestCase {
 
     func testOverlappingPaddedMaxPoolMatchesNaiveLoop() throws {
         // AlexCifarNet's pooling (3×3, stride 2, padding 1): windows share cells, so a cell can
-        // receive several windows' gradients; padding never wins.
+        // receive several windows' gradients; padding never wins. After a ReLU windows tie at zero,
+        // and the first maximum in row-major order must win, in Float as in Double.
         var rng = SeededRandom(seed: 16)
-        for rectified in [false, true] {
-            let (h, w) = (9, 8)
-            let x = Tensor<Double>.normal([2, 2, h, w], using: &rng)
-            let xl = x.requiringGrad(), out = try xl.maxPool2d(kernel: 3, stride: 2, padding: 1, rectified: rectified)
+        for (h, w) in [(9, 8), (32, 32), (7, 35), (16, 16), (5, 20)] { for rectified in [false, true] {
+            let raw = Tensor<Double>.normal([2, 2, h, w], using: &rng)
+            let x = rectified ? raw : raw.relu()
             let (oh, ow) = ((h + 2 - 3) / 2 + 1, (w + 2 - 3) / 2 + 1)
-            XCTAssertEqual(out.shape, [2, 2, oh, ow])
-            let r = Tensor<Double>.normal(out.shape, using: &rng)
-            let grad = try Autograd.gradients(of: (out * r).sum(), wrt: [xl])[0].values
-            var expected = [Double](repeating: 0, count: x.count)
+            let r = Tensor<Double>.normal([2, 2, oh, ow], using: &rng)
+            var expectedOut = [Double](repeating: 0, count: r.count), expected = [Double](repeating: 0, count: x.count)
             for plane in 0..<4 { for i in 0..<oh { for j in 0..<ow {
                 var best = -1
                 for di in 0..<3 { for dj in 0..<3 {
@@ -130,11 +128,26 @@ final class TensorReferenceTests: XCTestCase {
                 } }
                 let o = (plane * oh + i) * ow + j
                 let dead = rectified && x.values[best] <= 0
-                XCTAssertEqual(out.values[o], dead ? 0 : x.values[best], accuracy: 1e-15)
+                expectedOut[o] = dead ? 0 : x.values[best]
                 if !dead { expected[best] += r.values[o] }
             } } }
-            for (a, e) in zip(grad, expected) { XCTAssertEqual(a, e, accuracy: 1e-12, "rectified \(rectified): gradient") }
-        }
+            for scalar in ["Double", "Float"] {
+                let (y, grad): ([Double], [Double])
+                if scalar == "Double" {
+                    let xl = x.requiringGrad(), out = try xl.maxPool2d(kernel: 3, stride: 2, padding: 1, rectified: rectified)
+                    XCTAssertEqual(out.shape, [2, 2, oh, ow])
+                    (y, grad) = (out.values, try Autograd.gradients(of: (out * r).sum(), wrt: [xl])[0].values)
+                } else {
+                    let xl = x.converted(to: Float.self).requiringGrad()
+                    let out = try xl.maxPool2d(kernel: 3, stride: 2, padding: 1, rectified: rectified)
+                    (y, grad) = (out.values.map(Double.init),
+                                 try Autograd.gradients(of: (out * r.converted(to: Float.self)).sum(), wrt: [xl])[0].values.map(Double.init))
+                }
+                let place = "\(scalar) \(h)×\(w) rectified \(rectified)"
+                for (a, e) in zip(y, expectedOut) { XCTAssertEqual(a, e, accuracy: 1e-6, place) }
+                for (a, e) in zip(grad, expected) { XCTAssertEqual(a, e, accuracy: 1e-5, "\(place): gradient") }
+            }
+        } }
     }
 
     func testFloatAndDoubleAgree() throws {
