@@ -161,17 +161,21 @@ private func lrnBackwardKernel<T: TensorScalar>(_ x: [T], _ g: [T], _ shape: [In
     }
 }
 
-/// The loop of ``Tensor/channelWindowSum(before:after:)`` over [nb, c, hw], called with a concrete scalar.
+/// The loop of ``Tensor/channelWindowSum(before:after:)`` over [nb, c, hw], called with a concrete
+/// scalar; the output planes are split across threads.
 private func channelWindowSumKernel<T: TensorScalar>(_ x: [T], _ nb: Int, _ c: Int, _ hw: Int, _ before: Int, _ after: Int) -> [T] {
     var out = [T](repeating: 0, count: x.count)
-    x.withUnsafeBufferPointer { x in out.withUnsafeMutableBufferPointer { out in
-        for b in 0..<nb { for ch in 0..<c {
-            let dst = (b * c + ch) * hw
-            for src in max(0, ch - before)...min(c - 1, ch + after) {
-                let s = (b * c + src) * hw
-                for i in 0..<hw { out[dst + i] += x[s + i] }
+    x.withUnsafeBufferPointer { xp in out.withUnsafeMutableBufferPointer { op in
+        let (x, out) = (xp.baseAddress!, op.baseAddress!)
+        forEachRange(nb * c, work: nb * c * hw) { planes in
+            for plane in planes {
+                let (b, ch) = plane.quotientAndRemainder(dividingBy: c), dst = out + plane * hw
+                for src in max(0, ch - before)...min(c - 1, ch + after) {
+                    let s = x + (b * c + src) * hw
+                    for i in 0..<hw { dst[i] += s[i] }
+                }
             }
-        } }
+        }
     } }
     return out
 }

@@ -58,6 +58,27 @@ final class LocalResponseNormTests: XCTestCase {
         }
     }
 
+    /// A batch of 2¹⁷ values splits the kernels (the window sums of the second-order rule too)
+    /// across threads; each image's gradient of gradients must still be the one it has alone.
+    func testLargeBatchesGiveEachImageItsOwnSecondOrderGradient() throws {
+        let shape = [8, 64, 16, 16], plane = 64 * 16 * 16
+        let a = Tensor<Double>.normal(shape, std: 2, using: &rng)
+        let r = Tensor<Double>.normal(shape, using: &rng), v = Tensor<Double>.normal(shape, using: &rng)
+        /// ∂/∂a ⟨v, ∂/∂a ⟨r, LRN(a)⟩⟩, a Hessian-vector product
+        func hessianTimesV(_ images: Range<Int>) throws -> [Double] {
+            let al = try a.sliced(axis: 0, images).requiringGrad()
+            let outer = try (al.localResponseNormalized(size: 4, alpha: 0.4) * r.sliced(axis: 0, images)).sum()
+            let g = try Autograd.gradients(of: outer, wrt: [al], createGraph: true)[0]
+            return try Autograd.gradients(of: (g * v.sliced(axis: 0, images)).sum(), wrt: [al])[0].values
+        }
+        let saved = TensorThreads.count
+        defer { TensorThreads.count = saved }
+        TensorThreads.count = 2
+        let whole = try hessianTimesV(0..<8)
+        XCTAssertGreaterThan(whole.map(abs).max()!, 0)
+        for n in 0..<8 { XCTAssertEqual(Array(whole[(n * plane)..<((n + 1) * plane)]), try hessianTimesV(n..<(n + 1)), "image \(n)") }
+    }
+
     func testBadShapesAndSizesAreErrors() {
         XCTAssertThrowsError(try Tensor<Double>.normal([2, 3], using: &rng).localResponseNormalized(size: 2)) {
             XCTAssertTrue("\($0)".contains("needs [N, C, H, W]"), "\($0)")
