@@ -62,6 +62,8 @@ private func maxPoolImpl<T: TensorScalar>(_ x: [T], _ window: PoolWindow) -> ([T
                 for plane in planes {
                     if window.kernel == 2 && window.stride == 2 && window.padding == 0 {
                         maxPool2x2Plane(xb, plane, window, ob, ab)
+                    } else if window.kernel == 3 && window.stride == 2 && window.padding == 1 {
+                        maxPool3x3Stride2Plane(xb, plane, window, ob, ab)
                     } else {
                         maxPoolPlane(xb, plane, window, ob, ab)
                     }
@@ -72,34 +74,78 @@ private func maxPoolImpl<T: TensorScalar>(_ x: [T], _ window: PoolWindow) -> ([T
     return (maxima, argmax)
 }
 
-/// Any window on one plane: candidates inside the image only (padding is −∞). The running
-/// maximum is updated by selects, not branches, which would mispredict on data this random.
+/// Any window on one plane: candidates inside the image only (padding is −∞).
 @inline(__always)
 private func maxPoolPlane<T: TensorScalar>(_ x: UnsafePointer<T>, _ plane: Int, _ window: PoolWindow,
                                            _ out: UnsafeMutablePointer<T>, _ argmax: UnsafeMutablePointer<Int32>) {
+    let g = window.g
+    for oi in 0..<g.oh { for oj in 0..<g.ow { maxPoolWindow(x, plane, window, oi, oj, out, argmax) } }
+}
+
+/// Window (oi, oj) of one plane, scanned row by row: the first maximum in that order wins ties.
+/// The running maximum is updated by selects, not branches, which would mispredict on data this
+/// random.
+@inline(__always)
+private func maxPoolWindow<T: TensorScalar>(_ x: UnsafePointer<T>, _ plane: Int, _ window: PoolWindow, _ oi: Int, _ oj: Int,
+                                            _ out: UnsafeMutablePointer<T>, _ argmax: UnsafeMutablePointer<Int32>) {
     let g = window.g, s = window.stride, p = window.padding
     let base = plane * g.h * g.w
-    var k = plane * g.oh * g.ow
+    let rows = max(0, oi * s - p)..<min(g.h, oi * s - p + window.kernel)
+    let columns = max(0, oj * s - p)..<min(g.w, oj * s - p + window.kernel)
+    var best = base + rows.lowerBound * g.w + columns.lowerBound
+    var bestValue = x[best]
+    for i in rows {
+        let row = base + i * g.w
+        for j in columns {
+            let candidate = x[row + j], better = candidate > bestValue
+            best = better ? row + j : best
+            bestValue = better ? candidate : bestValue
+        }
+    }
+    writeWindow(bestValue, at: best, (plane * g.oh + oi) * g.ow + oj, window, out, argmax)
+}
+
+/// Writes window k's maximum and its cell (ReLU(max) and no cell, −1, when rectified and the
+/// maximum is not positive).
+@inline(__always)
+private func writeWindow<T: TensorScalar>(_ value: T, at cell: Int, _ k: Int, _ window: PoolWindow,
+                                          _ out: UnsafeMutablePointer<T>, _ argmax: UnsafeMutablePointer<Int32>) {
+    if window.rectified && !(value > 0) {
+        (out[k], argmax[k]) = (0, -1)
+    } else {
+        (out[k], argmax[k]) = (value, Int32(truncatingIfNeeded: cell))
+    }
+}
+
+/// 3×3 windows with stride 2 and padding 1 (AlexCifarNet's) on one plane: windows inside the
+/// image compare their nine cells in a fixed, unrolled order (rows, then columns, strictly
+/// greater, as ``maxPoolWindow``, so ties go to the same cell); the windows on the edges take
+/// ``maxPoolWindow``.
+@inline(__always)
+private func maxPool3x3Stride2Plane<T: TensorScalar>(_ x: UnsafePointer<T>, _ plane: Int, _ window: PoolWindow,
+                                                     _ out: UnsafeMutablePointer<T>, _ argmax: UnsafeMutablePointer<Int32>) {
+    let g = window.g, w = g.w, base = plane * g.h * w
+    // window (oi, oj) covers rows 2·oi − 1 ... 2·oi + 1 and the same columns: inside for 1 ≤ o ≤ (n − 2)/2
+    let inner = { (n: Int, outputs: Int) in 1..<max(1, min(outputs, (n - 2) / 2 + 1)) }
+    let (innerRows, innerColumns) = (inner(g.h, g.oh), inner(w, g.ow))
     for oi in 0..<g.oh {
-        let rows = max(0, oi * s - p)..<min(g.h, oi * s - p + window.kernel)
-        for oj in 0..<g.ow {
-            let columns = max(0, oj * s - p)..<min(g.w, oj * s - p + window.kernel)
-            var best = base + rows.lowerBound * g.w + columns.lowerBound
-            var bestValue = x[best]
-            for i in rows {
-                let row = base + i * g.w
-                for j in columns {
-                    let candidate = x[row + j], better = candidate > bestValue
-                    best = better ? row + j : best
-                    bestValue = better ? candidate : bestValue
-                }
+        guard innerRows.contains(oi) else {
+            for oj in 0..<g.ow { maxPoolWindow(x, plane, window, oi, oj, out, argmax) }
+            continue
+        }
+        for oj in 0..<g.ow where !innerColumns.contains(oj) { maxPoolWindow(x, plane, window, oi, oj, out, argmax) }
+        for oj in innerColumns {
+            let top = base + (2 * oi - 1) * w + 2 * oj - 1, middle = top + w, bottom = middle + w
+            var best = top, bestValue = x[top]
+            func consider(_ cell: Int) {
+                let candidate = x[cell], better = candidate > bestValue
+                best = better ? cell : best
+                bestValue = better ? candidate : bestValue
             }
-            if window.rectified && !(bestValue > 0) {
-                (out[k], argmax[k]) = (0, -1)
-            } else {
-                (out[k], argmax[k]) = (bestValue, Int32(truncatingIfNeeded: best))
-            }
-            k += 1
+            consider(top + 1); consider(top + 2)
+            consider(middle); consider(middle + 1); consider(middle + 2)
+            consider(bottom); consider(bottom + 1); consider(bottom + 2)
+            writeWindow(bestValue, at: best, (plane * g.oh + oi) * g.ow + oj, window, out, argmax)
         }
     }
 }
