@@ -332,7 +332,7 @@ func convInputGradKernel<Scalar: TensorScalar>(_ dy: [Scalar], _ w: [Scalar], _ 
 /// small-matrix kernels run that orientation about twice as fast as dY_n · cols_nᵀ.
 func convWeightGradKernel<Scalar: TensorScalar>(_ x: [Scalar], _ dy: [Scalar], _ g: Conv2dGeometry) -> [Scalar] {
     let per = chunkImages(g), p = g.positions, outs = g.outChannels, size = outs * g.patch
-    let runs = min(chunkCount(g), 8), workers = min(TensorThreads.count, runs)
+    let runs = max(1, min(chunkCount(g), 8)), workers = min(TensorThreads.count, runs)
     let direct = DirectConvolution.applies(g)
     var partial = Kernels.repeating(Scalar(0), count: runs * size)
     // per-worker scratch: an im2col block and one image's transposed ∂y

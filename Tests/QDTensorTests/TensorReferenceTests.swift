@@ -70,6 +70,14 @@ final class TensorReferenceTests: XCTestCase {
         }
     }
 
+    func testConvolutionOfAnEmptyBatchHasZeroWeightGradient() throws {
+        var rng = SeededRandom(seed: 4)
+        let w = Tensor<Double>.normal([3, 2, 3, 3], using: &rng).requiringGrad()
+        let y = try Tensor<Double>.normal([0, 2, 6, 6], using: &rng).conv2d(w, padding: 1)
+        XCTAssertEqual(y.shape, [0, 3, 6, 6])
+        XCTAssertEqual(try Autograd.gradients(of: y.sum(), wrt: [w])[0].values, [Double](repeating: 0, count: 54))
+    }
+
     func testMaxPoolMatchesNaiveLoopWithTies() throws {
         // The inputs are small integers (after a ReLU, or rounded), so many windows have several
         // maxima; the gradient must go to the first in row-major window order, as PyTorch's does.
