@@ -83,8 +83,6 @@ private func maxPoolPlane<T: TensorScalar>(_ x: UnsafePointer<T>, _ plane: Int, 
 }
 
 /// Window (oi, oj) of one plane, scanned row by row: the first maximum in that order wins ties.
-/// The running maximum is updated by selects, not branches, which would mispredict on data this
-/// random.
 @inline(__always)
 private func maxPoolWindow<T: TensorScalar>(_ x: UnsafePointer<T>, _ plane: Int, _ window: PoolWindow, _ oi: Int, _ oj: Int,
                                             _ out: UnsafeMutablePointer<T>, _ argmax: UnsafeMutablePointer<Int32>) {
@@ -96,13 +94,19 @@ private func maxPoolWindow<T: TensorScalar>(_ x: UnsafePointer<T>, _ plane: Int,
     var bestValue = x[best]
     for i in rows {
         let row = base + i * g.w
-        for j in columns {
-            let candidate = x[row + j], better = candidate > bestValue
-            best = better ? row + j : best
-            bestValue = better ? candidate : bestValue
-        }
+        for j in columns { keepFirstMaximum(x, row + j, &best, &bestValue) }
     }
     writeWindow(bestValue, at: best, (plane * g.oh + oi) * g.ow + oj, window, out, argmax)
+}
+
+/// Moves the running maximum (`best`, `bestValue`) to `cell` when x[cell] is strictly greater, so
+/// the first of equal maxima is kept. Selects, not branches, which would mispredict on data this
+/// random.
+@inline(__always)
+private func keepFirstMaximum<T: TensorScalar>(_ x: UnsafePointer<T>, _ cell: Int, _ best: inout Int, _ bestValue: inout T) {
+    let candidate = x[cell], better = candidate > bestValue
+    best = better ? cell : best
+    bestValue = better ? candidate : bestValue
 }
 
 /// Writes window k's maximum and its cell (ReLU(max) and no cell, −1, when rectified and the
@@ -135,16 +139,10 @@ private func maxPool3x3Stride2Plane<T: TensorScalar>(_ x: UnsafePointer<T>, _ pl
         }
         for oj in 0..<g.ow where !innerColumns.contains(oj) { maxPoolWindow(x, plane, window, oi, oj, out, argmax) }
         for oj in innerColumns {
-            let top = base + (2 * oi - 1) * w + 2 * oj - 1, middle = top + w, bottom = middle + w
+            let top = base + (2 * oi - 1) * w + 2 * oj - 1
             var best = top, bestValue = x[top]
-            func consider(_ cell: Int) {
-                let candidate = x[cell], better = candidate > bestValue
-                best = better ? cell : best
-                bestValue = better ? candidate : bestValue
-            }
-            consider(top + 1); consider(top + 2)
-            consider(middle); consider(middle + 1); consider(middle + 2)
-            consider(bottom); consider(bottom + 1); consider(bottom + 2)
+            // cells 1 ..< 9 of the window in row-major order (a constant trip count, unrolled)
+            for cell in 1..<9 { keepFirstMaximum(x, top + (cell / 3) * w + cell % 3, &best, &bestValue) }
             writeWindow(bestValue, at: best, (plane * g.oh + oi) * g.ow + oj, window, out, argmax)
         }
     }
