@@ -143,7 +143,7 @@ do {
             TensorThreads.count = threads
             var config = Distiller<QuantumLeNet, Float>.Configuration()
             if w == "D3" || w == "D4" { (config.steps, config.epochs) = (10, 3) }
-            let real = Tensor<Float>.normal([1024, 1, 28, 28], using: &rng)
+            let real = Tensor<Float>.normal(w == "D4" ? [1024, 3, 32, 32] : [1024, 1, 28, 28], using: &rng)
             let labels = (0..<1024).map { _ in Int.random(in: 0..<10, using: &rng) }
             let times: [Double]
             if w == "D1" {
@@ -159,8 +159,7 @@ do {
                 let distiller = try Distiller<AlexCifarNet, Float>(model: AlexCifarNet(), configuration: alexConfig, seed: 1)
                 if let slice = outerSlice { distiller.outerSlice = slice }
                 let theta0: Tensor<Float> = AlexCifarNet().initialParameters(seed: 2)
-                let cifar = Tensor<Float>.normal([1024, 3, 32, 32], using: &rng)
-                times = try timer.measure { try distiller.step(initial: theta0, realImages: cifar, realLabels: labels) }
+                times = try timer.measure { try distiller.step(initial: theta0, realImages: real, realLabels: labels) }
             } else {
                 let model = try QuantumLeNet()
                 let distiller = try Distiller<QuantumLeNet, Float>(model: model, configuration: config, seed: 1)
