@@ -58,6 +58,10 @@ enum NeededNodes {
         return Unmanaged<Scope>.fromOpaque(raw).takeUnretainedValue().ids.contains(node)
     }
 
+    /// This thread's needed nodes (nil outside a backward pass), to hand to the threads of a
+    /// parallel one.
+    static var currentScope: Scope? { current.value.map { Unmanaged<Scope>.fromOpaque($0).takeUnretainedValue() } }
+
     /// Runs `body` with `scope` as this thread's needed nodes, then restores the previous scope.
     static func with<R>(_ scope: Scope, _ body: () throws -> R) rethrows -> R {
         try withExtendedLifetime(scope) { try current.with(UnsafeRawPointer(Unmanaged.passUnretained(scope).toOpaque()), body) }
@@ -95,31 +99,13 @@ public enum Autograd {
         let boundary = stopAtInputs ? wrt : []
         let order = topologicalOrder(from: root, boundary: boundary)
         let needed = NeededNodes.Scope(neededNodes(order, wrt: wrt, boundary: boundary))
-        var grads: [ObjectIdentifier: Tensor<S>] = [ObjectIdentifier(root): seed ?? Tensor<S>.ones(output.shape)]
-        // gradients of block views, per input, assembled when the traversal reaches that input
-        var blocks: [ObjectIdentifier: (shape: [Int], parts: [(range: Range<Int>, gradient: Tensor<S>)])] = [:]
-        try GradMode.with(enabled: createGraph) { try NeededNodes.with(needed) {
-            for node in order.reversed() {
-                let id = ObjectIdentifier(node)
-                guard needed.ids.contains(id) else { continue }
-                if let pending = blocks.removeValue(forKey: id) {
-                    let assembled = try Tensor<S>.assembled(pending.parts, shape: pending.shape)
-                    grads[id] = try grads[id].map { try $0 + assembled } ?? assembled
-                }
-                guard !boundary.contains(id), let rule = node.backward, let g = grads[id] else { continue }
-                if let b = node.block, let input = node.inputs[0] {
-                    blocks[ObjectIdentifier(input), default: (b.inputShape, [])].parts.append((b.range, try g.reshaped([b.range.count])))
-                    continue
-                }
-                let inputGrads = try rule(g)
-                for (parent, pg) in zip(node.inputs, inputGrads) {
-                    guard let parent = parent, let pg = pg else { continue }
-                    let id = ObjectIdentifier(parent)
-                    grads[id] = try grads[id].map { try $0 + pg } ?? pg
-                }
-            }
+        let plan = BackwardPlan(order: order, needed: needed.ids, boundary: boundary)
+        let kept = Set(inputs.compactMap { $0.node.flatMap { plan.index[ObjectIdentifier($0)] } })
+        let threads = TensorThreads.count
+        let grads = try GradMode.with(enabled: createGraph) { try NeededNodes.with(needed) {
+            try plan.run(seed: seed ?? Tensor<S>.ones(output.shape), kept: kept, threads: threads)
         } }
-        return inputs.map { x in x.node.flatMap { grads[ObjectIdentifier($0)] } ?? Tensor<S>.zeros(x.shape) }
+        return inputs.map { x in x.node.flatMap { plan.index[ObjectIdentifier($0)] }.flatMap { grads[$0] } ?? Tensor<S>.zeros(x.shape) }
     }
 
     /// The nodes of `order` (inputs first) from which a node of `wrt` can be reached: those nodes
@@ -153,6 +139,17 @@ public enum Autograd {
 }
 
 extension Autograd {
+    /// Backward passes that need gradients for at least this many nodes run on the tensor threads
+    /// (``TensorThreads/count``), each node as soon as its consumers have sent it theirs;
+    /// smaller ones run on the calling thread. Both give the same bits.
+    public static var parallelMinimumNodes: Int { ParallelBackward<Float>.minimumNodes }
+
+    /// How many nodes the graph behind `tensor` holds: the recorded operations it was computed
+    /// by and the leaves they read (0 for a constant). A backward pass from it visits at most these.
+    public static func graphSize<S>(of tensor: Tensor<S>) -> Int {
+        tensor.node.map { topologicalOrder(from: $0, boundary: []).count } ?? 0
+    }
+
     /// True while operations record graph nodes: outside ``withoutGradients(_:)``, and inside a
     /// backward pass only with `createGraph`. A backward rule that has a fast path for plain
     /// gradients and a differentiable one for gradients of gradients chooses by this.

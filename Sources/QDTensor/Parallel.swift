@@ -29,9 +29,14 @@ public enum TensorThreads {
         results.initialize(repeating: nil)
         defer { results.deinitialize(); results.deallocate() }
         forEachClaimed(tasks, threads: count) { _, task in
-            results[task] = insideTask.with(UnsafeRawPointer(bitPattern: 1)) { GradMode.with(enabled: recording) { Result { try body(task) } } }
+            results[task] = asTask { GradMode.with(enabled: recording) { Result { try body(task) } } }
         }
         return try results.map { try $0!.get() }
+    }
+
+    /// Runs `body` as a task of ``map(_:_:)`` runs: with ``count`` = 1 on this thread.
+    static func asTask<R>(_ body: () throws -> R) rethrows -> R {
+        try insideTask.with(UnsafeRawPointer(bitPattern: 1), body)
     }
 }
 

@@ -1,0 +1,111 @@
+import Foundation
+
+/// One backward pass laid out for running: the nodes it needs gradients for, in the order a
+/// serial pass visits them (the output first, every node after all of its consumers), and who
+/// sends gradients to whom.
+///
+/// A node's gradient is the sum of what its consumers send it, taken in plan order of the
+/// senders: ((g₁ + g₂) + g₃)… with g₁ from the consumer visited first. Both runners sum in that
+/// order, so the serial and the parallel pass compute the same bits.
+struct BackwardPlan<S: TensorScalar> {
+    /// The needed nodes, the output first.
+    let nodes: [GradNode<S>]
+    /// Each node's plan index.
+    let index: [ObjectIdentifier: Int]
+    /// For each node, the plan index of each of its inputs (nil where the input is absent or not needed).
+    let inputIndices: [[Int?]]
+    /// Whether the node runs its backward rule: it has one and is not a boundary of the pass.
+    let propagates: [Bool]
+    /// How many sends each node waits for: one per edge from a consumer that propagates.
+    let sendsAwaited: [Int]
+
+    /// The plan for `order` (inputs first, as `Autograd` sorts it) restricted to `needed`;
+    /// nodes in `boundary` receive gradients but send none.
+    init(order: [GradNode<S>], needed: Set<ObjectIdentifier>, boundary: Set<ObjectIdentifier>) {
+        let nodes = order.reversed().filter { needed.contains(ObjectIdentifier($0)) }
+        var index: [ObjectIdentifier: Int] = [:]
+        index.reserveCapacity(nodes.count)
+        for (k, node) in nodes.enumerated() { index[ObjectIdentifier(node)] = k }
+        let propagates = nodes.map { $0.backward != nil && !boundary.contains(ObjectIdentifier($0)) }
+        let inputIndices = nodes.map { node in node.inputs.map { $0.flatMap { index[ObjectIdentifier($0)] } } }
+        var awaited = [Int](repeating: 0, count: nodes.count)
+        for k in nodes.indices where propagates[k] {
+            for case let i? in inputIndices[k] { awaited[i] += 1 }
+        }
+        self.nodes = nodes
+        self.index = index
+        self.inputIndices = inputIndices
+        self.propagates = propagates
+        self.sendsAwaited = awaited
+        var depth = [Int](repeating: 0, count: nodes.count)
+        for k in nodes.indices.reversed() where propagates[k] {
+            depth[k] = 1 + (inputIndices[k].compactMap { $0 }.map { depth[$0] }.max() ?? 0)
+        }
+        self.depth = depth
+    }
+
+    /// For each node, the longest chain of sends from it to the end of the pass, in nodes: the
+    /// critical-path priority of a parallel pass.
+    let depth: [Int]
+
+    /// What node `k` sends each needed input, given its gradient `g` (nil: it received none): the
+    /// input's part of its backward rule, the block of a view, or nothing. One send per edge that
+    /// ``sendsAwaited`` counts, in input order.
+    func sends(from k: Int, gradient g: Tensor<S>?) throws -> [(to: Int, send: GradientSend<S>)] {
+        guard propagates[k] else { return [] }
+        let node = nodes[k]
+        guard let g else { return inputIndices[k].compactMap { $0.map { ($0, .nothing) } } }
+        if let block = node.block {
+            guard let i = inputIndices[k][0] else { return [] }
+            return [(i, .block(block.range, shape: block.inputShape, try g.reshaped([block.range.count])))]
+        }
+        let parts = try node.backward!(g)
+        return inputIndices[k].enumerated().compactMap { slot, target in
+            target.map { ($0, slot < parts.count ? parts[slot].map { .gradient($0) } ?? .nothing : .nothing) }
+        }
+    }
+}
+
+/// What a node sends one of its inputs in a backward pass.
+enum GradientSend<S: TensorScalar> {
+    /// A gradient to add to the input's.
+    case gradient(Tensor<S>)
+    /// The gradient of a contiguous block view of the input (an input of shape `shape`).
+    case block(Range<Int>, shape: [Int], Tensor<S>)
+    /// Nothing: the sender had no gradient, or its rule gives this input none.
+    case nothing
+}
+
+/// The gradients a node has received so far, each tagged with the plan index of its sender.
+struct GradientInbox<S: TensorScalar> {
+    private var parts: [(from: Int, gradient: Tensor<S>)] = []
+    private var blocks: [(from: Int, range: Range<Int>, gradient: Tensor<S>)] = []
+    private var blockShape: [Int] = []
+
+    /// An inbox holding `seed` (the output's gradient), or an empty one.
+    init(seed: Tensor<S>? = nil) { if let seed { parts = [(-1, seed)] } }
+
+    /// Files `send` from node `sender`, keeping the sends in sender order (a serial pass delivers
+    /// them in that order; a parallel one in any).
+    mutating func receive(_ send: GradientSend<S>, from sender: Int) {
+        switch send {
+        case .gradient(let g):
+            parts.insert((sender, g), at: parts.lastIndex { $0.from <= sender }.map { $0 + 1 } ?? 0)
+        case .block(let range, let shape, let g):
+            blocks.insert((sender, range, g), at: blocks.lastIndex { $0.from <= sender }.map { $0 + 1 } ?? 0)
+            blockShape = shape
+        case .nothing:
+            break
+        }
+    }
+
+    /// The node's gradient: the sum of its parts in sender order, plus its blocks assembled into
+    /// one tensor; nil when it received nothing.
+    func total() throws -> Tensor<S>? {
+        var sum = parts.first?.gradient
+        for part in parts.dropFirst() { sum = try sum! + part.gradient }
+        guard !blocks.isEmpty else { return sum }
+        let assembled = try Tensor<S>.assembled(blocks.map { ($0.range, $0.gradient) }, shape: blockShape)
+        return try sum.map { try $0 + assembled } ?? assembled
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import Synchronization
+
+extension BackwardPlan {
+    /// Runs the pass seeded with `seed` at the output and returns the gradients of the nodes at
+    /// plan indices `kept`. On one thread it visits the nodes in plan order; on several, a node
+    /// runs as soon as all its consumers have sent (``ParallelBackward``). Both sum each node's
+    /// parts in the same order, so the result does not depend on the thread count.
+    func run(seed: Tensor<S>, kept: Set<Int>, threads: Int) throws -> [Int: Tensor<S>] {
+        guard !nodes.isEmpty else { return [:] }
+        if threads > 1, nodes.count >= ParallelBackward<S>.minimumNodes {
+            return try ParallelBackward(plan: self, seed: seed, kept: kept).run(threads: threads)
+        }
+        var inboxes = [GradientInbox<S>](repeating: GradientInbox(), count: nodes.count)
+        inboxes[0] = GradientInbox(seed: seed)
+        var gradients: [Int: Tensor<S>] = [:]
+        for k in nodes.indices {
+            let g = try inboxes[k].total()
+            inboxes[k] = GradientInbox()
+            if kept.contains(k) { gradients[k] = g }
+            for (to, send) in try sends(from: k, gradient: g) { inboxes[to].receive(send, from: k) }
+        }
+        return gradients
+    }
+}
+
+/// A backward pass run by several threads at once: each node's rule runs once all its consumers
+/// have sent it their gradients, so independent branches of the graph (a layer's weight gradient
+/// beside its input gradient; an inner training step's image gradient beside the step before it)
+/// run side by side. Worth it for graphs of many small operations, which are too small to split
+/// one by one: the inner steps of dataset distillation and their meta-gradient.
+///
+/// Ready nodes are taken longest remaining chain first (``BackwardPlan/depth``, the critical path
+/// of a meta-gradient is its chain of inner steps), ties in plan order; idle threads spin briefly
+/// for the next one, then yield. Each thread runs its nodes' operations on one thread, as a
+/// task of ``TensorThreads/map(_:_:)`` does.
+final class ParallelBackward<S: TensorScalar> {
+    /// Fewer nodes than this run serially: the threads would cost more than they give.
+    static var minimumNodes: Int { 256 }
+
+    private let plan: BackwardPlan<S>
+    private let kept: Set<Int>
+    private let lock = NSLock()
+    // guarded by `lock`
+    private var inboxes: [GradientInbox<S>]
+    private var awaited: [Int]
+    private var ready: [Int]
+    private var done: [Bool]
+    private var finishedBeforeLimit = 0
+    private var failure: (node: Int, error: Error)?
+    private var gradients: [Int: Tensor<S>] = [:]
+    /// Bumped whenever a node becomes ready or the pass ends: what idle threads watch.
+    private let progress = Atomic<Int>(0)
+
+    init(plan: BackwardPlan<S>, seed: Tensor<S>, kept: Set<Int>) {
+        self.plan = plan
+        self.kept = kept
+        inboxes = [GradientInbox<S>](repeating: GradientInbox(), count: plan.nodes.count)
+        inboxes[0] = GradientInbox(seed: seed)
+        let awaited = plan.sendsAwaited
+        self.awaited = awaited
+        done = [Bool](repeating: false, count: awaited.count)
+        ready = awaited.indices.filter { awaited[$0] == 0 }
+    }
+
+    /// Runs the pass on `threads` threads (this one among them). When rules throw, it rethrows
+    /// the error the serial pass would meet: that of the failing node earliest in plan order.
+    func run(threads: Int) throws -> [Int: Tensor<S>] {
+        let recording = GradMode.isEnabled
+        guard let scope = NeededNodes.currentScope else { preconditionFailure("a backward pass runs inside its needed-nodes scope") }
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            TensorThreads.asTask { GradMode.with(enabled: recording) { NeededNodes.with(scope) { work() } } }
+        }
+        if let failure { throw failure.error }
+        return gradients
+    }
+
+    /// The nodes still to run: all of them, or after a rule threw, those before the failing node
+    /// in plan order (each needs only nodes before it, so they all can; one of them may fail
+    /// earlier still, as it would in the serial pass).
+    private var limit: Int { failure?.node ?? plan.nodes.count }
+
+    /// One thread's loop: take the ready node with the longest chain ahead, run it, deliver its sends.
+    private func work() {
+        var seen = progress.load(ordering: .acquiring)
+        while true {
+            lock.lock()
+            if finishedBeforeLimit == limit { lock.unlock(); return }
+            let candidates = ready.indices.filter { ready[$0] < limit }
+            guard let slot = candidates.max(by: { (plan.depth[ready[$0]], -ready[$0]) < (plan.depth[ready[$1]], -ready[$1]) }) else {
+                lock.unlock()
+                seen = waitForProgress(after: seen)
+                continue
+            }
+            let k = ready.remove(at: slot)
+            let inbox = inboxes[k]
+            inboxes[k] = GradientInbox()
+            lock.unlock()
+            do {
+                let g = try inbox.total()
+                let sends = try plan.sends(from: k, gradient: g)
+                deliver(sends, from: k, gradient: g)
+            } catch {
+                lock.lock()
+                if k < limit {
+                    failure = (k, error)
+                    finishedBeforeLimit = done[..<k].lazy.filter { $0 }.count
+                }
+                lock.unlock()
+                progress.add(1, ordering: .releasing)
+            }
+        }
+    }
+
+    /// Files node `k`'s sends and its gradient (when kept), and marks the nodes they complete ready.
+    private func deliver(_ sends: [(to: Int, send: GradientSend<S>)], from k: Int, gradient g: Tensor<S>?) {
+        lock.lock()
+        if kept.contains(k) { gradients[k] = g }
+        for (to, send) in sends {
+            inboxes[to].receive(send, from: k)
+            awaited[to] -= 1
+            if awaited[to] == 0 { ready.append(to) }
+        }
+        done[k] = true
+        if k < limit { finishedBeforeLimit += 1 }
+        lock.unlock()
+        progress.add(1, ordering: .releasing)
+    }
+
+    /// Waits until ``progress`` moves past `seen`: spinning at first (the next node is usually
+    /// microseconds away), then yielding the core. Returns the new value.
+    private func waitForProgress(after seen: Int) -> Int {
+        var spins = 0
+        while true {
+            let now = progress.load(ordering: .acquiring)
+            if now != seen { return now }
+            spins += 1
+            if spins > 4_000 { sched_yield() }
+        }
+    }
+}
