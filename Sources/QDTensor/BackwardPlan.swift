@@ -37,16 +37,19 @@ struct BackwardPlan<S: TensorScalar> {
         self.inputIndices = inputIndices
         self.propagates = propagates
         self.sendsAwaited = awaited
-        var depth = [Int](repeating: 0, count: nodes.count)
-        for k in nodes.indices.reversed() where propagates[k] {
-            depth[k] = 1 + (inputIndices[k].compactMap { $0 }.map { depth[$0] }.max() ?? 0)
-        }
-        self.depth = depth
     }
 
     /// For each node, the longest chain of sends from it to the end of the pass, in nodes: the
     /// critical-path priority of a parallel pass.
-    let depth: [Int]
+    func depths() -> [Int] {
+        var depth = [Int](repeating: 0, count: nodes.count)
+        for k in nodes.indices.reversed() where propagates[k] {
+            var deepest = 0
+            for case let i? in inputIndices[k] { deepest = max(deepest, depth[i]) }
+            depth[k] = 1 + deepest
+        }
+        return depth
+    }
 
     /// What node `k` sends each needed input, given its gradient `g` (nil: it received none): the
     /// input's part of its backward rule, the block of a view, or nothing. One send per edge that

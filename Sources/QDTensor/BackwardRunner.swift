@@ -30,7 +30,7 @@ extension BackwardPlan {
 /// run side by side. Worth it for graphs of many small operations, which are too small to split
 /// one by one: the inner steps of dataset distillation and their meta-gradient.
 ///
-/// Ready nodes are taken longest remaining chain first (``BackwardPlan/depth``, the critical path
+/// Ready nodes are taken longest remaining chain first (``BackwardPlan/depths()``, the critical path
 /// of a meta-gradient is its chain of inner steps), ties in plan order; idle threads spin briefly
 /// for the next one, then yield. Each thread runs its nodes' operations on one thread, as a
 /// task of ``TensorThreads/map(_:_:)`` does.
@@ -39,6 +39,7 @@ final class ParallelBackward<S: TensorScalar> {
     static var minimumNodes: Int { 256 }
 
     private let plan: BackwardPlan<S>
+    private let depth: [Int]
     private let kept: Set<Int>
     private let lock = NSLock()
     // guarded by `lock`
@@ -54,6 +55,7 @@ final class ParallelBackward<S: TensorScalar> {
 
     init(plan: BackwardPlan<S>, seed: Tensor<S>, kept: Set<Int>) {
         self.plan = plan
+        depth = plan.depths()
         self.kept = kept
         inboxes = [GradientInbox<S>](repeating: GradientInbox(), count: plan.nodes.count)
         inboxes[0] = GradientInbox(seed: seed)
@@ -87,7 +89,7 @@ final class ParallelBackward<S: TensorScalar> {
             lock.lock()
             if finishedBeforeLimit == limit { lock.unlock(); return }
             let candidates = ready.indices.filter { ready[$0] < limit }
-            guard let slot = candidates.max(by: { (plan.depth[ready[$0]], -ready[$0]) < (plan.depth[ready[$1]], -ready[$1]) }) else {
+            guard let slot = candidates.max(by: { (depth[ready[$0]], -ready[$0]) < (depth[ready[$1]], -ready[$1]) }) else {
                 lock.unlock()
                 seen = waitForProgress(after: seen)
                 continue
