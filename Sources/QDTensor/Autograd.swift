@@ -85,6 +85,9 @@ public enum Autograd {
     /// operation can differentiate its own sub-graph from inside a backward rule; the gradients
     /// stay functions of the inputs themselves.
     ///
+    /// A pass that needs gradients for at least ``parallelMinimumNodes`` nodes runs its independent
+    /// branches on the tensor threads, with the same result bit for bit.
+    ///
     /// It runs specialised for `Float` and `Double`, also when called from generic code: generic,
     /// the traversal's dictionaries, tuples and arrays of `Tensor<S>` cost a metadata lookup each.
     @_specialize(where S == Float)
