@@ -166,6 +166,10 @@ final class DistillationLanguageTests: XCTestCase {
         XCTAssertEqual(r.run("train(m, data, optimizer: \"sgd\", momentum: -0.5)").first,
                        "test.qd:1:1: error: train: argument 'momentum' is -0.5; it must be ≥ 0")
         XCTAssertEqual(r.run("mnist(limit: -5)").first, "test.qd:1:1: error: mnist: argument 'limit' must be a positive integer; got int -5")
+        // a short string is shown, a long one only named
+        XCTAssertEqual(r.run("mnist(limit: \"abc\")").first, "test.qd:1:1: error: mnist: argument 'limit' must be a positive integer; got string \"abc\"")
+        XCTAssertEqual(r.run("mnist(limit: \"\(String(repeating: "x", count: 41))\")").first,
+                       "test.qd:1:1: error: mnist: argument 'limit' must be a positive integer; got string")
     }
 
     /// The residual weight is part of a quantum LeNet's name and of its saved file; models saved

@@ -117,12 +117,13 @@ public struct Arguments {
     /// An error naming this argument, what was expected and what it got: the type, and the value
     /// itself when it is a number, boolean or short string (`got int -5`, `got string ""`).
     public func typeError(_ name: String, expected: String, got: Value) -> RuntimeError {
-        let shown: String
+        let short: Bool
         switch got {
-        case .int, .number, .bool: shown = " " + Interpreter.Display.inline(got)
-        case .string(let s) where s.count <= 40: shown = " " + Interpreter.Display.inline(got)
-        default: shown = ""
+        case .int, .number, .bool: short = true
+        case .string(let s): short = s.count <= 40
+        default: short = false
         }
+        let shown = short ? " " + Interpreter.Display.inline(got) : ""
         return RuntimeError("\(function): argument '\(name)' must be \(expected); got \(got.typeName)\(shown)")
     }
 }
