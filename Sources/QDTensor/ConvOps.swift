@@ -364,7 +364,7 @@ func convWeightGradKernel<Scalar: TensorScalar>(_ x: [Scalar], _ dy: [Scalar], _
     for run in 1..<runs { for k in 0..<size { dw[k] += partial[run * size + k] } }
     guard !direct else { return dw }
     return Kernels.filled(size) { out in
-        for r in 0..<g.patch { for o in 0..<outs { out[o * g.patch + r] = dw[r * outs + o] } }
+        dw.withUnsafeBufferPointer { transpose($0.baseAddress!, rows: g.patch, columns: outs, into: out.baseAddress!) }
     }
 }
 
