@@ -39,6 +39,13 @@ struct BackwardPlan<S: TensorScalar> {
         self.sendsAwaited = awaited
     }
 
+    /// One empty inbox per node, the output's holding `seed`: where a pass starts.
+    func inboxes(seed: Tensor<S>) -> [GradientInbox<S>] {
+        var inboxes = [GradientInbox<S>](repeating: GradientInbox(), count: nodes.count)
+        inboxes[0] = GradientInbox(seed: seed)
+        return inboxes
+    }
+
     /// For each node, the longest chain of sends from it to the end of the pass, in nodes: the
     /// critical-path priority of a parallel pass.
     func depths() -> [Int] {

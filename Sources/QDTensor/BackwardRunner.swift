@@ -11,8 +11,7 @@ extension BackwardPlan {
         if threads > 1, nodes.count >= ParallelBackward<S>.minimumNodes {
             return try ParallelBackward(plan: self, seed: seed, kept: kept).run(threads: threads)
         }
-        var inboxes = [GradientInbox<S>](repeating: GradientInbox(), count: nodes.count)
-        inboxes[0] = GradientInbox(seed: seed)
+        var inboxes = self.inboxes(seed: seed)
         var gradients: [Int: Tensor<S>] = [:]
         for k in nodes.indices {
             let g = try inboxes[k].total()
@@ -57,8 +56,7 @@ final class ParallelBackward<S: TensorScalar> {
         self.plan = plan
         depth = plan.depths()
         self.kept = kept
-        inboxes = [GradientInbox<S>](repeating: GradientInbox(), count: plan.nodes.count)
-        inboxes[0] = GradientInbox(seed: seed)
+        inboxes = plan.inboxes(seed: seed)
         let awaited = plan.sendsAwaited
         self.awaited = awaited
         done = [Bool](repeating: false, count: awaited.count)
