@@ -8,11 +8,14 @@ import QDLearning
 import QDSimulator
 import QDTensor
 
+/// Every workload this executable knows, for the usage line and the unknown-workload error.
+let knownWorkloads = "W1,W2,W3,W3F,W4,W5,gate,membw,L1,L2,Q1,D1,D2,D3,D4,mnist-lenet"
+
 var options: [String: String] = [:]
 var argv = CommandLine.arguments.dropFirst()
 while let key = argv.popFirst() {
     guard key.hasPrefix("--"), let value = argv.popFirst() else {
-        FileHandle.standardError.write(Data("usage: qd-bench [--threads T] [--workloads W1,W2,W3,W3F,W4,W5,gate,membw,L1,L2,Q1,D1,D2,D3,D4,mnist-lenet] [--ns 4,8,...] [--batch B] [--n-batch n] [--target-s S] [--min-reps R] [--max-reps M] [--warmup W] [--cache-block-bytes N] [--data DIR] [--epochs E] [--outer-slice N]\n".utf8))
+        FileHandle.standardError.write(Data("usage: qd-bench [--threads T] [--workloads \(knownWorkloads)] [--ns 4,8,...] [--batch B] [--n-batch n] [--target-s S] [--min-reps R] [--max-reps M] [--warmup W] [--cache-block-bytes N] [--data DIR] [--epochs E] [--outer-slice N]\n".utf8))
         exit(2)
     }
     options[String(key.dropFirst(2))] = value
@@ -206,7 +209,7 @@ do {
             }
             emit(record("membw", ["bytes": 16 * count, "method": "in-place complex scale of 2^24 amplitudes"]), times: times)
         default:
-            FileHandle.standardError.write(Data("qd-bench: unknown workload '\(w)'; known: W1 W2 W3 W3F W4 W5 gate membw L1 L2 Q1 D1 D2 D3 D4 mnist-lenet\n".utf8))
+            FileHandle.standardError.write(Data("qd-bench: unknown workload '\(w)'; known: \(knownWorkloads.replacingOccurrences(of: ",", with: " "))\n".utf8))
             exit(2)
         }
     }
