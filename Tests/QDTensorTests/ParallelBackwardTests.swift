@@ -60,24 +60,33 @@ final class ParallelBackwardTests: XCTestCase {
         XCTAssertGreaterThan(Autograd.graphSize(of: loss), 2 * Autograd.parallelMinimumNodes)
     }
 
-    func testIndependentBranchesRunOnBothThreads() throws {
-        // two chains of 300 operations whose rules take about 20 µs each: both threads take part
-        TensorThreads.count = 2
-        let threads = Mutex<Set<UInt>>([])
+    /// x = [1, 2] and the sum of two independent chains of 300 operations y ↦ 1.001·y on it,
+    /// whose backward rules call `visit(branch, position)` (which may throw) before g ↦ 1.001·g.
+    private func twoChains(_ visit: @escaping (_ branch: Int, _ position: Int) throws -> Void) throws -> (x: Tensor<Double>, sum: Tensor<Double>) {
         let x = Tensor<Double>(vector: [1, 2]).requiringGrad()
         var chains = [x, x]
         for branch in 0..<2 {
-            for _ in 0..<300 {
+            for position in 0..<300 {
                 chains[branch] = (chains[branch] * 1.001).recorded(from: [chains[branch]]) { g in
-                    let start = DispatchTime.now().uptimeNanoseconds
-                    while DispatchTime.now().uptimeNanoseconds - start < 20_000 {}
-                    threads.withLock { _ = $0.insert(UInt(pthread_self())) }
+                    try visit(branch, position)
                     return [g * 1.001]
                 }
             }
         }
-        XCTAssertGreaterThan(Autograd.graphSize(of: try chains[0] + chains[1]), Autograd.parallelMinimumNodes)
-        let g = try Autograd.gradients(of: (chains[0] + chains[1]).sum(), wrt: [x])[0]
+        return (x, try chains[0] + chains[1])
+    }
+
+    func testIndependentBranchesRunOnBothThreads() throws {
+        // two chains of 300 operations whose rules take about 20 µs each: both threads take part
+        TensorThreads.count = 2
+        let threads = Mutex<Set<UInt>>([])
+        let (x, sum) = try twoChains { _, _ in
+            let start = DispatchTime.now().uptimeNanoseconds
+            while DispatchTime.now().uptimeNanoseconds - start < 20_000 {}
+            threads.withLock { _ = $0.insert(UInt(pthread_self())) }
+        }
+        XCTAssertGreaterThan(Autograd.graphSize(of: sum), Autograd.parallelMinimumNodes)
+        let g = try Autograd.gradients(of: sum.sum(), wrt: [x])[0]
         XCTAssertEqual(g.values[0], 2 * pow(1.001, 300), accuracy: 1e-9)
         XCTAssertEqual(threads.withLock { $0.count }, 2)
     }
@@ -89,20 +98,12 @@ final class ParallelBackwardTests: XCTestCase {
         // from the output and one 200: the parallel pass runs both chains at once and meets the
         // near one first, but it must rethrow the error the serial pass meets first (which chain
         // the serial pass walks first is the traversal's business, so both placements are tried)
-        func failingGradient(failingAt positions: [Int]) -> RuleFailure? {
-            let x = Tensor<Double>(vector: [1, 2]).requiringGrad()
-            var chains = [x, x]
-            for branch in 0..<2 {
-                for position in 0..<300 {
-                    let failing = position == positions[branch]
-                    chains[branch] = (chains[branch] * 1.001).recorded(from: [chains[branch]]) { g in
-                        if failing { throw RuleFailure(branch: branch) }
-                        return [g * 1.001]
-                    }
-                }
+        func failingGradient(failingAt positions: [Int]) throws -> RuleFailure? {
+            let (x, sum) = try twoChains { branch, position in
+                if position == positions[branch] { throw RuleFailure(branch: branch) }
             }
             do {
-                _ = try Autograd.gradients(of: (chains[0] + chains[1]).sum(), wrt: [x])
+                _ = try Autograd.gradients(of: sum.sum(), wrt: [x])
                 return nil
             } catch { return error as? RuleFailure }
         }
@@ -110,7 +111,7 @@ final class ParallelBackwardTests: XCTestCase {
             TensorThreads.count = 1
             let serial = try XCTUnwrap(failingGradient(failingAt: positions))
             TensorThreads.count = 2
-            for _ in 0..<10 { XCTAssertEqual(failingGradient(failingAt: positions), serial, "failing at \(positions)") }
+            for _ in 0..<10 { XCTAssertEqual(try failingGradient(failingAt: positions), serial, "failing at \(positions)") }
         }
     }
 }

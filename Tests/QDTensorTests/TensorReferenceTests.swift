@@ -78,6 +78,29 @@ final class TensorReferenceTests: XCTestCase {
         XCTAssertEqual(try Autograd.gradients(of: y.sum(), wrt: [w])[0].values, [Double](repeating: 0, count: 54))
     }
 
+    /// Normal draws rounded to small integers, and with a ReLU unless the pooling is `rectified`
+    /// (which rectifies itself), so that windows often hold several equal maxima.
+    private func smallIntegers(_ shape: [Int], rectified: Bool, using rng: inout SeededRandom) throws -> Tensor<Double> {
+        let raw = Tensor<Double>.normal(shape, using: &rng)
+        return try Tensor<Double>(shape: shape, values: raw.values.map { rectified ? $0.rounded() : max(0, $0.rounded()) })
+    }
+
+    /// Max pooling of `x` and the gradient of ⟨r, pool(x)⟩, computed in `scalar` ("Double" or
+    /// "Float") and returned as Doubles.
+    private func maxPoolAndGradient(_ x: Tensor<Double>, _ r: Tensor<Double>, in scalar: String, kernel: Int, stride: Int,
+                                    padding: Int, rectified: Bool) throws -> (y: [Double], grad: [Double]) {
+        if scalar == "Double" {
+            let xl = x.requiringGrad(), out = try xl.maxPool2d(kernel: kernel, stride: stride, padding: padding, rectified: rectified)
+            XCTAssertEqual(out.shape, r.shape)
+            return (out.values, try Autograd.gradients(of: (out * r).sum(), wrt: [xl])[0].values)
+        }
+        let xl = x.converted(to: Float.self).requiringGrad()
+        let out = try xl.maxPool2d(kernel: kernel, stride: stride, padding: padding, rectified: rectified)
+        XCTAssertEqual(out.shape, r.shape)
+        return (out.values.map(Double.init),
+                try Autograd.gradients(of: (out * r.converted(to: Float.self)).sum(), wrt: [xl])[0].values.map(Double.init))
+    }
+
     func testMaxPoolMatchesNaiveLoopWithTies() throws {
         // The inputs are small integers (after a ReLU, or rounded), so many windows have several
         // maxima; the gradient must go to the first in row-major window order, as PyTorch's does.
@@ -85,19 +108,10 @@ final class TensorReferenceTests: XCTestCase {
         // is ReLU(max): a window whose maximum is not positive gives 0 and routes no gradient.
         var rng = SeededRandom(seed: 15)
         for (h, w) in [(28, 28), (10, 10), (6, 9), (4, 2), (3, 17)] { for rectified in [false, true] {
-            let raw = Tensor<Double>.normal([2, 3, h, w], using: &rng)
-            let x = try Tensor<Double>(shape: raw.shape, values: raw.values.map { rectified ? $0.rounded() : max(0, $0.rounded()) })
+            let x = try smallIntegers([2, 3, h, w], rectified: rectified, using: &rng)
             let r = Tensor<Double>.normal([2, 3, h / 2, w / 2], using: &rng)
             for scalar in ["Double", "Float"] {
-                let (y, grad): ([Double], [Double])
-                if scalar == "Double" {
-                    let xl = x.requiringGrad(), out = try xl.maxPool2d(kernel: 2, rectified: rectified)
-                    (y, grad) = (out.values, try Autograd.gradients(of: (out * r).sum(), wrt: [xl])[0].values)
-                } else {
-                    let xl = x.converted(to: Float.self).requiringGrad(), out = try xl.maxPool2d(kernel: 2, rectified: rectified)
-                    (y, grad) = (out.values.map(Double.init),
-                                 try Autograd.gradients(of: (out * r.converted(to: Float.self)).sum(), wrt: [xl])[0].values.map(Double.init))
-                }
+                let (y, grad) = try maxPoolAndGradient(x, r, in: scalar, kernel: 2, stride: 2, padding: 0, rectified: rectified)
                 var expectedGrad = [Double](repeating: 0, count: x.count)
                 for plane in 0..<6 { for i in 0..<(h / 2) { for j in 0..<(w / 2) {
                     var best = plane * h * w + 2 * i * w + 2 * j
@@ -123,8 +137,7 @@ final class TensorReferenceTests: XCTestCase {
         // paths, in Float as in Double.
         var rng = SeededRandom(seed: 16)
         for (h, w) in [(9, 8), (32, 32), (7, 35), (16, 16), (5, 20)] { for rectified in [false, true] {
-            let raw = Tensor<Double>.normal([2, 2, h, w], using: &rng)
-            let x = try Tensor<Double>(shape: raw.shape, values: raw.values.map { rectified ? $0.rounded() : max(0, $0.rounded()) })
+            let x = try smallIntegers([2, 2, h, w], rectified: rectified, using: &rng)
             let (oh, ow) = ((h + 2 - 3) / 2 + 1, (w + 2 - 3) / 2 + 1)
             let r = Tensor<Double>.normal([2, 2, oh, ow], using: &rng)
             var expectedOut = [Double](repeating: 0, count: r.count), expected = [Double](repeating: 0, count: x.count)
@@ -142,17 +155,7 @@ final class TensorReferenceTests: XCTestCase {
                 if !dead { expected[best] += r.values[o] }
             } } }
             for scalar in ["Double", "Float"] {
-                let (y, grad): ([Double], [Double])
-                if scalar == "Double" {
-                    let xl = x.requiringGrad(), out = try xl.maxPool2d(kernel: 3, stride: 2, padding: 1, rectified: rectified)
-                    XCTAssertEqual(out.shape, [2, 2, oh, ow])
-                    (y, grad) = (out.values, try Autograd.gradients(of: (out * r).sum(), wrt: [xl])[0].values)
-                } else {
-                    let xl = x.converted(to: Float.self).requiringGrad()
-                    let out = try xl.maxPool2d(kernel: 3, stride: 2, padding: 1, rectified: rectified)
-                    (y, grad) = (out.values.map(Double.init),
-                                 try Autograd.gradients(of: (out * r.converted(to: Float.self)).sum(), wrt: [xl])[0].values.map(Double.init))
-                }
+                let (y, grad) = try maxPoolAndGradient(x, r, in: scalar, kernel: 3, stride: 2, padding: 1, rectified: rectified)
                 let place = "\(scalar) \(h)×\(w) rectified \(rectified)"
                 for (a, e) in zip(y, expectedOut) { XCTAssertEqual(a, e, accuracy: 1e-6, place) }
                 for (a, e) in zip(grad, expected) { XCTAssertEqual(a, e, accuracy: 1e-5, "\(place): gradient") }
