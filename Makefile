@@ -8,7 +8,9 @@ ARCH := $(shell uname -m)
 ifeq ($(ARCH),x86_64)
 CPU_FLAGS := -Xswiftc -target-cpu -Xswiftc haswell
 endif
-RELEASE := -c release $(CPU_FLAGS)
+# Cross-module optimisation lets the compiler specialise QDTensor's generic tensor code for the
+# callers in QDLearning (Distiller<Model, Float>): D3 ran about 5% faster, with the same results.
+RELEASE := -c release $(CPU_FLAGS) -Xswiftc -cross-module-optimization
 THREADS ?= 1 2
 
 .PHONY: deps build run test bench anchors compare-dd clean
