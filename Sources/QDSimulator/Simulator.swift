@@ -19,6 +19,8 @@ public final class Simulator: @unchecked Sendable {
     /// Bytes of state one column chunk of a batch may occupy (default: half of a 1 MiB L2 cache).
     /// Results do not depend on it; tests shrink it to exercise the chunked path.
     public var cacheBlockBytes = 512 * 1024
+    /// The gate lists of its last runs, reused by a run of the same circuit and angles.
+    private let lowered = LoweringCache()
 
     /// A simulator using `threads` threads (default: every active core).
     public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
@@ -218,10 +220,11 @@ public final class Simulator: @unchecked Sendable {
                                stateGradient: backward && startsFromState ? StateBatch(zeroedQubits: plan.qubits, batch: b) : nil)
         let workers = min(threads, chunks)
         let parts = chunks == 1 && threads > 1 && dim * b >= 1 << 15 ? threads : 1
-        // Without per-sample angles a chunk's ops depend only on its width: lower once per width.
+        // Without per-sample angles a chunk's ops depend only on its width: lower once per width, or
+        // reuse the lowering of an earlier run with the same circuit, angles and width.
         let widths = Set((0..<chunks).map { min(b, ($0 + 1) * width) - $0 * width })
         let sharedOps: [Int: [CompiledOp]] = plan.hasPerSampleParameters ? [:]
-            : Dictionary(uniqueKeysWithValues: widths.map { ($0, ($0 == b ? plan : plan.chunk(0..<$0)).compiled()) })
+            : Dictionary(uniqueKeysWithValues: widths.map { ($0, lowered.ops(for: $0 == b ? plan : plan.chunk(0..<$0))) })
         let results = UnsafeMutablePointer<RunResult>.allocate(capacity: workers)
         defer { results.deinitialize(count: workers); results.deallocate() }
         output.expectations.withUnsafeMutableBufferPointer { ep in
