@@ -65,27 +65,36 @@ enum Kernels {
                 }
                 return
             }
+            guard o.count > 0 else { return }
             let runs = StridedRuns(shape, broadcastStrides(aShape, to: shape), broadcastStrides(bShape, to: shape))
-            // a run is usually contiguous in one operand and broadcast (stride 0) or contiguous in
-            // the other: those runs get loops of their own, which vectorise
-            let (ia, ib) = runs.runStrides
-            @inline(__always) func run(_ f: (T, T) -> T) {
-                forEachRange(runs.runCount, work: o.count) { range in runs.forEach(runs: range) { out, a, b, n in
-                    switch (ia, ib) {
-                    case (1, 0): let v = y[b]; for j in 0..<n { o[out + j] = f(x[a + j], v) }
-                    case (0, 1): let v = x[a]; for j in 0..<n { o[out + j] = f(v, y[b + j]) }
-                    case (1, 1): for j in 0..<n { o[out + j] = f(x[a + j], y[b + j]) }
-                    default: for j in 0..<n { o[out + j] = f(x[a + j * ia], y[b + j * ib]) }
-                    }
-                } }
+            let total = o.count, (o, x, y) = (o.baseAddress!, x.baseAddress!, y.baseAddress!)
+            @inline(__always) func run<C: ElementCombination>(_: C.Type) {
+                forEachRange(runs.runCount, work: total) { range in
+                    runs.forEach(runs: range) { out, a, b, n in combineRun(C.self, o + out, x + a, y + b, runs.runStrides, n) }
+                }
             }
             switch op {
-            case .add: run { $0 + $1 }
-            case .subtract: run { $0 - $1 }
-            case .multiply: run { $0 * $1 }
-            case .divide: run { $0 / $1 }
+            case .add: run(Sum.self)
+            case .subtract: run(Difference.self)
+            case .multiply: run(Product.self)
+            case .divide: run(Quotient.self)
             }
         } } }
+    }
+
+    /// o[j] = x[j·sx] ∘ y[j·sy] for j < n. A run is usually contiguous in one operand and broadcast
+    /// (stride 0) or contiguous in the other: those get loops of their own, which vectorise, and the
+    /// operation is a type, so each loop is compiled with it inline (a closure here cost about 1 ns
+    /// per element: 60 µs for θ·η over the quantum LeNet's 59,369 parameters).
+    @inline(__always)
+    private static func combineRun<C: ElementCombination, T: TensorScalar>(_: C.Type, _ o: UnsafeMutablePointer<T>, _ x: UnsafePointer<T>,
+                                                                        _ y: UnsafePointer<T>, _ strides: (Int, Int), _ n: Int) {
+        switch strides {
+        case (1, 0): let v = y[0]; for j in 0..<n { o[j] = C.apply(x[j], v) }
+        case (0, 1): let v = x[0]; for j in 0..<n { o[j] = C.apply(v, y[j]) }
+        case (1, 1): for j in 0..<n { o[j] = C.apply(x[j], y[j]) }
+        case let (sx, sy): for j in 0..<n { o[j] = C.apply(x[j * sx], y[j * sy]) }
+        }
     }
 
     private static func unaryImpl<T: TensorScalar>(_ op: UnaryOp, _ x: [T]) -> [T] {
@@ -241,6 +250,17 @@ enum Kernels {
 
 /// Binary elementwise operations.
 enum BinaryOp { case add, subtract, multiply, divide }
+
+/// A binary operation as a type, for loops compiled with it inline (``Kernels``' broadcast runs).
+protocol ElementCombination { static func apply<T: TensorScalar>(_ a: T, _ b: T) -> T }
+/// a + b.
+enum Sum: ElementCombination { @inline(__always) static func apply<T: TensorScalar>(_ a: T, _ b: T) -> T { a + b } }
+/// a − b.
+enum Difference: ElementCombination { @inline(__always) static func apply<T: TensorScalar>(_ a: T, _ b: T) -> T { a - b } }
+/// a · b.
+enum Product: ElementCombination { @inline(__always) static func apply<T: TensorScalar>(_ a: T, _ b: T) -> T { a * b } }
+/// a / b.
+enum Quotient: ElementCombination { @inline(__always) static func apply<T: TensorScalar>(_ a: T, _ b: T) -> T { a / b } }
 
 /// Unary elementwise operations (constants as Double, exact for both precisions' values here).
 enum UnaryOp {

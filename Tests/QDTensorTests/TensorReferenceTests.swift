@@ -218,6 +218,36 @@ final class TensorReferenceTests: XCTestCase {
         for (p, q) in zip(threaded.sums, byChannel + byPosition) { XCTAssertEqual(Double(p), q, accuracy: 1e-3 * max(1, abs(q))) }
     }
 
+    func testBroadcastArithmeticMatchesNaiveLoop() throws {
+        // every run kind of the broadcast kernel: one operand a single value (either side), both
+        // contiguous, and one broadcast along the run; each element is one operation, so the
+        // results must be equal, not close
+        var rng = SeededRandom(seed: 12)
+        let shapes: [([Int], [Int])] = [([7], [1]), ([1], [7]), ([59369], [1]), ([2, 3, 4], [3, 4]), ([2, 3, 4], [2, 1, 4]),
+                                        ([4, 1], [1, 3]), ([2, 1, 5], [3, 1]), ([], [2, 2])]
+        /// a ∘ b by indices: the output index read through each operand's shape (a 1 repeats).
+        func naive(_ a: Tensor<Double>, _ b: Tensor<Double>, _ shape: [Int], _ f: (Double, Double) -> Double) -> [Double] {
+            func offset(_ index: [Int], _ s: [Int]) -> Int {
+                let lead = index.count - s.count
+                return s.indices.reduce(0) { $0 * s[$1] + (s[$1] == 1 ? 0 : index[lead + $1]) }
+            }
+            let count = shape.reduce(1, *)
+            return (0..<count).map { flat in
+                var rest = flat, index = [Int](repeating: 0, count: shape.count)
+                for d in shape.indices.reversed() { index[d] = rest % shape[d]; rest /= shape[d] }
+                return f(a.values[offset(index, a.shape)], b.values[offset(index, b.shape)])
+            }
+        }
+        for (sa, sb) in shapes {
+            let a = Tensor<Double>.normal(sa, using: &rng), b = Tensor<Double>.normal(sb, using: &rng).shifted(by: 3)
+            let shape = try (a + b).shape
+            XCTAssertEqual(try (a + b).values, naive(a, b, shape, +), "\(sa) + \(sb)")
+            XCTAssertEqual(try (a - b).values, naive(a, b, shape, -), "\(sa) - \(sb)")
+            XCTAssertEqual(try (a * b).values, naive(a, b, shape, *), "\(sa) * \(sb)")
+            XCTAssertEqual(try (a / b).values, naive(a, b, shape, /), "\(sa) / \(sb)")
+        }
+    }
+
     func testKnownValues() throws {
         let a = try Tensor<Double>(shape: [2, 2], values: [1, 2, 3, 4]), b = try Tensor<Double>(shape: [2, 2], values: [5, 6, 7, 8])
         // x·Wᵀ + b: rows [1, 2]·[5, 6]ᵀ = 17, [1, 2]·[7, 8]ᵀ = 23, [3, 4]·… = 39, 53, plus (10, 20)
