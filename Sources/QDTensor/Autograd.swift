@@ -17,14 +17,49 @@ public final class GradNode<Scalar: TensorScalar> {
     /// the input's full size and adding them: a model reading its weights as views of one flat
     /// vector would otherwise pay O(blocks × parameters) per backward pass.
     let block: (range: Range<Int>, inputShape: [Int])?
+    /// The independent pieces `backward` is made of, when it was recorded split (see
+    /// ``BackwardPart``): a parallel pass runs them side by side. Empty for a rule in one piece.
+    let parts: [BackwardPart<Scalar>]
 
     /// A leaf: a tensor gradients are taken with respect to.
-    init(leaf: Void) { inputs = []; backward = nil; block = nil }
+    init(leaf: Void) { inputs = []; backward = nil; block = nil; parts = [] }
 
     init(inputs: [GradNode?], block: (range: Range<Int>, inputShape: [Int])? = nil, backward: @escaping (Tensor<Scalar>) throws -> [Tensor<Scalar>?]) {
         self.inputs = inputs
         self.backward = backward
         self.block = block
+        parts = []
+    }
+
+    /// A node whose rule is `parts`: `backward` runs them in order and files each piece's
+    /// gradients at its slots.
+    init(inputs: [GradNode?], parts: [BackwardPart<Scalar>]) {
+        self.inputs = inputs
+        self.parts = parts
+        block = nil
+        let count = inputs.count
+        backward = { g in try BackwardPart.merged(parts.map { try $0.rule(g) }, of: parts, inputs: count) }
+    }
+}
+
+/// One piece of a backward rule recorded in pieces: the gradients of the inputs at `slots`, in
+/// that order. A convolution's input gradient and its weight gradient need each other's inputs but
+/// not each other's results, so a parallel backward pass runs them side by side: in a meta-gradient
+/// the weight gradient then leaves the critical path, the chain of input gradients through the
+/// layers and inner steps.
+struct BackwardPart<Scalar: TensorScalar> {
+    /// The input slots this piece differentiates.
+    let slots: [Int]
+    /// ∂L/∂output ↦ the gradients of those inputs (nil where one needs none).
+    let rule: (Tensor<Scalar>) throws -> [Tensor<Scalar>?]
+
+    /// The whole rule's result from its pieces' results: one gradient (or nil) per input.
+    static func merged(_ results: [[Tensor<Scalar>?]], of parts: [BackwardPart], inputs: Int) -> [Tensor<Scalar>?] {
+        var all = [Tensor<Scalar>?](repeating: nil, count: inputs)
+        for (part, result) in zip(parts, results) {
+            for (slot, gradient) in zip(part.slots, result) { all[slot] = gradient }
+        }
+        return all
     }
 }
 
@@ -168,6 +203,20 @@ extension Tensor {
         Tensor.record(detached, inputs, backward: backward)
     }
 
+    /// The same with the backward rule in independent pieces: each `(slots, rule)` gives the
+    /// gradients of the inputs at `slots` (indices into `inputs`, each in at most one piece). A
+    /// parallel backward pass runs the pieces side by side; a serial one runs them in order.
+    public func recorded(from inputs: [Tensor], pieces: [(slots: [Int], rule: (Tensor) throws -> [Tensor?])]) throws -> Tensor {
+        let slots = pieces.flatMap(\.slots)
+        if let bad = slots.first(where: { !inputs.indices.contains($0) }) {
+            throw TensorError.argument("recorded(from:pieces:): slot \(bad) is not an input; the \(inputs.count) input(s) are slots 0..<\(inputs.count)")
+        }
+        guard Set(slots).count == slots.count else {
+            throw TensorError.argument("recorded(from:pieces:): slots \(pieces.map(\.slots)) name an input twice; each input belongs to at most one piece")
+        }
+        return Tensor.record(detached, inputs, parts: pieces)
+    }
+
     /// `result` recorded in the graph as computed from `inputs` by an operation whose backward
     /// rule is `backward` (which must use differentiable operations only). When gradients are off
     /// or no input requires one, `result` is returned as a constant.
@@ -177,6 +226,15 @@ extension Tensor {
         guard inputs.contains(where: { $0.node != nil }), GradMode.isEnabled else { return result }
         var r = result
         r.node = GradNode(inputs: inputs.map { $0.node }, block: block, backward: backward)
+        return r
+    }
+
+    /// `result` recorded with a backward rule in independent pieces (see ``BackwardPart``), each
+    /// `(slots, rule)` giving the gradients of the inputs at `slots`; every input belongs to one piece.
+    static func record(_ result: Tensor, _ inputs: [Tensor], parts: [(slots: [Int], rule: (Tensor) throws -> [Tensor?])]) -> Tensor {
+        guard inputs.contains(where: { $0.node != nil }), GradMode.isEnabled else { return result }
+        var r = result
+        r.node = GradNode(inputs: inputs.map { $0.node }, parts: parts.map { BackwardPart(slots: $0.slots, rule: $0.rule) })
         return r
     }
 }

@@ -69,10 +69,21 @@ struct BackwardPlan<S: TensorScalar> {
             guard let i = inputIndices[k][0] else { return [] }
             return [(i, .block(block.range, shape: block.inputShape, try g.reshaped([block.range.count])))]
         }
-        let parts = try node.backward!(g)
-        return inputIndices[k].enumerated().compactMap { slot, target in
-            target.map { ($0, slot < parts.count ? parts[slot].map { .gradient($0) } ?? .nothing : .nothing) }
+        return sends(from: k, results: try node.backward!(g))
+    }
+
+    /// What node `k` sends each needed input, given its backward rule's `results` (one gradient or
+    /// nil per input).
+    func sends(from k: Int, results: [Tensor<S>?]) -> [(to: Int, send: GradientSend<S>)] {
+        inputIndices[k].enumerated().compactMap { slot, target in
+            target.map { ($0, slot < results.count ? results[slot].map { .gradient($0) } ?? .nothing : .nothing) }
         }
+    }
+
+    /// The pieces of node `k`'s rule that a parallel pass may run side by side, or nil when it
+    /// runs whole (a rule in one piece, a view's block, or a node that does not propagate).
+    func pieces(of k: Int) -> [BackwardPart<S>]? {
+        propagates[k] && nodes[k].block == nil && nodes[k].parts.count > 1 ? nodes[k].parts : nil
     }
 }
 

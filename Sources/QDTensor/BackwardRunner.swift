@@ -33,9 +33,23 @@ extension BackwardPlan {
 /// of a meta-gradient is its chain of inner steps), ties in plan order; idle threads spin briefly
 /// for the next one, then yield. Each thread runs its nodes' operations on one thread, as a
 /// task of ``TensorThreads/map(_:_:)`` does.
+///
+/// A node whose rule was recorded in pieces (``BackwardPart``: a convolution's input and weight
+/// gradients) is split: the thread that takes it sums its gradient, files its other pieces as
+/// ready tasks and runs the first; the thread that finishes the last piece files the node's sends.
+/// Each piece computes what the whole rule would, so the bits do not change.
 final class ParallelBackward<S: TensorScalar> {
     /// Fewer nodes than this run serially: the threads would cost more than they give.
     static var minimumNodes: Int { 256 }
+
+    /// Work for a thread: node `node`'s rule whole (`piece` nil), or one piece of a split node.
+    private struct Task { let node: Int, piece: Int? }
+
+    /// A split node's pieces under way: its gradient and the pieces' results so far.
+    private struct Split {
+        let gradient: Tensor<S>
+        var results: [Result<[Tensor<S>?], Error>?]
+    }
 
     private let plan: BackwardPlan<S>
     private let depth: [Int]
@@ -44,7 +58,8 @@ final class ParallelBackward<S: TensorScalar> {
     // guarded by `lock`
     private var inboxes: [GradientInbox<S>]
     private var awaited: [Int]
-    private var ready: [Int]
+    private var ready: [Task]
+    private var splits: [Int: Split]
     private var done: [Bool]
     private var finishedBeforeLimit = 0
     private var failure: (node: Int, error: Error)?
@@ -60,7 +75,12 @@ final class ParallelBackward<S: TensorScalar> {
         let awaited = plan.sendsAwaited
         self.awaited = awaited
         done = [Bool](repeating: false, count: awaited.count)
-        ready = awaited.indices.filter { awaited[$0] == 0 }
+        // a loop and explicit assignments: `filter { … }.map { Task(…) }` and a default value for
+        // `splits` crashed Swift 6.3's optimiser (CopyPropagation) under cross-module optimisation
+        var ready: [Task] = []
+        for k in awaited.indices where awaited[k] == 0 { ready.append(Task(node: k, piece: nil)) }
+        self.ready = ready
+        splits = [:]
     }
 
     /// Runs the pass on `threads` threads (this one among them). When rules throw, it rethrows
@@ -80,36 +100,77 @@ final class ParallelBackward<S: TensorScalar> {
     /// earlier still, as it would in the serial pass).
     private var limit: Int { failure?.node ?? plan.nodes.count }
 
-    /// One thread's loop: take the ready node with the longest chain ahead, run it, deliver its sends.
+    /// One thread's loop: take the ready task with the longest chain ahead (ties: plan order, then
+    /// piece order), run it, deliver what it completes.
     private func work() {
         var seen = progress.load(ordering: .acquiring)
         while true {
             lock.lock()
             if finishedBeforeLimit == limit { lock.unlock(); return }
-            let candidates = ready.indices.filter { ready[$0] < limit }
-            guard let slot = candidates.max(by: { (depth[ready[$0]], -ready[$0]) < (depth[ready[$1]], -ready[$1]) }) else {
+            func priority(_ t: Task) -> (Int, Int, Int) { (depth[t.node], -t.node, -(t.piece ?? 0)) }
+            let candidates = ready.indices.filter { ready[$0].node < limit }
+            guard let slot = candidates.max(by: { priority(ready[$0]) < priority(ready[$1]) }) else {
                 lock.unlock()
                 seen = waitForProgress(after: seen)
                 continue
             }
-            let k = ready.remove(at: slot)
+            let task = ready.remove(at: slot)
+            let k = task.node
+            if let piece = task.piece {
+                let g = splits[k]!.gradient
+                lock.unlock()
+                run(piece: piece, of: k, gradient: g)
+                continue
+            }
             let inbox = inboxes[k]
             inboxes[k] = GradientInbox()
             lock.unlock()
             do {
                 let g = try inbox.total()
-                let sends = try plan.sends(from: k, gradient: g)
-                deliver(sends, from: k, gradient: g)
-            } catch {
-                lock.lock()
-                if k < limit {
-                    failure = (k, error)
-                    finishedBeforeLimit = done[..<k].lazy.filter { $0 }.count
+                if let g, let pieces = plan.pieces(of: k) {
+                    lock.lock()
+                    splits[k] = Split(gradient: g, results: Array(repeating: nil, count: pieces.count))
+                    ready += (1..<pieces.count).map { Task(node: k, piece: $0) }
+                    lock.unlock()
+                    progress.add(1, ordering: .releasing)
+                    run(piece: 0, of: k, gradient: g)
+                } else {
+                    deliver(try plan.sends(from: k, gradient: g), from: k, gradient: g)
                 }
-                lock.unlock()
-                progress.add(1, ordering: .releasing)
+            } catch {
+                fail(k, error)
             }
         }
+    }
+
+    /// Runs one piece of split node `k`; the thread that finishes its last piece merges the pieces'
+    /// gradients and delivers the node's sends (or, when a piece threw, the first piece's error in
+    /// piece order: the one the whole rule would have thrown).
+    private func run(piece: Int, of k: Int, gradient g: Tensor<S>) {
+        let pieces = plan.pieces(of: k)!
+        let result = Result { try pieces[piece].rule(g) }
+        lock.lock()
+        splits[k]!.results[piece] = result
+        let finished = splits[k]!.results.allSatisfy { $0 != nil } ? splits.removeValue(forKey: k)!.results.map { $0! } : nil
+        lock.unlock()
+        guard let finished else { return }
+        do {
+            let merged = BackwardPart.merged(try finished.map { try $0.get() }, of: pieces, inputs: plan.nodes[k].inputs.count)
+            deliver(plan.sends(from: k, results: merged), from: k, gradient: g)
+        } catch {
+            fail(k, error)
+        }
+    }
+
+    /// Records that node `k`'s rule threw: only nodes before it in plan order still run.
+    private func fail(_ k: Int, _ error: Error) {
+        lock.lock()
+        if k < limit {
+            failure = (k, error)
+            finishedBeforeLimit = done[..<k].lazy.filter { $0 }.count
+        }
+        lock.unlock()
+        progress.add(1, ordering: .releasing)
     }
 
     /// Files node `k`'s sends and its gradient (when kept), and marks the nodes they complete ready.
@@ -119,7 +180,7 @@ final class ParallelBackward<S: TensorScalar> {
         for (to, send) in sends {
             inboxes[to].receive(send, from: k)
             awaited[to] -= 1
-            if awaited[to] == 0 { ready.append(to) }
+            if awaited[to] == 0 { ready.append(Task(node: to, piece: nil)) }
         }
         done[k] = true
         if k < limit { finishedBeforeLimit += 1 }

@@ -20,17 +20,27 @@ extension Tensor {
             product(other, ta, tb, m: m, n: n, k: k, beta: 0, into: c)
         }
         let a = self, b = other
-        return Tensor.record(Tensor(unchecked: [m, n], out), [a, b]) { g in
-            let ga: Tensor?, gb: Tensor?
-            switch (ta, tb) {
-            case (false, false): (ga, gb) = (a.needsGradient ? try g.matmul(b, transposeOther: true) : nil, b.needsGradient ? try a.matmul(g, transposeSelf: true) : nil)
-            case (false, true): (ga, gb) = (a.needsGradient ? try g.matmul(b) : nil, b.needsGradient ? try g.matmul(a, transposeSelf: true) : nil)
-            case (true, false): (ga, gb) = (a.needsGradient ? try b.matmul(g, transposeOther: true) : nil, b.needsGradient ? try a.matmul(g) : nil)
-            case (true, true): (ga, gb) = (a.needsGradient ? try b.matmul(g, transposeSelf: true, transposeOther: true) : nil,
-                                           b.needsGradient ? try g.matmul(a, transposeSelf: true, transposeOther: true) : nil)
-            }
-            return [ga, gb]
-        }
+        // ∂a and ∂b in two pieces, which a parallel backward pass runs side by side
+        return Tensor.record(Tensor(unchecked: [m, n], out), [a, b], parts: [
+            ([0], { g in
+                guard a.needsGradient else { return [nil] }
+                switch (ta, tb) {
+                case (false, false): return [try g.matmul(b, transposeOther: true)]
+                case (false, true): return [try g.matmul(b)]
+                case (true, false): return [try b.matmul(g, transposeOther: true)]
+                case (true, true): return [try b.matmul(g, transposeSelf: true, transposeOther: true)]
+                }
+            }),
+            ([1], { g in
+                guard b.needsGradient else { return [nil] }
+                switch (ta, tb) {
+                case (false, false): return [try a.matmul(g, transposeSelf: true)]
+                case (false, true): return [try g.matmul(a, transposeSelf: true)]
+                case (true, false): return [try a.matmul(g)]
+                case (true, true): return [try g.matmul(a, transposeSelf: true, transposeOther: true)]
+                }
+            }),
+        ])
     }
 
     /// x·Wᵀ + b for x [B, in], W [out, in], b [out] (PyTorch's Linear): the rows of the result start
@@ -45,11 +55,10 @@ extension Tensor {
             if k > 0 { product(weight, false, true, m: m, n: n, k: k, beta: 1, into: c) }
         }
         let x = self
-        return Tensor.record(Tensor(unchecked: [m, n], out), [x, weight, bias]) { g in
-            [x.needsGradient ? try g.matmul(weight) : nil,
-             weight.needsGradient ? try g.matmul(x, transposeSelf: true) : nil,
-             bias.needsGradient ? try g.sum(axes: [0]) : nil]
-        }
+        return Tensor.record(Tensor(unchecked: [m, n], out), [x, weight, bias], parts: [
+            ([0], { g in [x.needsGradient ? try g.matmul(weight) : nil] }),
+            ([1, 2], { g in [weight.needsGradient ? try g.matmul(x, transposeSelf: true) : nil, bias.needsGradient ? try g.sum(axes: [0]) : nil] }),
+        ])
     }
 
     /// C = op(self)·op(other) + β·C into `c` [m, n]; large products split the rows of C over the

@@ -91,6 +91,60 @@ final class ParallelBackwardTests: XCTestCase {
         XCTAssertEqual(threads.withLock { $0.count }, 2)
     }
 
+    /// y = (a·2, b·3) recorded in two pieces (∂a, ∂b), then 300 operations z ↦ 1.001·z on y, so the
+    /// pass is large enough to run in parallel and reaches the split node with nothing else to do.
+    /// `pieceRule(piece)` runs at the start of each piece (it may throw).
+    private func splitNodeUnderAChain(_ pieceRule: @escaping (Int) throws -> Void) throws -> (a: Tensor<Double>, b: Tensor<Double>, out: Tensor<Double>) {
+        let a = Tensor<Double>(vector: [1, 2]).requiringGrad(), b = Tensor<Double>(vector: [3]).requiringGrad()
+        var y = try Tensor<Double>.concatenated([a * 2, b * 3], axis: 0).recorded(from: [a, b], pieces: [
+            ([0], { g in try pieceRule(0); return [try g.sliced(axis: 0, 0..<2) * 2] }),
+            ([1], { g in try pieceRule(1); return [try g.sliced(axis: 0, 2..<3) * 3] }),
+        ])
+        for _ in 0..<300 { y = y * 1.001 }
+        return (a, b, try y.sum())
+    }
+
+    func testThePiecesOfASplitRuleRunSideBySide() throws {
+        // the first piece waits (up to a second) for the second to start: only a second thread
+        // taking the second piece while the first runs lets it see the start
+        TensorThreads.count = 2
+        let secondStarted = Atomic<Bool>(false), sawSecond = Atomic<Bool>(false)
+        let (a, b, out) = try splitNodeUnderAChain { piece in
+            if piece == 1 { secondStarted.store(true, ordering: .releasing); return }
+            let start = DispatchTime.now().uptimeNanoseconds
+            while !secondStarted.load(ordering: .acquiring), DispatchTime.now().uptimeNanoseconds - start < 1_000_000_000 {}
+            sawSecond.store(secondStarted.load(ordering: .acquiring), ordering: .releasing)
+        }
+        XCTAssertGreaterThan(Autograd.graphSize(of: out), Autograd.parallelMinimumNodes)
+        let g = try Autograd.gradients(of: out, wrt: [a, b])
+        for v in g[0].values { XCTAssertEqual(v, 2 * pow(1.001, 300), accuracy: 1e-9) }
+        XCTAssertEqual(g[1].values[0], 3 * pow(1.001, 300), accuracy: 1e-9)
+        XCTAssertTrue(sawSecond.load(ordering: .acquiring), "the second piece did not run while the first was running")
+    }
+
+    func testASplitRuleRethrowsItsFirstPiecesError() throws {
+        // both pieces throw, the second at once and the first a millisecond later: the whole rule,
+        // run in order, throws the first piece's error, and so must the parallel pass
+        TensorThreads.count = 2
+        struct PieceFailure: Error, Equatable { let piece: Int }
+        let (a, b, out) = try splitNodeUnderAChain { piece in
+            if piece == 0 {
+                let start = DispatchTime.now().uptimeNanoseconds
+                while DispatchTime.now().uptimeNanoseconds - start < 1_000_000 {}
+            }
+            throw PieceFailure(piece: piece)
+        }
+        XCTAssertThrowsError(try Autograd.gradients(of: out, wrt: [a, b])) { XCTAssertEqual($0 as? PieceFailure, PieceFailure(piece: 0)) }
+    }
+
+    func testSplitRulesNameTheirSlots() throws {
+        let a = Tensor<Double>(vector: [1]).requiringGrad()
+        XCTAssertThrowsError(try a.recorded(from: [a], pieces: [([1], { _ in [nil] })])) { XCTAssertTrue("\($0)".contains("slot 1 is not an input; the 1 input(s) are slots 0..<1"), "\($0)") }
+        XCTAssertThrowsError(try a.recorded(from: [a, a], pieces: [([0], { _ in [nil] }), ([0, 1], { _ in [nil, nil] })])) {
+            XCTAssertTrue("\($0)".contains("name an input twice"), "\($0)")
+        }
+    }
+
     private struct RuleFailure: Error, Equatable { let branch: Int }
 
     func testTheErrorTheSerialPassMeetsIsRethrown() throws {
