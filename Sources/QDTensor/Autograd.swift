@@ -17,28 +17,28 @@ public final class GradNode<Scalar: TensorScalar> {
     /// the input's full size and adding them: a model reading its weights as views of one flat
     /// vector would otherwise pay O(blocks × parameters) per backward pass.
     let block: (range: Range<Int>, inputShape: [Int])?
-    /// The independent pieces `backward` is made of, when it was recorded split (see
-    /// ``BackwardPart``): a parallel pass runs them side by side. Empty for a rule in one piece.
-    let parts: [BackwardPart<Scalar>]
+    /// The independent pieces `backward` is made of, when it was recorded in pieces (see
+    /// ``BackwardPiece``): a parallel pass runs them side by side. Empty for a rule in one piece.
+    let pieces: [BackwardPiece<Scalar>]
 
     /// A leaf: a tensor gradients are taken with respect to.
-    init(leaf: Void) { inputs = []; backward = nil; block = nil; parts = [] }
+    init(leaf: Void) { inputs = []; backward = nil; block = nil; pieces = [] }
 
     init(inputs: [GradNode?], block: (range: Range<Int>, inputShape: [Int])? = nil, backward: @escaping (Tensor<Scalar>) throws -> [Tensor<Scalar>?]) {
         self.inputs = inputs
         self.backward = backward
         self.block = block
-        parts = []
+        pieces = []
     }
 
-    /// A node whose rule is `parts`: `backward` runs them in order and files each piece's
+    /// A node whose rule is `pieces`: `backward` runs them in order and files each piece's
     /// gradients at its slots.
-    init(inputs: [GradNode?], parts: [BackwardPart<Scalar>]) {
+    init(inputs: [GradNode?], pieces: [BackwardPiece<Scalar>]) {
         self.inputs = inputs
-        self.parts = parts
+        self.pieces = pieces
         block = nil
         let count = inputs.count
-        backward = { g in try BackwardPart.merged(parts.map { try $0.rule(g) }, of: parts, inputs: count) }
+        backward = { g in try BackwardPiece.merged(pieces.map { try $0.rule(g) }, of: pieces, inputs: count) }
     }
 }
 
@@ -47,17 +47,17 @@ public final class GradNode<Scalar: TensorScalar> {
 /// not each other's results, so a parallel backward pass runs them side by side: in a meta-gradient
 /// the weight gradient then leaves the critical path, the chain of input gradients through the
 /// layers and inner steps.
-struct BackwardPart<Scalar: TensorScalar> {
+struct BackwardPiece<Scalar: TensorScalar> {
     /// The input slots this piece differentiates.
     let slots: [Int]
     /// ∂L/∂output ↦ the gradients of those inputs (nil where one needs none).
     let rule: (Tensor<Scalar>) throws -> [Tensor<Scalar>?]
 
     /// The whole rule's result from its pieces' results: one gradient (or nil) per input.
-    static func merged(_ results: [[Tensor<Scalar>?]], of parts: [BackwardPart], inputs: Int) -> [Tensor<Scalar>?] {
+    static func merged(_ results: [[Tensor<Scalar>?]], of pieces: [BackwardPiece], inputs: Int) -> [Tensor<Scalar>?] {
         var all = [Tensor<Scalar>?](repeating: nil, count: inputs)
-        for (part, result) in zip(parts, results) {
-            for (slot, gradient) in zip(part.slots, result) { all[slot] = gradient }
+        for (piece, result) in zip(pieces, results) {
+            for (slot, gradient) in zip(piece.slots, result) { all[slot] = gradient }
         }
         return all
     }
@@ -214,7 +214,7 @@ extension Tensor {
         guard Set(slots).count == slots.count else {
             throw TensorError.argument("recorded(from:pieces:): slots \(pieces.map(\.slots)) name an input twice; each input belongs to at most one piece")
         }
-        return Tensor.record(detached, inputs, parts: pieces)
+        return Tensor.record(detached, inputs, pieces: pieces)
     }
 
     /// `result` recorded in the graph as computed from `inputs` by an operation whose backward
@@ -229,12 +229,12 @@ extension Tensor {
         return r
     }
 
-    /// `result` recorded with a backward rule in independent pieces (see ``BackwardPart``), each
-    /// `(slots, rule)` giving the gradients of the inputs at `slots`; every input belongs to one piece.
-    static func record(_ result: Tensor, _ inputs: [Tensor], parts: [(slots: [Int], rule: (Tensor) throws -> [Tensor?])]) -> Tensor {
+    /// `result` recorded with a backward rule in independent pieces (see ``BackwardPiece``), each
+    /// `(slots, rule)` giving the gradients of the inputs at `slots` (each input in at most one).
+    static func record(_ result: Tensor, _ inputs: [Tensor], pieces: [(slots: [Int], rule: (Tensor) throws -> [Tensor?])]) -> Tensor {
         guard inputs.contains(where: { $0.node != nil }), GradMode.isEnabled else { return result }
         var r = result
-        r.node = GradNode(inputs: inputs.map { $0.node }, parts: parts.map { BackwardPart(slots: $0.slots, rule: $0.rule) })
+        r.node = GradNode(inputs: inputs.map { $0.node }, pieces: pieces.map { BackwardPiece(slots: $0.slots, rule: $0.rule) })
         return r
     }
 }

@@ -82,8 +82,8 @@ struct BackwardPlan<S: TensorScalar> {
 
     /// The pieces of node `k`'s rule that a parallel pass may run side by side, or nil when it
     /// runs whole (a rule in one piece, a view's block, or a node that does not propagate).
-    func pieces(of k: Int) -> [BackwardPart<S>]? {
-        propagates[k] && nodes[k].block == nil && nodes[k].parts.count > 1 ? nodes[k].parts : nil
+    func pieces(of k: Int) -> [BackwardPiece<S>]? {
+        propagates[k] && nodes[k].block == nil && nodes[k].pieces.count > 1 ? nodes[k].pieces : nil
     }
 }
 

@@ -34,7 +34,7 @@ extension BackwardPlan {
 /// for the next one, then yield. Each thread runs its nodes' operations on one thread, as a
 /// task of ``TensorThreads/map(_:_:)`` does.
 ///
-/// A node whose rule was recorded in pieces (``BackwardPart``: a convolution's input and weight
+/// A node whose rule was recorded in pieces (``BackwardPiece``: a convolution's input and weight
 /// gradients) is split: the thread that takes it sums its gradient, files its other pieces as
 /// ready tasks and runs the first; the thread that finishes the last piece files the node's sends.
 /// Each piece computes what the whole rule would, so the bits do not change.
@@ -64,7 +64,8 @@ final class ParallelBackward<S: TensorScalar> {
     private var finishedBeforeLimit = 0
     private var failure: (node: Int, error: Error)?
     private var gradients: [Int: Tensor<S>] = [:]
-    /// Bumped whenever a node becomes ready or the pass ends: what idle threads watch.
+    /// Bumped whenever work becomes ready (a node, or a split node's other pieces) or the pass
+    /// ends: what idle threads watch.
     private let progress = Atomic<Int>(0)
 
     init(plan: BackwardPlan<S>, seed: Tensor<S>, kept: Set<Int>) {
@@ -155,7 +156,7 @@ final class ParallelBackward<S: TensorScalar> {
         lock.unlock()
         guard let finished else { return }
         do {
-            let merged = BackwardPart.merged(try finished.map { try $0.get() }, of: pieces, inputs: plan.nodes[k].inputs.count)
+            let merged = BackwardPiece.merged(try finished.map { try $0.get() }, of: pieces, inputs: plan.nodes[k].inputs.count)
             deliver(plan.sends(from: k, results: merged), from: k, gradient: g)
         } catch {
             fail(k, error)

@@ -249,7 +249,7 @@ extension Tensor {
         let output = Kernels.convForward(values, weight.values, bias: bias?.values, g)
         // the input gradient, and the weight and bias gradients, in two pieces that a parallel
         // backward pass runs side by side
-        return Tensor.record(Tensor(unchecked: g.outputShape, output), [self, weight] + (bias.map { [$0] } ?? []), parts: [
+        return Tensor.record(Tensor(unchecked: g.outputShape, output), [self, weight] + (bias.map { [$0] } ?? []), pieces: [
             ([0], { grad in [self.needsGradient ? try grad.conv2dInputGrad(weight, g) : nil] }),
             (bias == nil ? [1] : [1, 2], { grad in
                 [weight.needsGradient ? try self.conv2dWeightGrad(grad, g) : nil,
@@ -261,7 +261,7 @@ extension Tensor {
     /// ∂L/∂x of a convolution, given ∂L/∂y = self [N, O, Ho, Wo] and the weight.
     func conv2dInputGrad(_ weight: Tensor, _ g: Conv2dGeometry) throws -> Tensor {
         let result = Tensor(unchecked: g.inputShape, Kernels.convInputGrad(values, weight.values, g))
-        return Tensor.record(result, [self, weight], parts: [
+        return Tensor.record(result, [self, weight], pieces: [
             ([0], { gx in [self.needsGradient ? try gx.conv2d(weight, stride: g.stride, padding: g.padding) : nil] }),
             ([1], { gx in [weight.needsGradient ? try gx.conv2dWeightGrad(self, g) : nil] }),
         ])
@@ -270,7 +270,7 @@ extension Tensor {
     /// ∂L/∂w of a convolution of x = self, given ∂L/∂y.
     func conv2dWeightGrad(_ grad: Tensor, _ g: Conv2dGeometry) throws -> Tensor {
         let result = Tensor(unchecked: g.weightShape, Kernels.convWeightGrad(values, grad.values, g))
-        return Tensor.record(result, [self, grad], parts: [
+        return Tensor.record(result, [self, grad], pieces: [
             ([0], { gw in [self.needsGradient ? try grad.conv2dInputGrad(gw, g) : nil] }),
             ([1], { gw in [grad.needsGradient ? try self.conv2d(gw, stride: g.stride, padding: g.padding) : nil] }),
         ])

@@ -21,7 +21,7 @@ extension Tensor {
         }
         let a = self, b = other
         // ∂a and ∂b in two pieces, which a parallel backward pass runs side by side
-        return Tensor.record(Tensor(unchecked: [m, n], out), [a, b], parts: [
+        return Tensor.record(Tensor(unchecked: [m, n], out), [a, b], pieces: [
             ([0], { g in
                 guard a.needsGradient else { return [nil] }
                 switch (ta, tb) {
@@ -55,7 +55,7 @@ extension Tensor {
             if k > 0 { product(weight, false, true, m: m, n: n, k: k, beta: 1, into: c) }
         }
         let x = self
-        return Tensor.record(Tensor(unchecked: [m, n], out), [x, weight, bias], parts: [
+        return Tensor.record(Tensor(unchecked: [m, n], out), [x, weight, bias], pieces: [
             ([0], { g in [x.needsGradient ? try g.matmul(weight) : nil] }),
             ([1, 2], { g in [weight.needsGradient ? try g.matmul(x, transposeSelf: true) : nil, bias.needsGradient ? try g.sum(axes: [0]) : nil] }),
         ])
