@@ -2,7 +2,12 @@
 /// diagrams use. Each glyph is 7 rows; bit 4 of a row is its leftmost pixel. Unknown characters
 /// draw as a box; box-drawing characters are drawn as lines by the circuit renderer instead.
 enum Font {
-    static func glyph(_ c: Character) -> [UInt8] { table[c] ?? [0b11111, 0b10001, 0b10001, 0b10001, 0b10001, 0b10001, 0b11111] }
+    static func glyph(_ c: Character) -> [UInt8] {
+        table[aliases[c] ?? c] ?? [0b11111, 0b10001, 0b10001, 0b10001, 0b10001, 0b10001, 0b11111]
+    }
+
+    /// Characters drawn with another's glyph: at 5×7 pixels an en dash is a hyphen.
+    private static let aliases: [Character: Character] = ["–": "-"]
 
     private static let table: [Character: [UInt8]] = [
         " ": [0b00000, 0b00000, 0b00000, 0b00000, 0b00000, 0b00000, 0b00000],
@@ -73,7 +78,6 @@ enum Font {
         ":": [0b00000, 0b01100, 0b01100, 0b00000, 0b01100, 0b01100, 0b00000],
         ";": [0b00000, 0b01100, 0b01100, 0b00000, 0b01100, 0b00100, 0b01000],
         "-": [0b00000, 0b00000, 0b00000, 0b11111, 0b00000, 0b00000, 0b00000],
-        "–": [0b00000, 0b00000, 0b00000, 0b11111, 0b00000, 0b00000, 0b00000],
         "+": [0b00000, 0b00100, 0b00100, 0b11111, 0b00100, 0b00100, 0b00000],
         "=": [0b00000, 0b00000, 0b11111, 0b00000, 0b11111, 0b00000, 0b00000],
         "(": [0b00010, 0b00100, 0b01000, 0b01000, 0b01000, 0b00100, 0b00010],
