@@ -55,13 +55,13 @@ public struct Conv2dGeometry: Equatable, Sendable {
     }
 }
 
-/// Images per im2col chunk: at most 2,048 columns and 2¹⁹ values (2 MB of Float), so the chunk's
-/// im2col block stays in the L2 cache (LeNet's second layer: 32 images, 150 × 2,048 values), and a
-/// batch splits into enough chunks for the threads to share evenly. AlexCifarNet's second layer,
+/// Images per chunk: at most 2,048 columns and 2¹⁹ values (2 MB of Float), so the chunk's im2col
+/// block stays in the L2 cache, and a batch splits into enough chunks for the threads to share
+/// evenly (LeNet's second layer, on the direct path: 20 images). AlexCifarNet's second layer,
 /// 1,600 × 256 values per image, takes one image per chunk; eight, its old share of 2,048 columns,
 /// made a 13 MB block, and its distillation ran 15% slower on two threads.
 private func chunkImages(_ g: Conv2dGeometry) -> Int {
-    max(1, min(g.batch, 2048 / max(1, g.positions), (1 << 19) / max(1, g.patch * g.positions)))
+    return max(1, min(g.batch, 2048 / max(1, g.positions), (1 << 19) / max(1, g.patch * g.positions)))
 }
 
 /// Runs `body(worker, run, images)` over the chunks of the batch, split into `runs` runs of
@@ -240,7 +240,8 @@ private func addShortRow<S: TensorScalar>(_ dst: UnsafeMutablePointer<S>, _ src:
 extension Tensor {
     /// 2-D convolution (cross-correlation, as PyTorch) of x [N, C, H, W] with w [O, C, kh, kw],
     /// plus an optional bias [O] (added as the outputs are written; its gradient is ∂L/∂y summed
-    /// over images and positions). im2col + GEMM per chunk of images, chunks spread over threads.
+    /// over images and positions). Per chunk of images, chunks spread over threads: a direct
+    /// kernel where one fits (``DirectConvolution``, ``ChannelLaneConvolution``), else im2col + GEMM.
     public func conv2d(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) throws -> Tensor {
         let g = try Conv2dGeometry(input: shape, weight: weight.shape, stride: stride, padding: padding)
         if let b = bias, b.shape != [g.outChannels] {
@@ -277,12 +278,12 @@ extension Tensor {
     }
 }
 
-/// y = conv(x, w) + b: im2col per chunk of images, then one GEMM per image straight into its output
-/// planes, which start at the bias (the columns of image ii are columns ii·P ..< (ii+1)·P of the
-/// chunk's matrix). The im2col blocks are not kept for the weight gradient, which rebuilds them
-/// chunk by chunk: a rebuilt block is still in the cache, while a kept one (10 MB for LeNet's
-/// second layer at 256 images) is written out and read back from memory, and D2 ran about 10%
-/// slower with them kept.
+/// y = conv(x, w) + b, per chunk of images: the direct kernels where they fit, else im2col, then one
+/// GEMM per image straight into its output planes, which start at the bias (the columns of image ii
+/// are columns ii·P ..< (ii+1)·P of the chunk's matrix). The im2col blocks are not kept for the
+/// weight gradient, which rebuilds them chunk by chunk: a rebuilt block is still in the cache,
+/// while a kept one is written out and read back from memory (when LeNet's second layer took this
+/// path, its blocks made 10 MB at 256 images, and D2 ran about 10% slower with them kept).
 func convForwardKernel<Scalar: TensorScalar>(_ x: [Scalar], _ w: [Scalar], bias: [Scalar]?, _ g: Conv2dGeometry) -> [Scalar] {
     let per = chunkImages(g), p = g.positions
     return Kernels.filled(g.outputShape.reduce(1, *)) { (op: UnsafeMutableBufferPointer<Scalar>) in
@@ -290,6 +291,7 @@ func convForwardKernel<Scalar: TensorScalar>(_ x: [Scalar], _ w: [Scalar], bias:
             let (xb, wb, ob, bb) = (xp.baseAddress!, wp.baseAddress!, op.baseAddress!, bias == nil ? nil : bp.baseAddress)
             forEachChunk(g) { _, _, images in
                 if DirectConvolution.applies(g) { DirectConvolution.forward(xb, wb, bias: bb, g, images, ob); return }
+                if ChannelLaneConvolution.applies(g) { ChannelLaneConvolution.forward(xb, wb, bias: bb, g, images, ob); return }
                 let cols = UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p)
                 defer { cols.deallocate() }
                 im2col(xb, g, images, cols)
@@ -306,13 +308,15 @@ func convForwardKernel<Scalar: TensorScalar>(_ x: [Scalar], _ w: [Scalar], bias:
     }
 }
 
-/// ∂x = Wᵀ·dY, one GEMM per image into the chunk's columns, then col2im.
+/// ∂x = Wᵀ·dY per chunk of images: ``ChannelLaneConvolution`` where it fits, else one GEMM per
+/// image into the chunk's columns, then col2im.
 func convInputGradKernel<Scalar: TensorScalar>(_ dy: [Scalar], _ w: [Scalar], _ g: Conv2dGeometry) -> [Scalar] {
     var dx = Kernels.repeating(Scalar(0), count: g.inputShape.reduce(1, *))
     let per = chunkImages(g), p = g.positions
     dy.withUnsafeBufferPointer { dp in w.withUnsafeBufferPointer { wp in dx.withUnsafeMutableBufferPointer { xp in
         let (db, wb, xb) = (dp.baseAddress!, wp.baseAddress!, xp.baseAddress!)
         forEachChunk(g) { _, _, images in
+            if ChannelLaneConvolution.applies(g) { ChannelLaneConvolution.inputGradient(db, wb, g, images, xb); return }
             let cols = UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p)
             defer { cols.deallocate() }
             let width = images.count * p
@@ -327,7 +331,8 @@ func convInputGradKernel<Scalar: TensorScalar>(_ dy: [Scalar], _ w: [Scalar], _ 
     return dx
 }
 
-/// ∂W = Σ dY_n·cols_nᵀ over the images, with each chunk's im2col block rebuilt. The chunks are
+/// ∂W = Σ dY_n·cols_nᵀ over the images, from the direct kernels where they fit, else with each
+/// chunk's im2col block rebuilt. The chunks are
 /// split into at most eight runs, each summed into its own partial in chunk order and image order,
 /// and the partials are added in run order: the result does not depend on the thread count, and
 /// the partials stay small (a slice of 256 images has 256 chunks in AlexCifarNet's second layer,
@@ -337,11 +342,11 @@ func convInputGradKernel<Scalar: TensorScalar>(_ dy: [Scalar], _ w: [Scalar], _ 
 func convWeightGradKernel<Scalar: TensorScalar>(_ x: [Scalar], _ dy: [Scalar], _ g: Conv2dGeometry) -> [Scalar] {
     let per = chunkImages(g), p = g.positions, outs = g.outChannels, size = outs * g.patch
     let runs = max(1, min(chunkCount(g), 8)), workers = min(TensorThreads.count, runs)
-    let direct = DirectConvolution.applies(g)
+    let direct = DirectConvolution.applies(g), lanes = ChannelLaneConvolution.applies(g)
     var partial = Kernels.repeating(Scalar(0), count: runs * size)
     // per-worker scratch: an im2col block and one image's transposed ∂y
-    let cols = !direct ? (0..<workers).map { _ in UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p) } : []
-    let transposed = (0..<workers).map { _ in UnsafeMutablePointer<Scalar>.allocate(capacity: p * outs) }
+    let cols = !direct && !lanes ? (0..<workers).map { _ in UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p) } : []
+    let transposed = !direct && !lanes ? (0..<workers).map { _ in UnsafeMutablePointer<Scalar>.allocate(capacity: p * outs) } : []
     defer { cols.forEach { $0.deallocate() }; transposed.forEach { $0.deallocate() } }
     x.withUnsafeBufferPointer { xp in dy.withUnsafeBufferPointer { dp in
         partial.withUnsafeMutableBufferPointer { partials in
@@ -350,6 +355,10 @@ func convWeightGradKernel<Scalar: TensorScalar>(_ x: [Scalar], _ dy: [Scalar], _
                 let acc = pb + run * size
                 if direct {
                     DirectConvolution.weightGradient(xb, db, g, images, into: acc)
+                    return
+                }
+                if lanes {
+                    ChannelLaneConvolution.weightGradient(xb, db, g, images, into: acc)
                     return
                 }
                 let width = images.count * p, block = cols[worker]

@@ -5,8 +5,9 @@ import QDTensor
 final class TensorReferenceTests: XCTestCase {
     func testConv2dMatchesNaiveLoop() throws {
         // Small patches with stride 1 take the direct path (several output vectors per row, and a
-        // partial last one); larger patches and strides take im2col + GEMM (the 40-image case spans
-        // five chunks of images). The input gradient (always im2col's transpose) is checked too.
+        // partial last one); sixteen outputs of larger patches the channel-lane path; other larger
+        // patches and strides take im2col + GEMM (the 40-image case spans five chunks of images).
+        // The input gradient (the channel-lane path's own, or im2col's transpose) is checked too.
         var rng = SeededRandom(seed: 5)
         let cases: [(n: Int, c: Int, h: Int, w: Int, o: Int, kh: Int, kw: Int, stride: Int, padding: Int)] = [
             (3, 2, 7, 6, 4, 3, 2, 1, 0), (3, 2, 7, 6, 4, 3, 2, 1, 2), (3, 2, 7, 6, 4, 3, 2, 2, 1), (3, 2, 7, 6, 4, 3, 2, 3, 0),
@@ -21,6 +22,9 @@ final class TensorReferenceTests: XCTestCase {
             // layers); the second has 500 × 1,296 im2col values per image, so one image per chunk,
             // and its weight gradient sums its 12 chunks in 8 runs
             (2, 8, 9, 11, 20, 5, 5, 1, 2), (12, 20, 36, 36, 3, 5, 5, 1, 2),
+            // sixteen outputs and large patches take the channel-lane path: LeNet's second layer,
+            // and 25 images (two chunks) of 7 channels and 18-wide rows, every tile's leftovers
+            (3, 6, 14, 14, 16, 5, 5, 1, 0), (25, 7, 12, 18, 16, 4, 5, 1, 0),
         ]
         for t in cases {
             let x = Tensor<Double>.normal([t.n, t.c, t.h, t.w], using: &rng), w = Tensor<Double>.normal([t.o, t.c, t.kh, t.kw], using: &rng)
@@ -67,6 +71,54 @@ final class TensorReferenceTests: XCTestCase {
             let dxf = try Autograd.gradients(of: (xf.conv2d(w.converted(to: Float.self), stride: t.stride, padding: t.padding)
                                                   * r.converted(to: Float.self)).sum(), wrt: [xf])[0]
             for (a, b) in zip(dxf.values, naiveDx) { XCTAssertEqual(Double(a), b, accuracy: 1e-4, "\(t): Float input gradient") }
+        }
+    }
+
+    func testSixteenChannelConvolutionSumsInItsDocumentedOrder() throws {
+        // LeNet's second layer (patch 150, 16 outputs) and a layer with every tile's leftovers
+        // (7 channels, 140 taps, 126 positions, 18-wide rows), in Float against scalar loops that
+        // sum in the documented order, bit for bit
+        var rng = SeededRandom(seed: 15)
+        for (n, c, h, w, kh, kw) in [(3, 6, 14, 14, 5, 5), (2, 7, 12, 18, 4, 5)] {
+            let x = Tensor<Float>.normal([n, c, h, w], using: &rng).requiringGrad()
+            let weight = Tensor<Float>.normal([16, c, kh, kw], using: &rng).requiringGrad()
+            let bias = Tensor<Float>.normal([16], using: &rng)
+            let y = try x.conv2d(weight, bias: bias)
+            let (oh, ow) = (h - kh + 1, w - kw + 1), positions = (h - kh + 1) * (w - kw + 1), patch = c * kh * kw
+            let r = Tensor<Float>.normal(y.shape, using: &rng)
+            let grads = try Autograd.gradients(of: (y * r).sum(), wrt: [x, weight])
+            func input(_ i: Int, _ ch: Int, _ row: Int, _ col: Int) -> Float { x.values[((i * c + ch) * h + row) * w + col] }
+            func kernel(_ o: Int, _ ch: Int, _ ki: Int, _ kj: Int) -> Float { weight.values[((o * c + ch) * kh + ki) * kw + kj] }
+            func upstream(_ i: Int, _ o: Int, _ row: Int, _ col: Int) -> Float { r.values[((i * 16 + o) * oh + row) * ow + col] }
+            var expected = [Float](), expectedDx = [Float](), expectedDwt = [Float](repeating: 0, count: patch * 16)
+            for i in 0..<n { for o in 0..<16 { for p in 0..<positions {
+                // one multiply-add chain over the taps, then the bias
+                var chain: Float = 0
+                for ch in 0..<c { for ki in 0..<kh { for kj in 0..<kw {
+                    chain = chain.addingProduct(kernel(o, ch, ki, kj), input(i, ch, p / ow + ki, p % ow + kj))
+                } } }
+                expected.append(bias.values[o] + chain)
+            } } }
+            for i in 0..<n { for ch in 0..<c { for row in 0..<h { for col in 0..<w {
+                // one chain over the outputs per tap, the taps added in order
+                var sum: Float = 0
+                for ki in 0..<kh where (0..<oh).contains(row - ki) { for kj in 0..<kw where (0..<ow).contains(col - kj) {
+                    var chain: Float = 0
+                    for o in 0..<16 { chain = chain.addingProduct(kernel(o, ch, ki, kj), upstream(i, o, row - ki, col - kj)) }
+                    sum += chain
+                } }
+                expectedDx.append(sum)
+            } } } }
+            for i in 0..<n { for ch in 0..<c { for ki in 0..<kh { for kj in 0..<kw { for o in 0..<16 {
+                // one chain over the positions per image, the images added in order
+                var chain: Float = 0
+                for p in 0..<positions { chain = chain.addingProduct(upstream(i, o, p / ow, p % ow), input(i, ch, p / ow + ki, p % ow + kj)) }
+                expectedDwt[((ch * kh + ki) * kw + kj) * 16 + o] += chain
+            } } } } }
+            let expectedDw = (0..<(16 * patch)).map { expectedDwt[($0 % patch) * 16 + $0 / patch] }
+            XCTAssertEqual(zip(y.values, expected).filter { $0 != $1 }.count, 0, "\(c) channels: output")
+            XCTAssertEqual(zip(grads[0].values, expectedDx).filter { $0 != $1 }.count, 0, "\(c) channels: input gradient")
+            XCTAssertEqual(zip(grads[1].values, expectedDw).filter { $0 != $1 }.count, 0, "\(c) channels: weight gradient")
         }
     }
 

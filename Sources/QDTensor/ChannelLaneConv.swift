@@ -1,0 +1,241 @@
+/// Direct convolution with the sixteen output channels in two SIMD vectors, for stride 1, no
+/// padding and patches too large for ``DirectConvolution`` (LeNet's second layer: 6 channels of
+/// 14×14, 5×5 kernels, a patch of 150, 16 outputs of 10×10). There im2col + GEMM copies every
+/// input 25 times, runs GEMMs of 16 × 100 × 150 per image whose packing costs as much as their
+/// arithmetic, and its input gradient adds 150 rows back through col2im. This path made an outer
+/// iteration of the quantum LeNet's distillation (D3) about 10% faster.
+///
+/// Each value is summed in a fixed order that depends on neither the BLAS library nor the thread
+/// count (OpenBLAS's kernels split their sums differently, so the two paths agree to rounding):
+///
+///     y[n, o, p]     = b[o] + (Σ_tap w[o, tap]·x[n, tap, p])                    a chain over the taps
+///     ∂x[n, c, i, j] = Σ_{(ki, kj)} (Σ_o w[o, c, ki, kj]·∂y[n, o, i − ki, j − kj])  a chain over o per tap,
+///                                                                               the taps added in order
+///     ∂wᵀ[tap, o]   += Σ_p ∂y[n, o, p]·x[n, tap, p]                            a chain over the positions
+///                                                                               per image, added image by image
+///
+/// Here tap = (c, ki, kj), x[n, tap, p] is the input under that tap at output position p = (i, j),
+/// and a chain is one fused multiply-add after another, from zero, in index order.
+enum ChannelLaneConvolution {
+    /// Values per vector.
+    static let lanes = 8
+    /// The output channels this path computes: two vectors.
+    static let outputs = 16
+    /// Output positions per forward tile, and input channels or taps per gradient tile.
+    static let positionsPerTile = 5, rowsPerTile = 6
+
+    /// Whether `g` takes this path: stride 1, no padding, 16 outputs, and a patch too large for
+    /// ``DirectConvolution``.
+    static func applies(_ g: Conv2dGeometry) -> Bool {
+        g.stride == 1 && g.padding == 0 && g.outChannels == outputs && !DirectConvolution.applies(g)
+    }
+
+    /// Eight values from `p` on.
+    @inline(__always)
+    private static func load<T: TensorScalar>(_ p: UnsafePointer<T>) -> SIMD8<T> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<T>.self) }
+
+    /// v[0..<8] += a.
+    @inline(__always)
+    private static func add<T: TensorScalar>(_ a: SIMD8<T>, into v: UnsafeMutablePointer<T>) {
+        UnsafeMutableRawPointer(v).storeBytes(of: load(UnsafePointer(v)) + a, as: SIMD8<T>.self)
+    }
+
+    /// The offset of tap (c, ki, kj) from the input value under an output position's first tap:
+    /// c·H·W + ki·W + kj, for every tap in order.
+    private static func tapOffsets(_ g: Conv2dGeometry) -> [Int] {
+        var offsets: [Int] = []
+        offsets.reserveCapacity(g.patch)
+        for c in 0..<g.inChannels { for ki in 0..<g.kernelHeight { for kj in 0..<g.kernelWidth {
+            offsets.append((c * g.height + ki) * g.width + kj)
+        } } }
+        return offsets
+    }
+
+    // MARK: forward
+
+    /// y (+ the bias) for `images` of x into `out` ([N, 16, Ho, Wo]). A tile of five output
+    /// positions (in row-major order, across rows) keeps ten accumulators: each tap loads the two
+    /// weight vectors of wᵀ[tap] once for the five input values under it. A last, short tile
+    /// repeats its last position and stores only its own.
+    static func forward<T: TensorScalar>(_ x: UnsafePointer<T>, _ w: UnsafePointer<T>, bias: UnsafePointer<T>?, _ g: Conv2dGeometry,
+                                          _ images: Range<Int>, _ out: UnsafeMutablePointer<T>) {
+        let patch = g.patch, positions = g.positions, imageSize = g.inChannels * g.height * g.width
+        let wt = UnsafeMutablePointer<T>.allocate(capacity: patch * outputs)
+        defer { wt.deallocate() }
+        for o in 0..<outputs { for tap in 0..<patch { wt[tap * outputs + o] = w[o * patch + tap] } }
+        let offsets = tapOffsets(g)
+        offsets.withUnsafeBufferPointer { taps in
+            for n in images {
+                let image = x + n * imageSize, planes = out + n * outputs * positions
+                for first in stride(from: 0, to: positions, by: positionsPerTile) {
+                    forwardTile(image, UnsafePointer(wt), taps.baseAddress!, bias, g, first: first, into: planes)
+                }
+            }
+        }
+    }
+
+    /// Output positions first ..< first + 5 (fewer at the end) of one image, every channel.
+    @inline(__always)
+    private static func forwardTile<T: TensorScalar>(_ image: UnsafePointer<T>, _ wt: UnsafePointer<T>, _ taps: UnsafePointer<Int>,
+                                                     _ bias: UnsafePointer<T>?, _ g: Conv2dGeometry, first: Int,
+                                                     into planes: UnsafeMutablePointer<T>) {
+        let count = min(positionsPerTile, g.positions &- first), ow = g.outWidth
+        func source(_ t: Int) -> UnsafePointer<T> {
+            let p = first &+ min(t, count &- 1)
+            return image + ((p / ow) &* g.width &+ p % ow)
+        }
+        let (s0, s1, s2, s3, s4) = (source(0), source(1), source(2), source(3), source(4))
+        var (a00, a01, a10, a11, a20, a21) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
+        var (a30, a31, a40, a41) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
+        for tap in 0..<g.patch {
+            let k = taps[tap], weights = wt + tap &* outputs
+            let (w0, w1) = (load(weights), load(weights + lanes))
+            let (v0, v1, v2, v3, v4) = (s0[k], s1[k], s2[k], s3[k], s4[k])
+            a00 = a00.addingProduct(w0, v0); a01 = a01.addingProduct(w1, v0)
+            a10 = a10.addingProduct(w0, v1); a11 = a11.addingProduct(w1, v1)
+            a20 = a20.addingProduct(w0, v2); a21 = a21.addingProduct(w1, v2)
+            a30 = a30.addingProduct(w0, v3); a31 = a31.addingProduct(w1, v3)
+            a40 = a40.addingProduct(w0, v4); a41 = a41.addingProduct(w1, v4)
+        }
+        func store(_ t: Int, _ low: SIMD8<T>, _ high: SIMD8<T>) {
+            guard t < count else { return }
+            let p = first &+ t, planeSize = g.positions
+            for o in 0..<lanes {
+                planes[o &* planeSize &+ p] = bias.map { $0[o] + low[o] } ?? low[o]
+                planes[(o &+ lanes) &* planeSize &+ p] = bias.map { $0[o &+ lanes] + high[o] } ?? high[o]
+            }
+        }
+        store(0, a00, a01); store(1, a10, a11); store(2, a20, a21); store(3, a30, a31); store(4, a40, a41)
+    }
+
+    // MARK: input gradient
+
+    /// ∂x for `images` of ∂y into `dx` ([N, C, H, W], the images' planes only, overwritten). Input
+    /// rows are covered by vectors in pairs (sixteen columns); a tile of six input channels × one
+    /// pair keeps twelve chains over the outputs o, and each o loads its two ∂y vectors once for
+    /// the six channels' weights. ∂y rows are read from a copy padded with kw − 1 zeros on the
+    /// left and zeros past the row, so a column whose tap falls outside ∂y adds a chain of zeros,
+    /// +0, which changes nothing; output rows outside ∂y are skipped.
+    static func inputGradient<T: TensorScalar>(_ dy: UnsafePointer<T>, _ w: UnsafePointer<T>, _ g: Conv2dGeometry,
+                                                _ images: Range<Int>, _ dx: UnsafeMutablePointer<T>) {
+        let (oh, ow, kh, kw) = (g.outHeight, g.outWidth, g.kernelHeight, g.kernelWidth)
+        let pairs = (g.width + 2 * lanes - 1) / (2 * lanes), rowWidth = 2 * lanes * pairs
+        let paddedWidth = rowWidth + kw - 1
+        let padded = UnsafeMutablePointer<T>.allocate(capacity: outputs * oh * paddedWidth)
+        padded.initialize(repeating: 0, count: outputs * oh * paddedWidth)
+        let sums = UnsafeMutablePointer<T>.allocate(capacity: g.inChannels * g.height * rowWidth)
+        defer { padded.deallocate(); sums.deallocate() }
+        for n in images {
+            for r in 0..<(outputs * oh) {
+                (padded + r * paddedWidth + kw - 1).update(from: dy + (n * outputs * oh + r) * ow, count: ow)
+            }
+            sums.update(repeating: 0, count: g.inChannels * g.height * rowWidth)
+            for i in 0..<g.height {
+                for ki in max(0, i - oh + 1)...min(kh - 1, i) {
+                    for kj in 0..<kw {
+                        for c in stride(from: 0, to: g.inChannels, by: rowsPerTile) {
+                            for pair in 0..<pairs {
+                                inputGradientTile(UnsafePointer(padded), w, g, paddedWidth: paddedWidth, row: i - ki, ki: ki, kj: kj,
+                                                  channels: c..<min(g.inChannels, c + rowsPerTile), column: 2 * lanes * pair,
+                                                  into: sums + i * rowWidth, planeSize: g.height * rowWidth)
+                            }
+                        }
+                    }
+                }
+            }
+            for r in 0..<(g.inChannels * g.height) {
+                (dx + (n * g.inChannels * g.height + r) * g.width).update(from: sums + r * rowWidth, count: g.width)
+            }
+        }
+    }
+
+    /// Adds Σ_o w[o, c, ki, kj]·∂y[o, row, j − kj] for `channels` (at most six) and input columns
+    /// j = column ..< column + 16 to the sums of one input row (channel c's at `rows` + c·planeSize).
+    @inline(__always)
+    private static func inputGradientTile<T: TensorScalar>(_ padded: UnsafePointer<T>, _ w: UnsafePointer<T>, _ g: Conv2dGeometry,
+                                                           paddedWidth: Int, row: Int, ki: Int, kj: Int, channels: Range<Int>,
+                                                           column: Int, into rows: UnsafeMutablePointer<T>, planeSize: Int) {
+        let (patch, taps) = (g.patch, g.kernelHeight &* g.kernelWidth)
+        // channels past the range repeat the last one, and are not added
+        func tap(_ t: Int) -> Int { min(channels.lowerBound &+ t, channels.upperBound &- 1) &* taps &+ ki &* g.kernelWidth &+ kj }
+        let (k0, k1, k2, k3, k4, k5) = (tap(0), tap(1), tap(2), tap(3), tap(4), tap(5))
+        var (a00, a01, a10, a11, a20, a21) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
+        var (a30, a31, a40, a41, a50, a51) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
+        let source = padded + (row &* paddedWidth &+ column &+ g.kernelWidth &- 1 &- kj)
+        let planeStride = g.outHeight &* paddedWidth
+        for o in 0..<outputs {
+            let d = source + o &* planeStride, weights = w + o &* patch
+            let (d0, d1) = (load(d), load(d + lanes))
+            let (v0, v1, v2, v3, v4, v5) = (weights[k0], weights[k1], weights[k2], weights[k3], weights[k4], weights[k5])
+            a00 = a00.addingProduct(d0, v0); a01 = a01.addingProduct(d1, v0)
+            a10 = a10.addingProduct(d0, v1); a11 = a11.addingProduct(d1, v1)
+            a20 = a20.addingProduct(d0, v2); a21 = a21.addingProduct(d1, v2)
+            a30 = a30.addingProduct(d0, v3); a31 = a31.addingProduct(d1, v3)
+            a40 = a40.addingProduct(d0, v4); a41 = a41.addingProduct(d1, v4)
+            a50 = a50.addingProduct(d0, v5); a51 = a51.addingProduct(d1, v5)
+        }
+        func store(_ t: Int, _ low: SIMD8<T>, _ high: SIMD8<T>) {
+            guard t < channels.count else { return }
+            let target = rows + ((channels.lowerBound &+ t) &* planeSize &+ column)
+            add(low, into: target)
+            add(high, into: target + lanes)
+        }
+        store(0, a00, a01); store(1, a10, a11); store(2, a20, a21); store(3, a30, a31); store(4, a40, a41); store(5, a50, a51)
+    }
+
+    // MARK: weight gradient
+
+    /// Adds ∂wᵀ for `images` (x and ∂y [N, 16, Ho, Wo]) into `dwt` [patch, 16]. Each image's ∂y is
+    /// transposed to [P, 16] first; a tile of six taps keeps twelve chains over the positions, and
+    /// each position loads its two ∂y vectors once for the six input values under the taps.
+    static func weightGradient<T: TensorScalar>(_ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ g: Conv2dGeometry,
+                                                 _ images: Range<Int>, into dwt: UnsafeMutablePointer<T>) {
+        let positions = g.positions, imageSize = g.inChannels * g.height * g.width
+        let transposed = UnsafeMutablePointer<T>.allocate(capacity: positions * outputs)
+        defer { transposed.deallocate() }
+        let offsets = tapOffsets(g)
+        offsets.withUnsafeBufferPointer { taps in
+            for n in images {
+                let gradient = dy + n * outputs * positions
+                for p in 0..<positions { for o in 0..<outputs { transposed[p * outputs + o] = gradient[o * positions + p] } }
+                for first in stride(from: 0, to: g.patch, by: rowsPerTile) {
+                    weightGradientTile(x + n * imageSize, UnsafePointer(transposed), taps.baseAddress!, g,
+                                       taps: first..<min(g.patch, first + rowsPerTile), into: dwt)
+                }
+            }
+        }
+    }
+
+    /// ∂wᵀ[tap, 0..<16] += Σ_p ∂y[o, p]·x[tap, p] for `taps` (at most six) of one image.
+    @inline(__always)
+    private static func weightGradientTile<T: TensorScalar>(_ image: UnsafePointer<T>, _ transposed: UnsafePointer<T>, _ offsets: UnsafePointer<Int>,
+                                                            _ g: Conv2dGeometry, taps: Range<Int>, into dwt: UnsafeMutablePointer<T>) {
+        // taps past the range repeat the last one, and are not added
+        func offset(_ t: Int) -> Int { offsets[min(taps.lowerBound &+ t, taps.upperBound &- 1)] }
+        let (k0, k1, k2, k3, k4, k5) = (offset(0), offset(1), offset(2), offset(3), offset(4), offset(5))
+        var (a00, a01, a10, a11, a20, a21) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
+        var (a30, a31, a40, a41, a50, a51) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
+        var d = transposed
+        for i in 0..<g.outHeight {
+            let s = image + i &* g.width
+            for j in 0..<g.outWidth {
+                let (d0, d1) = (load(d), load(d + lanes))
+                let (v0, v1, v2, v3, v4, v5) = (s[k0 &+ j], s[k1 &+ j], s[k2 &+ j], s[k3 &+ j], s[k4 &+ j], s[k5 &+ j])
+                a00 = a00.addingProduct(d0, v0); a01 = a01.addingProduct(d1, v0)
+                a10 = a10.addingProduct(d0, v1); a11 = a11.addingProduct(d1, v1)
+                a20 = a20.addingProduct(d0, v2); a21 = a21.addingProduct(d1, v2)
+                a30 = a30.addingProduct(d0, v3); a31 = a31.addingProduct(d1, v3)
+                a40 = a40.addingProduct(d0, v4); a41 = a41.addingProduct(d1, v4)
+                a50 = a50.addingProduct(d0, v5); a51 = a51.addingProduct(d1, v5)
+                d += outputs
+            }
+        }
+        func store(_ t: Int, _ low: SIMD8<T>, _ high: SIMD8<T>) {
+            guard t < taps.count else { return }
+            let row = dwt + ((taps.lowerBound &+ t) &* outputs)
+            add(low, into: row)
+            add(high, into: row + lanes)
+        }
+        store(0, a00, a01); store(1, a10, a11); store(2, a20, a21); store(3, a30, a31); store(4, a40, a41); store(5, a50, a51)
+    }
+}
