@@ -9,8 +9,9 @@ import Foundation
 public final class GradNode<Scalar: TensorScalar> {
     /// The input nodes, in the order the backward rule returns their gradients.
     let inputs: [GradNode?]
-    /// Maps ∂L/∂output to ∂L/∂input for each input (nil where an input needs none).
-    let backward: ((Tensor<Scalar>) throws -> [Tensor<Scalar>?])?
+    /// Maps ∂L/∂output to ∂L/∂input for each input (nil where an input needs none). Nil for a
+    /// leaf, and once ``releaseRule()`` has dropped it.
+    private(set) var backward: ((Tensor<Scalar>) throws -> [Tensor<Scalar>?])?
     /// Set when the output is the contiguous block `range` of the storage of its single input, of
     /// shape `inputShape` (a slice in storage order). The backward pass then gathers all blocks of one input and
     /// assembles its gradient once (see ``Autograd``), instead of padding each block's gradient to
@@ -19,7 +20,18 @@ public final class GradNode<Scalar: TensorScalar> {
     let block: (range: Range<Int>, inputShape: [Int])?
     /// The independent pieces `backward` is made of, when it was recorded in pieces (see
     /// ``BackwardPiece``): a parallel pass runs them side by side. Empty for a rule in one piece.
-    let pieces: [BackwardPiece<Scalar>]
+    private(set) var pieces: [BackwardPiece<Scalar>]
+    /// Set when a pass with `releaseGraph: true` ran this node's rule and dropped it.
+    private(set) var released = false
+
+    /// Drops the rule, and with it the tensors it saved (PyTorch frees a graph's buffers the same
+    /// way after a backward pass without `retain_graph`). The node keeps its inputs, so a later
+    /// pass can still tell that it had a rule, and fails with an error instead of treating it as a leaf.
+    func releaseRule() {
+        backward = nil
+        pieces = []
+        released = true
+    }
 
     /// A leaf: a tensor gradients are taken with respect to.
     init(leaf: Void) { inputs = []; backward = nil; block = nil; pieces = [] }
@@ -116,6 +128,12 @@ public enum Autograd {
     /// gradients can be differentiated again (PyTorch's `create_graph=True`). An input the output
     /// does not depend on gets zeros.
     ///
+    /// With `releaseGraph: true` each node drops its rule, and the tensors the rule saved, as soon
+    /// as the rule has run, so the graph's memory is freed while the pass walks it rather than all
+    /// at once afterwards (PyTorch's default, `retain_graph=False`). Another pass through those
+    /// nodes then throws. The distillation's meta-gradient, the last pass through its unrolled
+    /// steps, releases them.
+    ///
     /// With `stopAtInputs` the traversal treats the inputs as leaves and goes no further, so an
     /// operation can differentiate its own sub-graph from inside a backward rule; the gradients
     /// stay functions of the inputs themselves.
@@ -128,7 +146,7 @@ public enum Autograd {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     public static func gradients<S>(of output: Tensor<S>, wrt inputs: [Tensor<S>], seed: Tensor<S>? = nil,
-                                    createGraph: Bool = false, stopAtInputs: Bool = false) throws -> [Tensor<S>] {
+                                    createGraph: Bool = false, stopAtInputs: Bool = false, releaseGraph: Bool = false) throws -> [Tensor<S>] {
         if let s = seed, s.shape != output.shape {
             throw TensorError.shape("gradient seed has shape \(s.shape); the output has shape \(output.shape)")
         }
@@ -141,7 +159,7 @@ public enum Autograd {
         let kept = Set(inputs.compactMap { $0.node.flatMap { plan.index[ObjectIdentifier($0)] } })
         let threads = TensorThreads.count
         let grads = try GradMode.with(enabled: createGraph) { try NeededNodes.with(needed) {
-            try plan.run(seed: seed ?? Tensor<S>.ones(output.shape), kept: kept, threads: threads)
+            try plan.run(seed: seed ?? Tensor<S>.ones(output.shape), kept: kept, threads: threads, release: releaseGraph)
         } }
         return inputs.map { x in x.node.flatMap { plan.index[ObjectIdentifier($0)] }.flatMap { grads[$0] } ?? Tensor<S>.zeros(x.shape) }
     }

@@ -14,7 +14,8 @@ struct BackwardPlan<S: TensorScalar> {
     let index: [ObjectIdentifier: Int]
     /// For each node, the plan index of each of its inputs (nil where the input is absent or not needed).
     let inputIndices: [[Int?]]
-    /// Whether the node runs its backward rule: it has one and is not a boundary of the pass.
+    /// Whether the node runs its backward rule: it has one (or had one, released) and is not a
+    /// boundary of the pass.
     let propagates: [Bool]
     /// How many sends each node waits for: one per edge from a consumer that propagates.
     let sendsAwaited: [Int]
@@ -26,7 +27,7 @@ struct BackwardPlan<S: TensorScalar> {
         var index: [ObjectIdentifier: Int] = [:]
         index.reserveCapacity(nodes.count)
         for (k, node) in nodes.enumerated() { index[ObjectIdentifier(node)] = k }
-        let propagates = nodes.map { $0.backward != nil && !boundary.contains(ObjectIdentifier($0)) }
+        let propagates = nodes.map { ($0.backward != nil || $0.released) && !boundary.contains(ObjectIdentifier($0)) }
         let inputIndices = nodes.map { node in node.inputs.map { $0.flatMap { index[ObjectIdentifier($0)] } } }
         var awaited = [Int](repeating: 0, count: nodes.count)
         for k in nodes.indices where propagates[k] {
@@ -69,7 +70,10 @@ struct BackwardPlan<S: TensorScalar> {
             guard let i = inputIndices[k][0] else { return [] }
             return [(i, .block(block.range, shape: block.inputShape, try g.reshaped([block.range.count])))]
         }
-        return sends(from: k, results: try node.backward!(g))
+        guard let rule = node.backward else {
+            throw TensorError.argument("backward pass: this graph was released by an earlier pass (releaseGraph: true), which freed the tensors its rules saved; run that pass with releaseGraph: false to differentiate through the graph again")
+        }
+        return sends(from: k, results: try rule(g))
     }
 
     /// What node `k` sends each needed input, given its backward rule's `results` (one gradient or

@@ -5,11 +5,12 @@ extension BackwardPlan {
     /// Runs the pass seeded with `seed` at the output and returns the gradients of the nodes at
     /// plan indices `kept`. On one thread it visits the nodes in plan order; on several, a node
     /// runs as soon as all its consumers have sent (``ParallelBackward``). Both sum each node's
-    /// parts in the same order, so the result does not depend on the thread count.
-    func run(seed: Tensor<S>, kept: Set<Int>, threads: Int) throws -> [Int: Tensor<S>] {
+    /// parts in the same order, so the result does not depend on the thread count. With `release`,
+    /// each node drops its rule once the rule has run (``GradNode/releaseRule()``).
+    func run(seed: Tensor<S>, kept: Set<Int>, threads: Int, release: Bool) throws -> [Int: Tensor<S>] {
         guard !nodes.isEmpty else { return [:] }
         if threads > 1, nodes.count >= ParallelBackward<S>.minimumNodes {
-            return try ParallelBackward(plan: self, seed: seed, kept: kept).run(threads: threads)
+            return try ParallelBackward(plan: self, seed: seed, kept: kept, release: release).run(threads: threads)
         }
         var inboxes = self.inboxes(seed: seed)
         var gradients: [Int: Tensor<S>] = [:]
@@ -18,6 +19,7 @@ extension BackwardPlan {
             inboxes[k] = GradientInbox()
             if kept.contains(k) { gradients[k] = g }
             for (to, send) in try sends(from: k, gradient: g) { inboxes[to].receive(send, from: k) }
+            if release && propagates[k] { nodes[k].releaseRule() }
         }
         return gradients
     }
@@ -54,6 +56,8 @@ final class ParallelBackward<S: TensorScalar> {
     private let plan: BackwardPlan<S>
     private let depth: [Int]
     private let kept: Set<Int>
+    /// Whether each node drops its rule once it has run.
+    private let release: Bool
     private let lock = NSLock()
     // guarded by `lock`
     private var inboxes: [GradientInbox<S>]
@@ -68,10 +72,11 @@ final class ParallelBackward<S: TensorScalar> {
     /// ends: what idle threads watch.
     private let progress = Atomic<Int>(0)
 
-    init(plan: BackwardPlan<S>, seed: Tensor<S>, kept: Set<Int>) {
+    init(plan: BackwardPlan<S>, seed: Tensor<S>, kept: Set<Int>, release: Bool) {
         self.plan = plan
         depth = plan.depths()
         self.kept = kept
+        self.release = release
         inboxes = plan.inboxes(seed: seed)
         let awaited = plan.sendsAwaited
         self.awaited = awaited
@@ -175,7 +180,9 @@ final class ParallelBackward<S: TensorScalar> {
     }
 
     /// Files node `k`'s sends and its gradient (when kept), and marks the nodes they complete ready.
+    /// A released rule's saved tensors are freed first, on this thread, outside the lock.
     private func deliver(_ sends: [(to: Int, send: GradientSend<S>)], from k: Int, gradient g: Tensor<S>?) {
+        if release && plan.propagates[k] { plan.nodes[k].releaseRule() }
         lock.lock()
         if kept.contains(k) { gradients[k] = g }
         for (to, send) in sends {

@@ -48,6 +48,32 @@ final class ParallelBackwardTests: XCTestCase {
         XCTAssertGreaterThan(results[0][0].map(abs).max()!, 1e-6, "the images' meta-gradient is not zero")
     }
 
+    func testAReleasingPassGivesTheSameGradientsAndFreesWhatTheRulesSaved() throws {
+        /// Captured by a rule, as a rule captures the tensors it saved.
+        final class Saved {}
+        for threads in [1, 2] {
+            TensorThreads.count = threads
+            func marked(_ x: Tensor<Double>, _ r: Tensor<Double>, saving saved: Saved) throws -> Tensor<Double> {
+                let loss = try unrolledLoss(x, r, steps: 30)
+                return loss.recorded(from: [loss]) { g in withExtendedLifetime(saved) { [g] } }
+            }
+            let (x, r) = (data.requiringGrad(), rate.requiringGrad())
+            let kept = try Autograd.gradients(of: marked(x, r, saving: Saved()), wrt: [x, r])
+            var saved: Saved? = Saved()
+            weak var probe = saved
+            let output = try marked(x, r, saving: saved!)
+            saved = nil
+            XCTAssertNotNil(probe, "the graph holds what its rules saved")
+            let released = try Autograd.gradients(of: output, wrt: [x, r], releaseGraph: true)
+            XCTAssertEqual(released.map(\.values), kept.map(\.values), "\(threads) thread(s)")
+            XCTAssertNil(probe, "\(threads) thread(s): the rules' saved values are freed while the graph's output lives")
+            // a released node is not a leaf: a second pass fails instead of returning zeros
+            XCTAssertThrowsError(try Autograd.gradients(of: output, wrt: [x, r])) {
+                XCTAssertTrue("\($0)".contains("released by an earlier pass"), "\($0)")
+            }
+        }
+    }
+
     func testTheParallelPassMatchesFiniteDifferences() throws {
         TensorThreads.count = 2
         let error = try GradCheck.gradientError([data, rate]) { try self.unrolledLoss($0[0], $0[1], steps: 30) }

@@ -198,14 +198,15 @@ public final class Distiller<M: Model, S: TensorScalar> {
             loss += part.loss
             correct += part.correct
         }
-        let grads = try Autograd.gradients(of: theta, wrt: [x, r] + (t.map { [$0] } ?? []), seed: outerGradient!)
+        // the last pass through the unrolled steps: each node frees what its rule saved as it runs
+        let grads = try Autograd.gradients(of: theta, wrt: [x, r] + (t.map { [$0] } ?? []), seed: outerGradient!, releaseGraph: true)
         return (S(loss), grads[0], grads[1], t == nil ? nil : grads[2], Double(correct) / Double(n))
     }
 
-    /// Lets another thread free `graph` (θ_T with the unrolled steps' graph: thousands of nodes and
-    /// their saved tensors, about 3 ms of work for 30 steps of the quantum LeNet) while this one
-    /// goes on with the next outer iteration, whose inner steps leave the second core idle. With
-    /// one tensor thread it is freed here, as usual.
+    /// Lets another thread free `graph` (θ_T with the unrolled steps' graph: thousands of nodes,
+    /// whose rules the meta-gradient has already released) while this one goes on with the next
+    /// outer iteration, whose inner steps leave the second core idle. With one tensor thread it is
+    /// freed here, as usual.
     private static func freeInBackground(_ graph: Tensor<S>) {
         guard TensorThreads.count > 1 else { return }
         DispatchQueue.global(qos: .utility).async { withExtendedLifetime(graph) {} }
