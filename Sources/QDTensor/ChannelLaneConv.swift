@@ -21,8 +21,9 @@ enum ChannelLaneConvolution {
     static let lanes = 8
     /// The output channels this path computes: two vectors.
     static let outputs = 16
-    /// Output positions per forward tile, and input channels or taps per gradient tile.
-    static let positionsPerTile = 5, rowsPerTile = 6
+    /// The rows of a register tile (``Tile``): output positions (forward), input channels (input
+    /// gradient) or taps (weight gradient).
+    static let tileRows = 6
 
     /// Whether `g` takes this path: stride 1, no padding, 16 outputs, and a patch too large for
     /// ``DirectConvolution``.
@@ -40,6 +41,39 @@ enum ChannelLaneConvolution {
         UnsafeMutableRawPointer(v).storeBytes(of: load(UnsafePointer(v)) + a, as: SIMD8<T>.self)
     }
 
+    /// A register tile: two vectors (the sixteen lanes) for each of six rows, twelve accumulators
+    /// that start at zero. Each step multiplies one pair of vectors by one value per row.
+    struct Tile<T: TensorScalar> {
+        private var a00 = SIMD8<T>(), a01 = SIMD8<T>(), a10 = SIMD8<T>(), a11 = SIMD8<T>(), a20 = SIMD8<T>(), a21 = SIMD8<T>()
+        private var a30 = SIMD8<T>(), a31 = SIMD8<T>(), a40 = SIMD8<T>(), a41 = SIMD8<T>(), a50 = SIMD8<T>(), a51 = SIMD8<T>()
+
+        /// Row r += (low, high)·v_r for the six rows: twelve fused multiply-adds.
+        @inline(__always)
+        mutating func accumulate(_ low: SIMD8<T>, _ high: SIMD8<T>, _ v: (T, T, T, T, T, T)) {
+            a00 = a00.addingProduct(low, v.0); a01 = a01.addingProduct(high, v.0)
+            a10 = a10.addingProduct(low, v.1); a11 = a11.addingProduct(high, v.1)
+            a20 = a20.addingProduct(low, v.2); a21 = a21.addingProduct(high, v.2)
+            a30 = a30.addingProduct(low, v.3); a31 = a31.addingProduct(high, v.3)
+            a40 = a40.addingProduct(low, v.4); a41 = a41.addingProduct(high, v.4)
+            a50 = a50.addingProduct(low, v.5); a51 = a51.addingProduct(high, v.5)
+        }
+
+        /// Calls `body(r, low, high)` for rows 0 ..< `count`.
+        @inline(__always)
+        func forEachRow(_ count: Int, _ body: (Int, SIMD8<T>, SIMD8<T>) -> Void) {
+            for r in 0..<count {
+                switch r {
+                case 0: body(r, a00, a01)
+                case 1: body(r, a10, a11)
+                case 2: body(r, a20, a21)
+                case 3: body(r, a30, a31)
+                case 4: body(r, a40, a41)
+                default: body(r, a50, a51)
+                }
+            }
+        }
+    }
+
     /// The offset of tap (c, ki, kj) from the input value under an output position's first tap:
     /// c·H·W + ki·W + kj, for every tap in order.
     private static func tapOffsets(_ g: Conv2dGeometry) -> [Int] {
@@ -53,10 +87,10 @@ enum ChannelLaneConvolution {
 
     // MARK: forward
 
-    /// y (+ the bias) for `images` of x into `out` ([N, 16, Ho, Wo]). A tile of five output
-    /// positions (in row-major order, across rows) keeps ten accumulators: each tap loads the two
-    /// weight vectors of wᵀ[tap] once for the five input values under it. A last, short tile
-    /// repeats its last position and stores only its own.
+    /// y (+ the bias) for `images` of x into `out` ([N, 16, Ho, Wo]). A tile holds six output
+    /// positions (in row-major order, across rows): each tap loads the two weight vectors of
+    /// wᵀ[tap] once for the six input values under it. A last, short tile repeats its last
+    /// position and stores only its own.
     static func forward<T: TensorScalar>(_ x: UnsafePointer<T>, _ w: UnsafePointer<T>, bias: UnsafePointer<T>?, _ g: Conv2dGeometry,
                                           _ images: Range<Int>, _ out: UnsafeMutablePointer<T>) {
         let patch = g.patch, positions = g.positions, imageSize = g.inChannels * g.height * g.width
@@ -67,45 +101,36 @@ enum ChannelLaneConvolution {
         offsets.withUnsafeBufferPointer { taps in
             for n in images {
                 let image = x + n * imageSize, planes = out + n * outputs * positions
-                for first in stride(from: 0, to: positions, by: positionsPerTile) {
+                for first in stride(from: 0, to: positions, by: tileRows) {
                     forwardTile(image, UnsafePointer(wt), taps.baseAddress!, bias, g, first: first, into: planes)
                 }
             }
         }
     }
 
-    /// Output positions first ..< first + 5 (fewer at the end) of one image, every channel.
+    /// Output positions first ..< first + 6 (fewer at the end) of one image, every channel.
     @inline(__always)
     private static func forwardTile<T: TensorScalar>(_ image: UnsafePointer<T>, _ wt: UnsafePointer<T>, _ taps: UnsafePointer<Int>,
                                                      _ bias: UnsafePointer<T>?, _ g: Conv2dGeometry, first: Int,
                                                      into planes: UnsafeMutablePointer<T>) {
-        let count = min(positionsPerTile, g.positions &- first), ow = g.outWidth
+        let count = min(tileRows, g.positions &- first), ow = g.outWidth
         func source(_ t: Int) -> UnsafePointer<T> {
             let p = first &+ min(t, count &- 1)
             return image + ((p / ow) &* g.width &+ p % ow)
         }
-        let (s0, s1, s2, s3, s4) = (source(0), source(1), source(2), source(3), source(4))
-        var (a00, a01, a10, a11, a20, a21) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
-        var (a30, a31, a40, a41) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
+        let (s0, s1, s2, s3, s4, s5) = (source(0), source(1), source(2), source(3), source(4), source(5))
+        var tile = Tile<T>()
         for tap in 0..<g.patch {
             let k = taps[tap], weights = wt + tap &* outputs
-            let (w0, w1) = (load(weights), load(weights + lanes))
-            let (v0, v1, v2, v3, v4) = (s0[k], s1[k], s2[k], s3[k], s4[k])
-            a00 = a00.addingProduct(w0, v0); a01 = a01.addingProduct(w1, v0)
-            a10 = a10.addingProduct(w0, v1); a11 = a11.addingProduct(w1, v1)
-            a20 = a20.addingProduct(w0, v2); a21 = a21.addingProduct(w1, v2)
-            a30 = a30.addingProduct(w0, v3); a31 = a31.addingProduct(w1, v3)
-            a40 = a40.addingProduct(w0, v4); a41 = a41.addingProduct(w1, v4)
+            tile.accumulate(load(weights), load(weights + lanes), (s0[k], s1[k], s2[k], s3[k], s4[k], s5[k]))
         }
-        func store(_ t: Int, _ low: SIMD8<T>, _ high: SIMD8<T>) {
-            guard t < count else { return }
+        tile.forEachRow(count) { t, low, high in
             let p = first &+ t, planeSize = g.positions
             for o in 0..<lanes {
                 planes[o &* planeSize &+ p] = bias.map { $0[o] + low[o] } ?? low[o]
                 planes[(o &+ lanes) &* planeSize &+ p] = bias.map { $0[o &+ lanes] + high[o] } ?? high[o]
             }
         }
-        store(0, a00, a01); store(1, a10, a11); store(2, a20, a21); store(3, a30, a31); store(4, a40, a41)
     }
 
     // MARK: input gradient
@@ -133,10 +158,10 @@ enum ChannelLaneConvolution {
             for i in 0..<g.height {
                 for ki in max(0, i - oh + 1)...min(kh - 1, i) {
                     for kj in 0..<kw {
-                        for c in stride(from: 0, to: g.inChannels, by: rowsPerTile) {
+                        for c in stride(from: 0, to: g.inChannels, by: tileRows) {
                             for pair in 0..<pairs {
                                 inputGradientTile(UnsafePointer(padded), w, g, paddedWidth: paddedWidth, row: i - ki, ki: ki, kj: kj,
-                                                  channels: c..<min(g.inChannels, c + rowsPerTile), column: 2 * lanes * pair,
+                                                  channels: c..<min(g.inChannels, c + tileRows), column: 2 * lanes * pair,
                                                   into: sums + i * rowWidth, planeSize: g.height * rowWidth)
                             }
                         }
@@ -159,28 +184,18 @@ enum ChannelLaneConvolution {
         // channels past the range repeat the last one, and are not added
         func tap(_ t: Int) -> Int { min(channels.lowerBound &+ t, channels.upperBound &- 1) &* taps &+ ki &* g.kernelWidth &+ kj }
         let (k0, k1, k2, k3, k4, k5) = (tap(0), tap(1), tap(2), tap(3), tap(4), tap(5))
-        var (a00, a01, a10, a11, a20, a21) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
-        var (a30, a31, a40, a41, a50, a51) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
         let source = padded + (row &* paddedWidth &+ column &+ g.kernelWidth &- 1 &- kj)
         let planeStride = g.outHeight &* paddedWidth
+        var tile = Tile<T>()
         for o in 0..<outputs {
             let d = source + o &* planeStride, weights = w + o &* patch
-            let (d0, d1) = (load(d), load(d + lanes))
-            let (v0, v1, v2, v3, v4, v5) = (weights[k0], weights[k1], weights[k2], weights[k3], weights[k4], weights[k5])
-            a00 = a00.addingProduct(d0, v0); a01 = a01.addingProduct(d1, v0)
-            a10 = a10.addingProduct(d0, v1); a11 = a11.addingProduct(d1, v1)
-            a20 = a20.addingProduct(d0, v2); a21 = a21.addingProduct(d1, v2)
-            a30 = a30.addingProduct(d0, v3); a31 = a31.addingProduct(d1, v3)
-            a40 = a40.addingProduct(d0, v4); a41 = a41.addingProduct(d1, v4)
-            a50 = a50.addingProduct(d0, v5); a51 = a51.addingProduct(d1, v5)
+            tile.accumulate(load(d), load(d + lanes), (weights[k0], weights[k1], weights[k2], weights[k3], weights[k4], weights[k5]))
         }
-        func store(_ t: Int, _ low: SIMD8<T>, _ high: SIMD8<T>) {
-            guard t < channels.count else { return }
+        tile.forEachRow(channels.count) { t, low, high in
             let target = rows + ((channels.lowerBound &+ t) &* planeSize &+ column)
             add(low, into: target)
             add(high, into: target + lanes)
         }
-        store(0, a00, a01); store(1, a10, a11); store(2, a20, a21); store(3, a30, a31); store(4, a40, a41); store(5, a50, a51)
     }
 
     // MARK: weight gradient
@@ -198,9 +213,9 @@ enum ChannelLaneConvolution {
             for n in images {
                 let gradient = dy + n * outputs * positions
                 for p in 0..<positions { for o in 0..<outputs { transposed[p * outputs + o] = gradient[o * positions + p] } }
-                for first in stride(from: 0, to: g.patch, by: rowsPerTile) {
+                for first in stride(from: 0, to: g.patch, by: tileRows) {
                     weightGradientTile(x + n * imageSize, UnsafePointer(transposed), taps.baseAddress!, g,
-                                       taps: first..<min(g.patch, first + rowsPerTile), into: dwt)
+                                       taps: first..<min(g.patch, first + tileRows), into: dwt)
                 }
             }
         }
@@ -213,29 +228,19 @@ enum ChannelLaneConvolution {
         // taps past the range repeat the last one, and are not added
         func offset(_ t: Int) -> Int { offsets[min(taps.lowerBound &+ t, taps.upperBound &- 1)] }
         let (k0, k1, k2, k3, k4, k5) = (offset(0), offset(1), offset(2), offset(3), offset(4), offset(5))
-        var (a00, a01, a10, a11, a20, a21) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
-        var (a30, a31, a40, a41, a50, a51) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
+        var tile = Tile<T>()
         var d = transposed
         for i in 0..<g.outHeight {
             let s = image + i &* g.width
             for j in 0..<g.outWidth {
-                let (d0, d1) = (load(d), load(d + lanes))
-                let (v0, v1, v2, v3, v4, v5) = (s[k0 &+ j], s[k1 &+ j], s[k2 &+ j], s[k3 &+ j], s[k4 &+ j], s[k5 &+ j])
-                a00 = a00.addingProduct(d0, v0); a01 = a01.addingProduct(d1, v0)
-                a10 = a10.addingProduct(d0, v1); a11 = a11.addingProduct(d1, v1)
-                a20 = a20.addingProduct(d0, v2); a21 = a21.addingProduct(d1, v2)
-                a30 = a30.addingProduct(d0, v3); a31 = a31.addingProduct(d1, v3)
-                a40 = a40.addingProduct(d0, v4); a41 = a41.addingProduct(d1, v4)
-                a50 = a50.addingProduct(d0, v5); a51 = a51.addingProduct(d1, v5)
+                tile.accumulate(load(d), load(d + lanes), (s[k0 &+ j], s[k1 &+ j], s[k2 &+ j], s[k3 &+ j], s[k4 &+ j], s[k5 &+ j]))
                 d += outputs
             }
         }
-        func store(_ t: Int, _ low: SIMD8<T>, _ high: SIMD8<T>) {
-            guard t < taps.count else { return }
+        tile.forEachRow(taps.count) { t, low, high in
             let row = dwt + ((taps.lowerBound &+ t) &* outputs)
             add(low, into: row)
             add(high, into: row + lanes)
         }
-        store(0, a00, a01); store(1, a10, a11); store(2, a20, a21); store(3, a30, a31); store(4, a40, a41); store(5, a50, a51)
     }
 }

@@ -191,13 +191,23 @@ enum DirectConvolution {
         }
     }
 
+    /// What a weight-gradient tile of output channels o ..< o + 3 at tap (c, ki, kj) reads: the
+    /// padded input from row ki, column kj on, and the three channels' ∂y planes.
+    @inline(__always)
+    private static func tileOperands<T: TensorScalar>(_ padded: PaddedImage<T>, _ gradient: UnsafeMutablePointer<T>, rowWidth: Int,
+                                                      o: Int, c: Int, ki: Int, kj: Int)
+        -> (UnsafePointer<T>, UnsafePointer<T>, UnsafePointer<T>, UnsafePointer<T>) {
+        let plane = padded.g.outHeight &* rowWidth
+        return (UnsafePointer(padded.buffer + ((c &* padded.rows &+ ki) &* padded.paddedWidth &+ kj)), UnsafePointer(gradient + o &* plane),
+                UnsafePointer(gradient + (o &+ 1) &* plane), UnsafePointer(gradient + (o &+ 2) &* plane))
+    }
+
     /// ∂w[o ..< o + 3, c, ki, kj ..< kj + 4] += Σ over rows and vectors of ∂y · x for one image.
     @inline(__always)
     private static func weightGradientTile<T: TensorScalar>(_ padded: PaddedImage<T>, _ gradient: UnsafeMutablePointer<T>, rowWidth: Int,
                                                             o: Int, c: Int, ki: Int, kj: Int, into dw: UnsafeMutablePointer<T>) {
-        let g = padded.g, pw = padded.paddedWidth, plane = g.outHeight &* rowWidth
-        let source = UnsafePointer(padded.buffer + ((c &* padded.rows &+ ki) &* pw &+ kj))
-        let (d0, d1, d2) = (UnsafePointer(gradient + o &* plane), UnsafePointer(gradient + (o &+ 1) &* plane), UnsafePointer(gradient + (o &+ 2) &* plane))
+        let g = padded.g, pw = padded.paddedWidth
+        let (source, d0, d1, d2) = tileOperands(padded, gradient, rowWidth: rowWidth, o: o, c: c, ki: ki, kj: kj)
         var (a00, a01, a02, a03) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
         var (a10, a11, a12, a13) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
         var (a20, a21, a22, a23) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
@@ -226,9 +236,8 @@ enum DirectConvolution {
     @inline(__always)
     private static func weightGradientTapTile<T: TensorScalar>(_ padded: PaddedImage<T>, _ gradient: UnsafeMutablePointer<T>, rowWidth: Int,
                                                                o: Int, c: Int, ki: Int, kj: Int, into dw: UnsafeMutablePointer<T>) {
-        let g = padded.g, pw = padded.paddedWidth, plane = g.outHeight &* rowWidth
-        let source = UnsafePointer(padded.buffer + ((c &* padded.rows &+ ki) &* pw &+ kj))
-        let (d0, d1, d2) = (UnsafePointer(gradient + o &* plane), UnsafePointer(gradient + (o &+ 1) &* plane), UnsafePointer(gradient + (o &+ 2) &* plane))
+        let g = padded.g, pw = padded.paddedWidth
+        let (source, d0, d1, d2) = tileOperands(padded, gradient, rowWidth: rowWidth, o: o, c: c, ki: ki, kj: kj)
         var (even0, odd0, even1, odd1, even2, odd2) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
         for i in 0..<g.outHeight {
             for chunk in 0..<padded.chunks {
