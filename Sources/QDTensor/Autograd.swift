@@ -94,15 +94,21 @@ enum GradMode {
 /// ask `needs_input_grad`: an inner training step differentiates to the weights only, and the
 /// synthetic images' gradient through the first convolution would be computed and dropped.
 enum NeededNodes {
-    /// A set of node identities, boxed to live in a thread slot.
-    final class Scope { let ids: Set<ObjectIdentifier>; init(_ ids: Set<ObjectIdentifier>) { self.ids = ids } }
+    /// The needed nodes of one pass's ``GraphOrder``, boxed to live in a thread slot.
+    final class Scope {
+        private let position: [ObjectIdentifier: Int]
+        private let needed: [Bool]
+        init<S>(_ order: GraphOrder<S>) { (position, needed) = (order.position, order.needed) }
+        /// Whether `node` is in the pass's graph and needed.
+        func contains(_ node: ObjectIdentifier) -> Bool { position[node].map { needed[$0] } ?? false }
+    }
 
     private static let current = ThreadSlot("the backward scope")
 
     /// Whether `node`'s gradient is needed: always, outside a backward pass.
     static func contains(_ node: ObjectIdentifier) -> Bool {
         guard let raw = current.value else { return true }
-        return Unmanaged<Scope>.fromOpaque(raw).takeUnretainedValue().ids.contains(node)
+        return Unmanaged<Scope>.fromOpaque(raw).takeUnretainedValue().contains(node)
     }
 
     /// This thread's needed nodes (nil outside a backward pass), to hand to the threads of a
@@ -151,46 +157,16 @@ public enum Autograd {
             throw TensorError.shape("gradient seed has shape \(s.shape); the output has shape \(output.shape)")
         }
         guard let root = output.node else { return inputs.map { Tensor<S>.zeros($0.shape) } }
-        let wrt = Set(inputs.compactMap { $0.node.map(ObjectIdentifier.init) })
-        let boundary = stopAtInputs ? wrt : []
-        let order = topologicalOrder(from: root, boundary: boundary)
-        let needed = NeededNodes.Scope(neededNodes(order, wrt: wrt, boundary: boundary))
-        let plan = BackwardPlan(order: order, needed: needed.ids, boundary: boundary)
-        let kept = Set(inputs.compactMap { $0.node.flatMap { plan.index[ObjectIdentifier($0)] } })
+        let wrt = inputs.compactMap(\.node)
+        let order = GraphOrder(from: root, wrt: wrt, boundary: stopAtInputs ? wrt : [])
+        let needed = NeededNodes.Scope(order)
+        let plan = BackwardPlan(order: order)
+        let kept = Set(inputs.compactMap { $0.node.flatMap { plan.index(of: $0) } })
         let threads = TensorThreads.count
         let grads = try GradMode.with(enabled: createGraph) { try NeededNodes.with(needed) {
             try plan.run(seed: seed ?? Tensor<S>.ones(output.shape), kept: kept, threads: threads, release: releaseGraph)
         } }
-        return inputs.map { x in x.node.flatMap { plan.index[ObjectIdentifier($0)] }.flatMap { grads[$0] } ?? Tensor<S>.zeros(x.shape) }
-    }
-
-    /// The nodes of `order` (inputs first) from which a node of `wrt` can be reached: those nodes
-    /// themselves, and every node with a needed input (a boundary node's inputs do not count).
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    private static func neededNodes<S>(_ order: [GradNode<S>], wrt: Set<ObjectIdentifier>, boundary: Set<ObjectIdentifier>) -> Set<ObjectIdentifier> {
-        var needed = wrt
-        for node in order where !boundary.contains(ObjectIdentifier(node)) {
-            if node.inputs.contains(where: { $0.map { needed.contains(ObjectIdentifier($0)) } ?? false }) { needed.insert(ObjectIdentifier(node)) }
-        }
-        return needed
-    }
-
-    /// Nodes reachable from `root` without passing through `boundary`, each after all of its inputs.
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    private static func topologicalOrder<S>(from root: GradNode<S>, boundary: Set<ObjectIdentifier>) -> [GradNode<S>] {
-        var order: [GradNode<S>] = []
-        var visited = Set<ObjectIdentifier>()
-        var stack: [(GradNode<S>, Bool)] = [(root, false)]
-        while let (node, expanded) = stack.popLast() {
-            if expanded { order.append(node); continue }
-            guard visited.insert(ObjectIdentifier(node)).inserted else { continue }
-            stack.append((node, true))
-            guard !boundary.contains(ObjectIdentifier(node)) else { continue }
-            for input in node.inputs { if let i = input, !visited.contains(ObjectIdentifier(i)) { stack.append((i, false)) } }
-        }
-        return order
+        return inputs.map { x in x.node.flatMap { plan.index(of: $0) }.flatMap { grads[$0] } ?? Tensor<S>.zeros(x.shape) }
     }
 }
 
@@ -203,7 +179,7 @@ extension Autograd {
     /// How many nodes the graph behind `tensor` holds: the recorded operations it was computed
     /// by and the leaves they read (0 for a constant). A backward pass from it visits at most these.
     public static func graphSize<S>(of tensor: Tensor<S>) -> Int {
-        tensor.node.map { topologicalOrder(from: $0, boundary: []).count } ?? 0
+        tensor.node.map { GraphOrder(from: $0, wrt: [], boundary: []).nodes.count } ?? 0
     }
 
     /// True while operations record graph nodes: outside ``withoutGradients(_:)``, and inside a

@@ -10,8 +10,6 @@ import Foundation
 struct BackwardPlan<S: TensorScalar> {
     /// The needed nodes, the output first.
     let nodes: [GradNode<S>]
-    /// Each node's plan index.
-    let index: [ObjectIdentifier: Int]
     /// For each node, the plan index of each of its inputs (nil where the input is absent or not needed).
     let inputIndices: [[Int?]]
     /// Whether the node runs its backward rule: it has one (or had one, released) and is not a
@@ -19,25 +17,33 @@ struct BackwardPlan<S: TensorScalar> {
     let propagates: [Bool]
     /// How many sends each node waits for: one per edge from a consumer that propagates.
     let sendsAwaited: [Int]
+    /// Each node's position in the ``GraphOrder`` the plan was made from, and each position's plan
+    /// index (−1 where the node is not needed).
+    private let positions: [ObjectIdentifier: Int], planIndex: [Int]
 
-    /// The plan for `order` (inputs first, as `Autograd` sorts it) restricted to `needed`;
-    /// nodes in `boundary` receive gradients but send none.
-    init(order: [GradNode<S>], needed: Set<ObjectIdentifier>, boundary: Set<ObjectIdentifier>) {
-        let nodes = order.reversed().filter { needed.contains(ObjectIdentifier($0)) }
-        var index: [ObjectIdentifier: Int] = [:]
-        index.reserveCapacity(nodes.count)
-        for (k, node) in nodes.enumerated() { index[ObjectIdentifier(node)] = k }
-        let propagates = nodes.map { ($0.backward != nil || $0.released) && !boundary.contains(ObjectIdentifier($0)) }
-        let inputIndices = nodes.map { node in node.inputs.map { $0.flatMap { index[ObjectIdentifier($0)] } } }
+    /// The plan for the needed nodes of `order`; its boundary nodes receive gradients but send none.
+    init(order: GraphOrder<S>) {
+        let chosen = order.nodes.indices.reversed().filter { order.needed[$0] }
+        var planIndex = [Int](repeating: -1, count: order.nodes.count)
+        for (k, p) in chosen.enumerated() { planIndex[p] = k }
+        let nodes = chosen.map { order.nodes[$0] }
+        let propagates = chosen.map { p in (order.nodes[p].backward != nil || order.nodes[p].released) && !order.isBoundary[p] }
+        let inputIndices = chosen.map { p in order.inputPositions[p].map { $0.flatMap { planIndex[$0] >= 0 ? planIndex[$0] : nil } } }
         var awaited = [Int](repeating: 0, count: nodes.count)
         for k in nodes.indices where propagates[k] {
             for case let i? in inputIndices[k] { awaited[i] += 1 }
         }
         self.nodes = nodes
-        self.index = index
         self.inputIndices = inputIndices
         self.propagates = propagates
         self.sendsAwaited = awaited
+        self.positions = order.position
+        self.planIndex = planIndex
+    }
+
+    /// `node`'s plan index, or nil when the pass does not need it.
+    func index(of node: GradNode<S>) -> Int? {
+        positions[ObjectIdentifier(node)].flatMap { planIndex[$0] >= 0 ? planIndex[$0] : nil }
     }
 
     /// One empty inbox per node, the output's holding `seed`: where a pass starts.
