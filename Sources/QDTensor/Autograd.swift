@@ -216,19 +216,23 @@ extension Tensor {
     /// or no input requires one, `result` is returned as a constant.
     static func record(_ result: Tensor, _ inputs: [Tensor], block: (range: Range<Int>, inputShape: [Int])? = nil,
                        backward: @escaping (Tensor) throws -> [Tensor?]) -> Tensor {
-        // Closures, not key paths: a key path on a generic type is instantiated at run time on every call.
-        guard inputs.contains(where: { $0.node != nil }), GradMode.isEnabled else { return result }
-        var r = result
-        r.node = GradNode(inputs: inputs.map { $0.node }, block: block, backward: backward)
-        return r
+        record(result, inputs) { GradNode(inputs: $0, block: block, backward: backward) }
     }
 
     /// `result` recorded with a backward rule in independent pieces (see ``BackwardPiece``), each
     /// `(slots, rule)` giving the gradients of the inputs at `slots` (each input in at most one).
     static func record(_ result: Tensor, _ inputs: [Tensor], pieces: [(slots: [Int], rule: (Tensor) throws -> [Tensor?])]) -> Tensor {
+        record(result, inputs) { GradNode(inputs: $0, pieces: pieces.map { BackwardPiece(slots: $0.slots, rule: $0.rule) }) }
+    }
+
+    /// `result` with the node `makeNode` builds from the inputs' nodes; a constant when gradients
+    /// are off or no input requires one.
+    @inline(__always)
+    private static func record(_ result: Tensor, _ inputs: [Tensor], node makeNode: ([GradNode<Scalar>?]) -> GradNode<Scalar>) -> Tensor {
+        // Closures, not key paths: a key path on a generic type is instantiated at run time on every call.
         guard inputs.contains(where: { $0.node != nil }), GradMode.isEnabled else { return result }
         var r = result
-        r.node = GradNode(inputs: inputs.map { $0.node }, pieces: pieces.map { BackwardPiece(slots: $0.slots, rule: $0.rule) })
+        r.node = makeNode(inputs.map { $0.node })
         return r
     }
 }

@@ -96,7 +96,7 @@ enum ChannelLaneConvolution {
         let patch = g.patch, positions = g.positions, imageSize = g.inChannels * g.height * g.width
         let wt = UnsafeMutablePointer<T>.allocate(capacity: patch * outputs)
         defer { wt.deallocate() }
-        for o in 0..<outputs { for tap in 0..<patch { wt[tap * outputs + o] = w[o * patch + tap] } }
+        transpose(w, rows: outputs, columns: patch, into: wt)
         let offsets = tapOffsets(g)
         offsets.withUnsafeBufferPointer { taps in
             for n in images {
@@ -201,18 +201,16 @@ enum ChannelLaneConvolution {
     // MARK: weight gradient
 
     /// Adds ∂wᵀ for `images` (x and ∂y [N, 16, Ho, Wo]) into `dwt` [patch, 16]. Each image's ∂y is
-    /// transposed to [P, 16] first; a tile of six taps keeps twelve chains over the positions, and
+    /// transposed to [P, 16] first, into `transposed` (P·16 values of scratch); a tile of six taps keeps twelve chains over the positions, and
     /// each position loads its two ∂y vectors once for the six input values under the taps.
     static func weightGradient<T: TensorScalar>(_ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ g: Conv2dGeometry,
-                                                 _ images: Range<Int>, into dwt: UnsafeMutablePointer<T>) {
+                                                 _ images: Range<Int>, transposing transposed: UnsafeMutablePointer<T>,
+                                                 into dwt: UnsafeMutablePointer<T>) {
         let positions = g.positions, imageSize = g.inChannels * g.height * g.width
-        let transposed = UnsafeMutablePointer<T>.allocate(capacity: positions * outputs)
-        defer { transposed.deallocate() }
         let offsets = tapOffsets(g)
         offsets.withUnsafeBufferPointer { taps in
             for n in images {
-                let gradient = dy + n * outputs * positions
-                for p in 0..<positions { for o in 0..<outputs { transposed[p * outputs + o] = gradient[o * positions + p] } }
+                transpose(dy + n * outputs * positions, rows: outputs, columns: positions, into: transposed)
                 for first in stride(from: 0, to: g.patch, by: tileRows) {
                     weightGradientTile(x + n * imageSize, UnsafePointer(transposed), taps.baseAddress!, g,
                                        taps: first..<min(g.patch, first + tileRows), into: dwt)

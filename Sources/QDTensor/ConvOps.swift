@@ -61,7 +61,7 @@ public struct Conv2dGeometry: Equatable, Sendable {
 /// 1,600 × 256 values per image, takes one image per chunk; eight, its old share of 2,048 columns,
 /// made a 13 MB block, and its distillation ran 15% slower on two threads.
 private func chunkImages(_ g: Conv2dGeometry) -> Int {
-    return max(1, min(g.batch, 2048 / max(1, g.positions), (1 << 19) / max(1, g.patch * g.positions)))
+    max(1, min(g.batch, 2048 / max(1, g.positions), (1 << 19) / max(1, g.patch * g.positions)))
 }
 
 /// Runs `body(worker, run, images)` over the chunks of the batch, split into `runs` runs of
@@ -332,8 +332,8 @@ func convInputGradKernel<Scalar: TensorScalar>(_ dy: [Scalar], _ w: [Scalar], _ 
 }
 
 /// ∂W = Σ dY_n·cols_nᵀ over the images, from the direct kernels where they fit, else with each
-/// chunk's im2col block rebuilt. The chunks are
-/// split into at most eight runs, each summed into its own partial in chunk order and image order,
+/// chunk's im2col block rebuilt. The chunks are split into at most eight runs, each summed into
+/// its own partial in chunk order and image order,
 /// and the partials are added in run order: the result does not depend on the thread count, and
 /// the partials stay small (a slice of 256 images has 256 chunks in AlexCifarNet's second layer,
 /// whose weight has 102,400 values). The GEMM path accumulates the transpose,
@@ -346,7 +346,7 @@ func convWeightGradKernel<Scalar: TensorScalar>(_ x: [Scalar], _ dy: [Scalar], _
     var partial = Kernels.repeating(Scalar(0), count: runs * size)
     // per-worker scratch: an im2col block and one image's transposed ∂y
     let cols = !direct && !lanes ? (0..<workers).map { _ in UnsafeMutablePointer<Scalar>.allocate(capacity: g.patch * per * p) } : []
-    let transposed = !direct && !lanes ? (0..<workers).map { _ in UnsafeMutablePointer<Scalar>.allocate(capacity: p * outs) } : []
+    let transposed = !direct ? (0..<workers).map { _ in UnsafeMutablePointer<Scalar>.allocate(capacity: p * outs) } : []
     defer { cols.forEach { $0.deallocate() }; transposed.forEach { $0.deallocate() } }
     x.withUnsafeBufferPointer { xp in dy.withUnsafeBufferPointer { dp in
         partial.withUnsafeMutableBufferPointer { partials in
@@ -358,7 +358,7 @@ func convWeightGradKernel<Scalar: TensorScalar>(_ x: [Scalar], _ dy: [Scalar], _
                     return
                 }
                 if lanes {
-                    ChannelLaneConvolution.weightGradient(xb, db, g, images, into: acc)
+                    ChannelLaneConvolution.weightGradient(xb, db, g, images, transposing: transposed[worker], into: acc)
                     return
                 }
                 let width = images.count * p, block = cols[worker]
@@ -383,7 +383,7 @@ func convWeightGradKernel<Scalar: TensorScalar>(_ x: [Scalar], _ dy: [Scalar], _
 
 /// t [columns, rows] = aᵀ for a [rows, columns], sixteen columns of a at a time, so the sixteen
 /// rows of t being written stay in the L1 cache.
-private func transpose<S: TensorScalar>(_ a: UnsafePointer<S>, rows: Int, columns: Int, into t: UnsafeMutablePointer<S>) {
+func transpose<S: TensorScalar>(_ a: UnsafePointer<S>, rows: Int, columns: Int, into t: UnsafeMutablePointer<S>) {
     for q0 in stride(from: 0, to: columns, by: 16) {
         let band = q0..<min(columns, q0 + 16)
         for r in 0..<rows { for q in band { t[q * rows + r] = a[r * columns + q] } }

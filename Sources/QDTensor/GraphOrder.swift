@@ -53,7 +53,4 @@ struct GraphOrder<S: TensorScalar> {
         self.isBoundary = isBoundary
         self.needed = needed
     }
-
-    /// Whether `node` is in the order and needed.
-    func isNeeded(_ node: ObjectIdentifier) -> Bool { position[node].map { needed[$0] } ?? false }
 }
