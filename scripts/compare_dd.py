@@ -11,10 +11,13 @@ import json, sys
 from collections import defaultdict
 
 best = defaultdict(lambda: float("inf"))
+cpus = set()
 for line in open(sys.argv[1]):
     if not line.startswith("{"):
         continue
     r = json.loads(line)
+    if "cpu" in r:
+        cpus.add(r["cpu"])
     if "median_s" not in r:
         continue
     if r.get("sim") == "qd":
@@ -27,6 +30,7 @@ for line in open(sys.argv[1]):
     best[key] = min(best[key], r["median_s"])
 
 tools = sorted({k[2] for k in best if k[2] != "qd"})
+print("cpu:", " / ".join(sorted(cpus)) or "not recorded")
 print(f"{'workload':8} {'T':>2} {'qd ms':>9} " + " ".join(f"{t + ' ms':>24} {'ratio':>6}" for t in tools))
 for (w, t) in sorted({(k[0], k[1]) for k in best if k[2] == "qd"}):
     q = best[(w, t, "qd")]

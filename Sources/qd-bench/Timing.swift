@@ -24,6 +24,14 @@ struct Timer {
     }
 }
 
+/// The CPU's model name from `/proc/cpuinfo` (as the anchors record it), or "unknown": ratios
+/// differ from one machine to the next, so every record names its machine.
+func cpuModel() -> String {
+    let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+    let line = info.split(separator: "\n").first { $0.hasPrefix("model name") }
+    return line.flatMap { $0.split(separator: ":", maxSplits: 1).last }.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown"
+}
+
 /// Prints one JSON object per line: the record's fields plus reps, min_s, median_s, max_s and the load.
 func emit(_ record: [String: Any], times: [Double]) {
     var r = record

@@ -31,7 +31,7 @@ let timer = Timer(warmup: Int(options["warmup"] ?? "2") ?? 2, minReps: Int(optio
 let sim = Simulator(threads: threads)
 if let bytes = options["cache-block-bytes"].flatMap(Int.init) { sim.cacheBlockBytes = bytes }
 var rng = SeededGenerator(seed: 1234)
-let base: [String: Any] = ["sim": "qd", "threads": threads, "blas_core": BLASRuntime.coreName]
+let base: [String: Any] = ["sim": "qd", "threads": threads, "blas_core": BLASRuntime.coreName, "cpu": cpuModel()]
 
 func record(_ workload: String, _ extra: [String: Any]) -> [String: Any] {
     base.merging(extra) { $1 }.merging(["workload": workload]) { $1 }
