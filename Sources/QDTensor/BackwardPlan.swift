@@ -18,17 +18,17 @@ struct BackwardPlan<S: TensorScalar> {
     /// How many sends each node waits for: one per edge from a consumer that propagates.
     let sendsAwaited: [Int]
     /// Each node's position in the ``GraphOrder`` the plan was made from, and each position's plan
-    /// index (−1 where the node is not needed).
-    private let positions: [ObjectIdentifier: Int], planIndex: [Int]
+    /// index (nil where the node is not needed).
+    private let positions: [ObjectIdentifier: Int], planIndex: [Int?]
 
     /// The plan for the needed nodes of `order`; its boundary nodes receive gradients but send none.
     init(order: GraphOrder<S>) {
         let chosen = order.nodes.indices.reversed().filter { order.needed[$0] }
-        var planIndex = [Int](repeating: -1, count: order.nodes.count)
+        var planIndex = [Int?](repeating: nil, count: order.nodes.count)
         for (k, p) in chosen.enumerated() { planIndex[p] = k }
         let nodes = chosen.map { order.nodes[$0] }
         let propagates = chosen.map { p in (order.nodes[p].backward != nil || order.nodes[p].released) && !order.isBoundary[p] }
-        let inputIndices = chosen.map { p in order.inputPositions[p].map { $0.flatMap { planIndex[$0] >= 0 ? planIndex[$0] : nil } } }
+        let inputIndices = chosen.map { p in order.inputPositions[p].map { $0.flatMap { planIndex[$0] } } }
         var awaited = [Int](repeating: 0, count: nodes.count)
         for k in nodes.indices where propagates[k] {
             for case let i? in inputIndices[k] { awaited[i] += 1 }
@@ -43,7 +43,7 @@ struct BackwardPlan<S: TensorScalar> {
 
     /// `node`'s plan index, or nil when the pass does not need it.
     func index(of node: GradNode<S>) -> Int? {
-        positions[ObjectIdentifier(node)].flatMap { planIndex[$0] >= 0 ? planIndex[$0] : nil }
+        positions[ObjectIdentifier(node)].flatMap { planIndex[$0] }
     }
 
     /// One empty inbox per node, the output's holding `seed`: where a pass starts.

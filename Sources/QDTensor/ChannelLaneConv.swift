@@ -201,8 +201,9 @@ enum ChannelLaneConvolution {
     // MARK: weight gradient
 
     /// Adds ∂wᵀ for `images` (x and ∂y [N, 16, Ho, Wo]) into `dwt` [patch, 16]. Each image's ∂y is
-    /// transposed to [P, 16] first, into `transposed` (P·16 values of scratch); a tile of six taps keeps twelve chains over the positions, and
-    /// each position loads its two ∂y vectors once for the six input values under the taps.
+    /// transposed to [P, 16] first, into `transposed` (P·16 values of scratch); a tile of six taps
+    /// keeps twelve chains over the positions, and each position loads its two ∂y vectors once for
+    /// the six input values under the taps.
     static func weightGradient<T: TensorScalar>(_ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ g: Conv2dGeometry,
                                                  _ images: Range<Int>, transposing transposed: UnsafeMutablePointer<T>,
                                                  into dwt: UnsafeMutablePointer<T>) {

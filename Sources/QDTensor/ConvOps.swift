@@ -333,10 +333,10 @@ func convInputGradKernel<Scalar: TensorScalar>(_ dy: [Scalar], _ w: [Scalar], _ 
 
 /// ∂W = Σ dY_n·cols_nᵀ over the images, from the direct kernels where they fit, else with each
 /// chunk's im2col block rebuilt. The chunks are split into at most eight runs, each summed into
-/// its own partial in chunk order and image order,
-/// and the partials are added in run order: the result does not depend on the thread count, and
-/// the partials stay small (a slice of 256 images has 256 chunks in AlexCifarNet's second layer,
-/// whose weight has 102,400 values). The GEMM path accumulates the transpose,
+/// its own partial in chunk order and image order, and the partials are added in run order: the
+/// result does not depend on the thread count, and the partials stay small (a slice of 256 images
+/// has 256 chunks in AlexCifarNet's second layer, whose weight has 102,400 values). The GEMM path
+/// accumulates the transpose,
 /// ∂Wᵀ [patch, O] += cols_n [patch, P] · dY_nᵀ [P, O], with dY_n transposed per image: OpenBLAS's
 /// small-matrix kernels run that orientation about twice as fast as dY_n · cols_nᵀ.
 func convWeightGradKernel<Scalar: TensorScalar>(_ x: [Scalar], _ dy: [Scalar], _ g: Conv2dGeometry) -> [Scalar] {

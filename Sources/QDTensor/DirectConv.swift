@@ -16,7 +16,8 @@ enum DirectConvolution {
     /// vector costs one multiply-add per weight, so larger patches (LeNet's second layer: 150, see
     /// ``ChannelLaneConvolution``) and many output channels (AlexCifarNet: 64, im2col + GEMM) do
     /// better with other paths, while a GEMM with a handful of rows (LeNet's first layer: 6; 1 or 3
-    /// input channels) wastes most of its micro-kernel. On CIFAR-10 LeNet's first layer (patch 75) the direct path is 1.35× faster.
+    /// input channels) wastes most of its micro-kernel. On CIFAR-10 LeNet's first layer (patch 75)
+    /// the direct path is 1.35× faster.
     static let maximumPatch = 80, maximumOutputs = 16
 
     /// Whether `g` takes the direct path.
