@@ -59,6 +59,39 @@ final class DistillationLanguageTests: XCTestCase {
                        "test.qd:1:1: error: run: the checkpoint \(path) is at iteration 6, past this call's end (iteration 2); resume it with resume(path, model, data) or pass another file")
     }
 
+    /// A finished run's checkpoint continued with a longer schedule, by `d.run(checkpoint:)` or
+    /// `resume(..., total_epochs:)`, ends bit-identical to a run given that length from the
+    /// start; a checkpoint past the end of a shorter schedule is an error that says how long it
+    /// must be.
+    func testALongerScheduleExtendsAFinishedRunBitIdentically() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("qd-extend-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        func run(epochs: Int) -> String { "\nlet d = distill(m, data, batch: 32, total_epochs: \(epochs))\n" }  // 2 iterations per epoch
+        let straight = Interpreter()
+        _ = try straight.evaluate(setup + run(epochs: 4) + "d.run();")
+        _ = try Interpreter().evaluate(setup + run(epochs: 3) + "d.run(checkpoint: \"\(path)\");")
+        let resumed = Interpreter()
+        _ = try resumed.evaluate(setup + "\nlet d = resume(\"\(path)\", m, data, total_epochs: 4)\nd.run();")
+        let extended = Interpreter()
+        var log = ""
+        extended.onProgress = { log += $0 }
+        _ = try extended.evaluate(setup + run(epochs: 4) + "d.run(checkpoint: \"\(path)\");")
+        XCTAssertTrue(log.contains("continuing from \(path) at iteration 6 (epoch 3), extending its 3-epoch schedule to 4"), log)
+        XCTAssertTrue(log.contains("distil: 2/2"), "only the added epoch should run: \(log)")
+        for other in [resumed, extended] {
+            XCTAssertEqual(try other.evaluate("d.iteration").asInt, 8)
+            for member in ["images", "losses", "rates"] {
+                XCTAssertEqual(try straight.evaluate("d.\(member)").asArray, try other.evaluate("d.\(member)").asArray, "\(member) differ")
+            }
+        }
+        let r = ScriptRunner()
+        r.run(setup)
+        XCTAssertEqual(r.run("resume(\"\(path)\", m, data, total_epochs: 3)").first,
+                       "test.qd:1:1: error: \(path): the checkpoint is at iteration 8, past the end of this run's 3 epochs (6 iterations); it needs a schedule of at least 4 epochs")
+        XCTAssertEqual(r.run("resume(\"\(path)\", m, data, total_epochs: 0)").first,
+                       "test.qd:1:1: error: resume: argument 'total_epochs' is 0; it must be in 1...1000000")
+    }
+
     /// `d.best` names the epoch whose mean outer loss (computed here from `d.losses`) is lowest;
     /// `d.use_best()` returns it and leaves the iteration count alone; before a whole epoch it
     /// is an error that says why.

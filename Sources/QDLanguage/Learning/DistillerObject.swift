@@ -24,7 +24,7 @@ protocol DistillationSession: AnyObject {
     func useBest() throws -> (epoch: Int, loss: Double)?
     @discardableResult
     func run(iterations count: Int, progress: ProgressReporter?, shouldStop: () -> Bool, afterIteration: () throws -> Void) throws -> Int
-    func continueFrom(checkpoint url: URL, modelName: String, end: Int) throws -> Int?
+    func continueFrom(checkpoint url: URL, modelName: String, end: Int) throws -> (iteration: Int, totalEpochs: Int)?
     func evaluate(_ set: DistillationTrainingSet, on test: Dataset, networks: Int) throws -> DistillationEvaluation
     func save(to url: URL, modelName: String) throws
     func distilledData(modelName: String) -> DistilledData
@@ -41,8 +41,9 @@ extension DistillationRun: DistillationSession {
     func useBest() throws -> (epoch: Int, loss: Double)? { try restoreBestEpoch().map { ($0.epoch, $0.meanLoss) } }
 
     /// Continues from the checkpoint at `url` when it is ahead of this run and not past `end`;
-    /// returns its iteration, or nil when it is not ahead (the file is read once).
-    func continueFrom(checkpoint url: URL, modelName: String, end: Int) throws -> Int? {
+    /// returns its iteration and the length of its run's schedule, or nil when it is not ahead
+    /// (the file is read once).
+    func continueFrom(checkpoint url: URL, modelName: String, end: Int) throws -> (iteration: Int, totalEpochs: Int)? {
         let c = try Self.loadCheckpoint(from: url)
         guard c.iteration > iteration else { return nil }
         guard c.iteration <= end else {
@@ -52,7 +53,7 @@ extension DistillationRun: DistillationSession {
             throw DataError(file: url.path, "the checkpoint is for \(c.model), this run is for \(modelName)")
         }
         do { try restore(c) } catch { throw DataError(file: url.path, "\(error)") }
-        return c.iteration
+        return (c.iteration, c.settings.totalEpochs)
     }
 }
 
@@ -120,7 +121,7 @@ final class DistillerObject: HostObject {
             }
         case "run":
             return method("run", "d.run(epochs: nil, checkpoint: nil, every: 1)",
-                          "Runs `epochs` more epochs (default: the rest of the schedule). With `checkpoint: path` it first continues from that file if an earlier, interrupted call left one there, and writes it every `every` epochs and at the end, so re-running a killed script picks up where it stopped.",
+                          "Runs `epochs` more epochs (default: the rest of the schedule). With `checkpoint: path` it first continues from that file if an earlier, interrupted call left one there, and writes it every `every` epochs and at the end, so re-running a killed script picks up where it stopped. The file may come from a run with a shorter or longer schedule (`total_epochs`) and otherwise the same settings: that extends the run.",
                           "d.run(epochs: 5, checkpoint: \"run.json\")") { args in
                 let epochs = try args.int("epochs", default: -1, in: -1...1_000_000)
                 let every = try args.int("every", default: 1, in: 1...1_000_000)
@@ -215,7 +216,9 @@ final class DistillerObject: HostObject {
     private func continueFrom(_ url: URL, end: Int, interpreter: Interpreter) throws {
         guard FileManager.default.fileExists(atPath: url.path),
               let saved = try session.continueFrom(checkpoint: url, modelName: modelName, end: end) else { return }
-        interpreter.onProgress("continuing from \(url.path) at iteration \(saved) (epoch \(session.epoch))\n")
+        let schedule = saved.totalEpochs == session.settings.totalEpochs ? ""
+            : ", extending its \(saved.totalEpochs)-epoch schedule to \(session.settings.totalEpochs)"
+        interpreter.onProgress("continuing from \(url.path) at iteration \(saved.iteration) (epoch \(session.epoch))\(schedule)\n")
     }
 
     /// Runs n iterations with progress, stopping early on an interrupt request; `afterIteration`

@@ -117,13 +117,14 @@ enum LearningBuiltins {
             s.seed = try args.seed()
             return .object(DistillerObject(try makeRun(m.model, data: data, settings: s, initial: s.randomInit ? nil : m.parameters), modelName: m.name))
         })
-        r.add("learning", Builtin("resume", "resume(path, model, data)", doc: "A distillation run restored from a checkpoint written by d.save(path); it continues bit-identically.",
+        r.add("learning", Builtin("resume", "resume(path, model, data, total_epochs: nil)", doc: "A distillation run restored from a checkpoint written by d.save(path); it continues bit-identically. `total_epochs` extends (or shortens) its schedule: the run then gives the bits of a run started with that length.",
                                   example: "let d = resume(\"run.ckpt\", qlenet(), mnist())") { args in
             let path = try args.string("path")
             let m = try modelArgument(&args)
             let data = try datasetArgument(&args, "data")
+            let totalEpochs = try args.optionalInt("total_epochs", in: 1...1_000_000)
             let url = args.interpreter.resolve(path)
-            return .object(DistillerObject(try resumeRun(m.model, data: data, url: url), modelName: m.name))
+            return .object(DistillerObject(try resumeRun(m.model, data: data, url: url, totalEpochs: totalEpochs), modelName: m.name))
         })
     }
 
@@ -152,9 +153,11 @@ enum LearningBuiltins {
         try DistillationRun(model: model, data: data, settings: settings, initial: initial)
     }
 
-    private static func resumeRun<M: Model>(_ model: M, data: Dataset, url: URL) throws -> DistillationSession {
+    private static func resumeRun<M: Model>(_ model: M, data: Dataset, url: URL, totalEpochs: Int?) throws -> DistillationSession {
         let c = try DistillationRun<M>.loadCheckpoint(from: url)
-        return try DistillationRun(model: model, data: data, checkpoint: c)
+        do { return try DistillationRun(model: model, data: data, checkpoint: c, totalEpochs: totalEpochs) } catch let e as TensorError {
+            throw DataError(file: url.path, "\(e)")
+        }
     }
 
     private static func model(_ spec: ModelSpec, seed: UInt64) throws -> Value {

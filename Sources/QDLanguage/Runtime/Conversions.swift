@@ -105,6 +105,12 @@ extension Arguments {
         return try checkInt(name, v, range)
     }
 
+    /// The labelled integer option `name` within `range`, or nil when it is absent or nil.
+    public mutating func optionalInt(_ name: String, in range: ClosedRange<Int> = Int.min...Int.max) throws -> Int? {
+        guard let v = option(name), !v.isNone else { return nil }
+        return try checkInt(name, v, range)
+    }
+
     private func checkInt(_ name: String, _ v: Value, _ range: ClosedRange<Int>) throws -> Int {
         guard let i = v.asInt else { throw typeError(name, expected: "an integer", got: v) }
         guard range.contains(i) else {

@@ -293,17 +293,31 @@ public final class DistillationRun<M: Model> {
     }
 
     /// A run restored from a checkpoint, for the same model and data: it continues exactly where
-    /// the checkpoint left off.
-    public convenience init(model: M, data: Dataset, checkpoint c: Checkpoint) throws {
-        try self.init(model: model, data: data, settings: c.settings, initial: try Tensor(shape: [c.initial.count], values: c.initial))
+    /// the checkpoint left off, to the end of its schedule or, given `totalEpochs`, of a schedule
+    /// of that length (see ``restore(_:)``).
+    public convenience init(model: M, data: Dataset, checkpoint c: Checkpoint, totalEpochs: Int? = nil) throws {
+        var settings = c.settings
+        if let totalEpochs { settings.totalEpochs = totalEpochs }
+        try self.init(model: model, data: data, settings: settings, initial: try Tensor(shape: [c.initial.count], values: c.initial))
         try restore(c)
     }
 
     /// Moves this run to the state of checkpoint `c`, which must come from the same run: the
     /// same settings and fixed initialisation. Throws, naming what differs, otherwise.
+    ///
+    /// Only the schedule's length may differ, which extends (or shortens) a run: nothing but the
+    /// end of the loop depends on `totalEpochs` (the rate decays every `decayEvery` epochs
+    /// whatever the length), so a 30-epoch run's checkpoint continued for 45 epochs gives the
+    /// bits of a 45-epoch run from the start. The checkpoint must not be past this run's end.
     public func restore(_ c: Checkpoint) throws {
-        guard c.settings == settings else {
-            throw TensorError.argument("the checkpoint was written by a run with different settings (\(Self.differingFields(c.settings, settings)))")
+        var sameLength = c.settings
+        sameLength.totalEpochs = settings.totalEpochs
+        guard sameLength == settings else {
+            throw TensorError.argument("the checkpoint was written by a run with different settings (\(Self.differingFields(sameLength, settings)))")
+        }
+        guard c.iteration <= totalIterations else {
+            let epochsNeeded = (c.iteration + iterationsPerEpoch - 1) / iterationsPerEpoch
+            throw TensorError.argument("the checkpoint is at iteration \(c.iteration), past the end of this run's \(settings.totalEpochs) epochs (\(totalIterations) iterations); it needs a schedule of at least \(epochsNeeded) epochs")
         }
         guard c.initial == fixedInitial.values else {
             throw TensorError.argument("the checkpoint was written by a run with a different fixed initialisation")
