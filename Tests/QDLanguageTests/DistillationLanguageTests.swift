@@ -12,9 +12,42 @@ final class DistillationLanguageTests: XCTestCase {
     let m = lenet()
     """
 
+    /// A fresh checkpoint path in the temporary folder.
+    private func temporaryCheckpoint() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("qd-run-\(UUID().uuidString).json").path
+    }
+
+    /// Runs `script` in a new interpreter and returns it.
+    private func evaluated(_ script: String) throws -> Interpreter {
+        let qd = Interpreter()
+        _ = try qd.evaluate(script)
+        return qd
+    }
+
+    /// Runs `script`, which continues a run from a checkpoint, and asserts that it reported
+    /// `message`, ran only the last epoch (two iterations) and ended as `reference` did, at `iteration`.
+    private func assertContinues(_ script: String, reporting message: String, as reference: Interpreter, iteration: Int,
+                                 line: UInt = #line) throws {
+        let qd = Interpreter()
+        var log = ""
+        qd.onProgress = { log += $0 }
+        _ = try qd.evaluate(script)
+        XCTAssertTrue(log.contains(message), log, line: line)
+        XCTAssertTrue(log.contains("distil: 2/2"), "only the last epoch should run: \(log)", line: line)
+        try assertSameRun(qd, as: reference, iteration: iteration, line: line)
+    }
+
+    /// Asserts that the distiller `d` of `run` is at `iteration` with the images, losses and rates of `reference`'s.
+    private func assertSameRun(_ run: Interpreter, as reference: Interpreter, iteration: Int, line: UInt = #line) throws {
+        XCTAssertEqual(try run.evaluate("d.iteration").asInt, iteration, line: line)
+        for member in ["images", "losses", "rates"] {
+            XCTAssertEqual(try reference.evaluate("d.\(member)").asArray, try run.evaluate("d.\(member)").asArray, "\(member) differ", line: line)
+        }
+    }
+
     func testCheckpointResumesBitIdentically() throws {
         for options in ["", ", learn_labels: true, rates_per_layer: true, init_images: \"real\""] {
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("qd-ckpt-\(UUID().uuidString).json").path
+            let path = temporaryCheckpoint()
             defer { try? FileManager.default.removeItem(atPath: path) }
             let run = "\nlet d = distill(m, data, batch: 32, steps: 2, epochs: 2\(options))\n"
             let straight = Interpreter()
@@ -34,23 +67,13 @@ final class DistillationLanguageTests: XCTestCase {
     /// A script killed mid-run and started again continues from the checkpoint `d.run(checkpoint:)`
     /// wrote, and ends bit-identical to an uninterrupted run.
     func testRunWithCheckpointContinuesAnInterruptedRun() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("qd-run-\(UUID().uuidString).json").path
+        let path = temporaryCheckpoint()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let run = "\nlet d = distill(m, data, batch: 32, total_epochs: 3)\n"  // 2 iterations per epoch
-        let straight = Interpreter()
-        _ = try straight.evaluate(setup + run + "d.run();")
-        let firstTry = Interpreter()  // the script stopped after epoch 2 of 3
-        _ = try firstTry.evaluate(setup + run + "d.run(epochs: 2, checkpoint: \"\(path)\", every: 1);")
-        let again = Interpreter()
-        var log = ""
-        again.onProgress = { log += $0 }
-        _ = try again.evaluate(setup + run + "d.run(checkpoint: \"\(path)\");")
-        XCTAssertTrue(log.contains("continuing from \(path) at iteration 4 (epoch 2)"), log)
-        XCTAssertTrue(log.contains("distil: 2/2"), "only the last epoch should run: \(log)")
-        XCTAssertEqual(try again.evaluate("d.iteration").asInt, 6)
-        for member in ["images", "losses", "rates"] {
-            XCTAssertEqual(try straight.evaluate("d.\(member)").asArray, try again.evaluate("d.\(member)").asArray, "\(member) differ")
-        }
+        let straight = try evaluated(setup + run + "d.run();")
+        _ = try evaluated(setup + run + "d.run(epochs: 2, checkpoint: \"\(path)\", every: 1);")  // the script stopped after epoch 2 of 3
+        try assertContinues(setup + run + "d.run(checkpoint: \"\(path)\");", reporting: "continuing from \(path) at iteration 4 (epoch 2)",
+                            as: straight, iteration: 6)
         let other = ScriptRunner()
         other.run(setup)
         XCTAssertEqual(other.run("distill(m, data, batch: 32, total_epochs: 3, epochs: 2).run(checkpoint: \"\(path)\")").first,
@@ -64,26 +87,15 @@ final class DistillationLanguageTests: XCTestCase {
     /// start; a checkpoint past the end of a shorter schedule is an error that says how long it
     /// must be.
     func testALongerScheduleExtendsAFinishedRunBitIdentically() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("qd-extend-\(UUID().uuidString).json").path
+        let path = temporaryCheckpoint()
         defer { try? FileManager.default.removeItem(atPath: path) }
         func run(epochs: Int) -> String { "\nlet d = distill(m, data, batch: 32, total_epochs: \(epochs))\n" }  // 2 iterations per epoch
-        let straight = Interpreter()
-        _ = try straight.evaluate(setup + run(epochs: 4) + "d.run();")
-        _ = try Interpreter().evaluate(setup + run(epochs: 3) + "d.run(checkpoint: \"\(path)\");")
-        let resumed = Interpreter()
-        _ = try resumed.evaluate(setup + "\nlet d = resume(\"\(path)\", m, data, total_epochs: 4)\nd.run();")
-        let extended = Interpreter()
-        var log = ""
-        extended.onProgress = { log += $0 }
-        _ = try extended.evaluate(setup + run(epochs: 4) + "d.run(checkpoint: \"\(path)\");")
-        XCTAssertTrue(log.contains("continuing from \(path) at iteration 6 (epoch 3), extending its 3-epoch schedule to 4"), log)
-        XCTAssertTrue(log.contains("distil: 2/2"), "only the added epoch should run: \(log)")
-        for other in [resumed, extended] {
-            XCTAssertEqual(try other.evaluate("d.iteration").asInt, 8)
-            for member in ["images", "losses", "rates"] {
-                XCTAssertEqual(try straight.evaluate("d.\(member)").asArray, try other.evaluate("d.\(member)").asArray, "\(member) differ")
-            }
-        }
+        let straight = try evaluated(setup + run(epochs: 4) + "d.run();")
+        _ = try evaluated(setup + run(epochs: 3) + "d.run(checkpoint: \"\(path)\");")
+        let resumed = try evaluated(setup + "\nlet d = resume(\"\(path)\", m, data, total_epochs: 4)\nd.run();")
+        try assertSameRun(resumed, as: straight, iteration: 8)
+        try assertContinues(setup + run(epochs: 4) + "d.run(checkpoint: \"\(path)\");",
+                            reporting: "continuing from \(path) at iteration 6 (epoch 3), extending its 3-epoch schedule to 4", as: straight, iteration: 8)
         let r = ScriptRunner()
         r.run(setup)
         XCTAssertEqual(r.run("resume(\"\(path)\", m, data, total_epochs: 3)").first,
