@@ -84,8 +84,8 @@ final class DistillationLanguageTests: XCTestCase {
 
     /// A finished run's checkpoint continued with a longer schedule, by `d.run(checkpoint:)` or
     /// `resume(..., total_epochs:)`, ends bit-identical to a run given that length from the
-    /// start; a checkpoint past the end of a shorter schedule is an error that says how long it
-    /// must be.
+    /// start, and so does a shorter schedule continued from a checkpoint before its end; a
+    /// checkpoint past the end of a shorter schedule is an error that says how long it must be.
     func testALongerScheduleExtendsAFinishedRunBitIdentically() throws {
         let path = temporaryCheckpoint()
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -96,6 +96,12 @@ final class DistillationLanguageTests: XCTestCase {
         try assertSameRun(resumed, as: straight, iteration: 8)
         try assertContinues(setup + run(epochs: 4) + "d.run(checkpoint: \"\(path)\");",
                             reporting: "continuing from \(path) at iteration 6 (epoch 3), extending its 3-epoch schedule to 4", as: straight, iteration: 8)
+        let stopped = temporaryCheckpoint()  // a 4-epoch run stopped after epoch 2, finished as a 3-epoch one
+        defer { try? FileManager.default.removeItem(atPath: stopped) }
+        _ = try evaluated(setup + run(epochs: 4) + "d.run(epochs: 2, checkpoint: \"\(stopped)\");")
+        try assertContinues(setup + run(epochs: 3) + "d.run(checkpoint: \"\(stopped)\");",
+                            reporting: "continuing from \(stopped) at iteration 4 (epoch 2), shortening its 4-epoch schedule to 3",
+                            as: try evaluated(setup + run(epochs: 3) + "d.run();"), iteration: 6)
         let r = ScriptRunner()
         r.run(setup)
         XCTAssertEqual(r.run("resume(\"\(path)\", m, data, total_epochs: 3)").first,

@@ -216,8 +216,9 @@ final class DistillerObject: HostObject {
     private func continueFrom(_ url: URL, end: Int, interpreter: Interpreter) throws {
         guard FileManager.default.fileExists(atPath: url.path),
               let saved = try session.continueFrom(checkpoint: url, modelName: modelName, end: end) else { return }
-        let schedule = saved.totalEpochs == session.settings.totalEpochs ? ""
-            : ", extending its \(saved.totalEpochs)-epoch schedule to \(session.settings.totalEpochs)"
+        let length = session.settings.totalEpochs
+        let schedule = saved.totalEpochs == length ? ""
+            : ", \(saved.totalEpochs < length ? "extending" : "shortening") its \(saved.totalEpochs)-epoch schedule to \(length)"
         interpreter.onProgress("continuing from \(url.path) at iteration \(saved.iteration) (epoch \(session.epoch))\(schedule)\n")
     }
 
