@@ -150,7 +150,13 @@ final class InterpreterTests: XCTestCase {
     }
 
     func testRuntimeErrorsNameThePlaceAndTheValidRange() {
-        XCTAssertEqual(error("let c = circuit(2) {\n  h 2\n}"), "test.qd:2:3: error: H: wire 2 is out of range; valid wires are 0..<2")
+        XCTAssertEqual(error("let c = circuit(2) {\n  h 2\n}"), "test.qd:2:3: error: h: wire 2 is out of range; valid wires are 0..<2")
+        XCTAssertEqual(error("let c = circuit(2) {\n  cx 0, 2\n}"), "test.qd:2:3: error: cx: wire 2 is out of range; valid wires are 0..<2")
+        XCTAssertEqual(error("circuit(3) { ctrl @ ry(0.1) 0, 3 }"), "test.qd:1:14: error: ry: wire 3 is out of range; valid wires are 0..<3")
+        XCTAssertEqual(error("circuit(3) { param w[2, 5, 3]; strongly_entangling(w) on 0..<5 }"),
+                       "test.qd:1:32: error: strongly_entangling: wire 3 is out of range; valid wires are 0..<3")
+        XCTAssertEqual(error("let b = circuit(2) { cx 0, 1 }\ncircuit(3) { ctrl @ b 0, 1, 3 }"),
+                       "test.qd:2:14: error: placing a 2-qubit circuit on controls [0] and [1, 3]: wire 3 is out of range; valid wires are 0..<3")
         XCTAssertEqual(error("let theta = 1\nthta + 1"), "test.qd:2:1: error: unknown name 'thta'; did you mean 'theta'?")
         XCTAssertEqual(error("[1, 2][5]"), "test.qd:1:1: error: index 5 is out of range for a list of length 2; valid indices are 0..<2 (or -2...-1)")
         XCTAssertEqual(error("circuit(2) { rx 0 }"), "test.qd:1:14: error: rx takes 1 parameter(s); got 0: write rx(θ) q")
@@ -172,7 +178,7 @@ final class InterpreterTests: XCTestCase {
         let d = qd.run(source)
         XCTAssertEqual(d.count, 1)
         XCTAssertEqual(d.first?.rendered(source: source), """
-        t.qd:2:23: error: X: wire 3 is out of range; valid wires are 0..<1
+        t.qd:2:23: error: x: wire 3 is out of range; valid wires are 0..<1
               return circuit(1) { x q }
                                   ^
           called from inner at t.qd:5:10

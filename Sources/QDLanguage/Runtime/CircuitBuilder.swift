@@ -98,7 +98,12 @@ final class CircuitBuilder {
         }
     }
 
+    /// Places `gate` on `operands` (controls first). The wires are checked here, under the
+    /// script's name for the gate (`cx`, not the simulator's label `X`).
     private func applyGate(_ gate: Gate, name: String, builtInControls: Int, op: Operation, operands: [Int], parameters: [Parameter]) throws {
+        for w in operands where !(0..<circuit.qubits).contains(w) {
+            throw RuntimeError("\(name): wire \(w) is out of range; valid wires are 0..<\(circuit.qubits)")
+        }
         let controls = builtInControls + op.controls
         let needed = controls + gate.wireCount
         if operands.count == needed {
@@ -148,7 +153,7 @@ final class CircuitBuilder {
     func append(_ c: CircuitValue, wires: [Int]?, controls: [Int], adjoint: Bool) throws {
         let map = wires ?? Array(0..<c.circuit.qubits)
         guard map.count == c.circuit.qubits else { throw RuntimeError("a \(c.circuit.qubits)-qubit circuit needs \(c.circuit.qubits) wires; got \(map.count)") }
-        try circuit.checkWires(map + controls, what: "circuit block")
+        try circuit.checkWires(map + controls, what: "placing a \(c.circuit.qubits)-qubit circuit on \(controls.isEmpty ? "" : "controls \(controls) and ")\(map)")
         var source = c.circuit
         if adjoint { source = try source.inverse() }
         // Trainable slots: shared by identity, otherwise appended (renamed on a clash).

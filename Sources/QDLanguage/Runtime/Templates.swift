@@ -38,6 +38,7 @@ enum Templates {
     }
 
     static func apply(_ name: String, args: [Value], options: [String: Value], wires: [Int], builder: CircuitBuilder) throws {
+        try builder.circuit.checkWires(wires, what: name)
         var options = options
         func take(_ key: String) -> Value? { options.removeValue(forKey: key) }
         switch name {
