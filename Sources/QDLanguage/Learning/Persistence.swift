@@ -71,10 +71,8 @@ enum PersistenceBuiltins {
         })
         r.add("learning", Builtin("load_model", "load_model(path)", doc: "A model saved with save(model, path).", example: "let m = load_model(\"lenet.json\")") { args in
             let target = args.interpreter.resolve(try args.string("path"))
-            guard let bytes = try? Data(contentsOf: target) else { throw RuntimeError("load_model: cannot read \(target.path)") }
-            guard let saved = try? JSONDecoder().decode(SavedModel.self, from: bytes), saved.format == "qd-model-1" else {
-                throw RuntimeError("load_model: \(target.path) is not a qd model file")
-            }
+            let saved = try SavedJSON.read(SavedModel.self, from: target, what: "a qd model file")
+            guard saved.format == "qd-model-1" else { throw DataError(file: target.path, "unknown model format \(saved.format) (this qd reads qd-model-1)") }
             let model = try saved.spec.make()
             guard saved.parameters.count == model.layout.count, saved.parameters.allSatisfy(\.isFinite) else {
                 throw RuntimeError("load_model: \(target.path) holds \(saved.parameters.count) weights; a \(saved.spec.name) has \(model.layout.count) (or some are not finite)")

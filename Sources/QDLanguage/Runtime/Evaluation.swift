@@ -1,5 +1,7 @@
 import Foundation
+import QDLearning
 import QDSimulator
+import QDTensor
 
 extension Interpreter {
     /// The value of an expression.
@@ -9,8 +11,9 @@ extension Interpreter {
         } catch var r as RuntimeError where r.location == nil {
             r.location = e.location
             throw r
-        } catch let s as SimulatorError {
-            throw RuntimeError("\(s)", at: e.location)
+        } catch let library where library is SimulatorError || library is TensorError || library is DataError {
+            // the libraries' errors are placed at the innermost expression that raised them
+            throw RuntimeError("\(library)", at: e.location)
         }
     }
 

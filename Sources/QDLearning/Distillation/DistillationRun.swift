@@ -275,21 +275,11 @@ public final class DistillationRun<M: Model> {
 
     /// Reads a checkpoint written by ``save(to:modelName:)``.
     public static func loadCheckpoint(from url: URL) throws -> Checkpoint {
-        let bytes: Data
-        do { bytes = try Data(contentsOf: url) } catch {
-            throw DataError(file: url.path, "cannot read the checkpoint: \(error.localizedDescription)")
+        let c = try SavedJSON.read(Checkpoint.self, from: url, what: "a qd distillation checkpoint")
+        guard ["qd-distillation-checkpoint-1", "qd-distillation-checkpoint-2"].contains(c.format) else {
+            throw DataError(file: url.path, "unknown checkpoint format \(c.format) (this qd reads qd-distillation-checkpoint-1 and -2)")
         }
-        do {
-            let c = try JSONDecoder().decode(Checkpoint.self, from: bytes)
-            guard ["qd-distillation-checkpoint-1", "qd-distillation-checkpoint-2"].contains(c.format) else {
-                throw DataError(file: url.path, "unknown checkpoint format \(c.format) (this qd reads qd-distillation-checkpoint-1 and -2)")
-            }
-            return c
-        } catch let e as DataError {
-            throw e
-        } catch {
-            throw DataError(file: url.path, "not a qd distillation checkpoint: \(error)")
-        }
+        return c
     }
 
     /// A run restored from a checkpoint, for the same model and data: it continues exactly where

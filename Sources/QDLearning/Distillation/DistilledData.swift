@@ -89,12 +89,7 @@ public struct DistilledData: Codable, Equatable, Sendable {
 
     /// Reads data written by ``save(to:)``, checking its consistency.
     public static func load(from url: URL) throws -> DistilledData {
-        let bytes: Data
-        do { bytes = try Data(contentsOf: url) } catch { throw DataError(file: url.path, "cannot read: \(error.localizedDescription)") }
-        let d: DistilledData
-        do { d = try JSONDecoder().decode(DistilledData.self, from: bytes) } catch {
-            throw DataError(file: url.path, "not a qd distilled dataset: \(error)")
-        }
+        let d = try SavedJSON.read(DistilledData.self, from: url, what: "a qd distilled dataset")
         let per = d.imageShape.reduce(1, *)
         guard d.format == "qd-distilled-1", d.steps >= 1, d.labels.count % d.steps == 0, d.images.count == d.labels.count * per,
               !d.stepSizes.isEmpty, d.stepSizes.count % d.rateGroups == 0, d.images.allSatisfy(\.isFinite), d.stepSizes.allSatisfy(\.isFinite),
