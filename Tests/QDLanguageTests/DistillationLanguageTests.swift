@@ -92,7 +92,7 @@ final class DistillationLanguageTests: XCTestCase {
         func run(epochs: Int) -> String { "\nlet d = distill(m, data, batch: 32, total_epochs: \(epochs))\n" }  // 2 iterations per epoch
         let straight = try evaluated(setup + run(epochs: 4) + "d.run();")
         _ = try evaluated(setup + run(epochs: 3) + "d.run(checkpoint: \"\(path)\");")
-        let resumed = try evaluated(setup + "\nlet d = resume(\"\(path)\", m, data, total_epochs: 4)\nd.run();")
+        let resumed = try evaluated(setup + "\nlet d = resume(\"\(path)\", m, data, total_epochs: 4)\nd.run(epochs: nil);")  // nil: the rest of the schedule
         try assertSameRun(resumed, as: straight, iteration: 8)
         try assertContinues(setup + run(epochs: 4) + "d.run(checkpoint: \"\(path)\");",
                             reporting: "continuing from \(path) at iteration 6 (epoch 3), extending its 3-epoch schedule to 4", as: straight, iteration: 8)
@@ -217,6 +217,7 @@ final class DistillationLanguageTests: XCTestCase {
         XCTAssertEqual(r.run("train(m, 3)").first, "test.qd:1:1: error: train: argument 'data' must be a dataset (mnist(), cifar10()) or distilled data; got int 3")
         XCTAssertEqual(r.run("distill(m, data, lr: -1)").first, "test.qd:1:1: error: distill: argument 'lr' is -1; it must be ≥ 0")
         XCTAssertEqual(r.run("distill(m, data, distill_lr: 0)").first, "test.qd:1:1: error: distill: argument 'distill_lr' is 0; it must be > 0")
+        XCTAssertEqual(r.run("distill(m, data).run(epochs: -1)").first, "test.qd:1:1: error: run: argument 'epochs' is -1; it must be in 0...1000000")
         XCTAssertEqual(r.run("train(m, data, optimizer: \"sgd\", momentum: -0.5)").first,
                        "test.qd:1:1: error: train: argument 'momentum' is -0.5; it must be ≥ 0")
         XCTAssertEqual(r.run("mnist(limit: -5)").first, "test.qd:1:1: error: mnist: argument 'limit' must be a positive integer; got int -5")

@@ -123,10 +123,10 @@ final class DistillerObject: HostObject {
             return method("run", "d.run(epochs: nil, checkpoint: nil, every: 1)",
                           "Runs `epochs` more epochs (default: the rest of the schedule). With `checkpoint: path` it first continues from that file if an earlier, interrupted call left one there, and writes it every `every` epochs and at the end, so re-running a killed script picks up where it stopped. The file may come from a run with a shorter or longer schedule (`total_epochs`) and otherwise the same settings: that extends the run.",
                           "d.run(epochs: 5, checkpoint: \"run.json\")") { args in
-                let epochs = try args.int("epochs", default: -1, in: -1...1_000_000)
+                let epochs = try args.optionalInt("epochs", in: 0...1_000_000)
                 let every = try args.int("every", default: 1, in: 1...1_000_000)
                 let checkpoint = try args.optionalString("checkpoint").map(args.interpreter.resolve)
-                let end = epochs < 0 ? self.session.totalIterations : self.session.iteration + epochs * self.session.iterationsPerEpoch
+                let end = epochs.map { self.session.iteration + $0 * self.session.iterationsPerEpoch } ?? self.session.totalIterations
                 if let url = checkpoint {
                     try Self.checkWritable(url, call: "run")
                     try self.continueFrom(url, end: end, interpreter: args.interpreter)
