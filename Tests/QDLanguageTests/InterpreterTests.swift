@@ -153,6 +153,8 @@ final class InterpreterTests: XCTestCase {
         XCTAssertEqual(error("let c = circuit(2) {\n  h 2\n}"), "test.qd:2:3: error: h: wire 2 is out of range; valid wires are 0..<2")
         XCTAssertEqual(error("let c = circuit(2) {\n  cx 0, 2\n}"), "test.qd:2:3: error: cx: wire 2 is out of range; valid wires are 0..<2")
         XCTAssertEqual(error("circuit(3) { ctrl @ ry(0.1) 0, 3 }"), "test.qd:1:14: error: ry: wire 3 is out of range; valid wires are 0..<3")
+        XCTAssertEqual(error("circuit(2) { cx 1, 1 }"), "test.qd:1:14: error: cx: wires [1, 1] repeat a wire; each wire may appear once")
+        XCTAssertEqual(error("circuit(2) { h 0, 0, 2 }"), "test.qd:1:14: error: h: wire 2 is out of range; valid wires are 0..<2")
         XCTAssertEqual(error("circuit(3) { param w[2, 5, 3]; strongly_entangling(w) on 0..<5 }"),
                        "test.qd:1:32: error: strongly_entangling: wire 3 is out of range; valid wires are 0..<3")
         XCTAssertEqual(error("let b = circuit(2) { cx 0, 1 }\ncircuit(3) { ctrl @ b 0, 1, 3 }"),

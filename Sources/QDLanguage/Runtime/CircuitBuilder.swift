@@ -98,17 +98,17 @@ final class CircuitBuilder {
         }
     }
 
-    /// Places `gate` on `operands` (controls first). The wires are checked here, under the
-    /// script's name for the gate (`cx`, not the simulator's label `X`).
+    /// Places `gate` on `operands` (controls first), or a one-qubit gate on each operand in turn.
+    /// The wires are checked here, under the script's name for the gate (`cx`, not the
+    /// simulator's label `X`).
     private func applyGate(_ gate: Gate, name: String, builtInControls: Int, op: Operation, operands: [Int], parameters: [Parameter]) throws {
-        for w in operands where !(0..<circuit.qubits).contains(w) {
-            throw RuntimeError("\(name): wire \(w) is out of range; valid wires are 0..<\(circuit.qubits)")
-        }
         let controls = builtInControls + op.controls
         let needed = controls + gate.wireCount
         if operands.count == needed {
+            try circuit.checkWires(operands, what: name)
             try circuit.apply(gate, Array(operands.dropFirst(controls)), controls: Array(operands.prefix(controls)), parameters: parameters, adjoint: op.adjoint)
         } else if controls == 0, gate.wireCount == 1, operands.count > 1 {
+            for w in operands { try circuit.checkWires([w], what: name) }  // each on its own: a broadcast may repeat a wire
             for w in operands { try circuit.apply(gate, [w], parameters: parameters, adjoint: op.adjoint) }
         } else {
             let parts = controls > 0 ? " (\(controls) control\(controls == 1 ? "" : "s") + \(gate.wireCount) target\(gate.wireCount == 1 ? "" : "s"))" : ""

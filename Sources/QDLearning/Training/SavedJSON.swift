@@ -27,7 +27,7 @@ public enum SavedJSON {
 
     /// A decoding failure in words, with the field's path (`state.images[3]`), or for malformed
     /// JSON the line and column where the parser stopped.
-    static func explain(_ error: DecodingError, in bytes: Data) -> String {
+    private static func explain(_ error: DecodingError, in bytes: Data) -> String {
         func path(_ keys: [CodingKey]) -> String {
             keys.enumerated().map { i, k in k.intValue.map { "[\($0)]" } ?? (i == 0 ? k.stringValue : ".\(k.stringValue)") }.joined()
         }
