@@ -135,66 +135,123 @@ enum ChannelLaneConvolution {
 
     // MARK: input gradient
 
-    /// ∂x for `images` of ∂y into `dx` ([N, C, H, W], the images' planes only, overwritten). Input
-    /// rows are covered by vectors in pairs (sixteen columns); a tile of six input channels × one
-    /// pair keeps twelve chains over the outputs o, and each o loads its two ∂y vectors once for
-    /// the six channels' weights. ∂y rows are read from a copy padded with kw − 1 zeros on the
-    /// left and zeros past the row, so a column whose tap falls outside ∂y adds a chain of zeros,
-    /// +0, which changes nothing; output rows outside ∂y are skipped.
+    /// ∂x for `images` of ∂y into `dx` ([N, C, H, W], the images' planes only, overwritten), per
+    /// image in two passes. First every tap's chain over the outputs o at every output position p,
+    /// cols[tap, p] = Σ_o w[o, tap]·∂y[o, p]: a tile of six taps × sixteen positions keeps twelve
+    /// chains, and each o loads its two ∂y vectors once for the six taps' weights (∂y is read from
+    /// a copy padded with zeros to whole vectors). Then each input row is summed in registers from
+    /// the rows of cols under it, taps in (ki, kj) order, and stored once (``sumInputRows``). Unlike
+    /// gathering along input rows, no multiply-add falls outside ∂y.
     static func inputGradient<T: TensorScalar>(_ dy: UnsafePointer<T>, _ w: UnsafePointer<T>, _ g: Conv2dGeometry,
                                                 _ images: Range<Int>, _ dx: UnsafeMutablePointer<T>) {
-        let (oh, ow, kh, kw) = (g.outHeight, g.outWidth, g.kernelHeight, g.kernelWidth)
-        let pairs = (g.width + 2 * lanes - 1) / (2 * lanes), rowWidth = 2 * lanes * pairs
-        let paddedWidth = rowWidth + kw - 1
-        let padded = UnsafeMutablePointer<T>.allocate(capacity: outputs * oh * paddedWidth)
-        padded.initialize(repeating: 0, count: outputs * oh * paddedWidth)
-        let sums = UnsafeMutablePointer<T>.allocate(capacity: g.inChannels * g.height * rowWidth)
-        defer { padded.deallocate(); sums.deallocate() }
+        let positions = g.positions, width = (positions + 2 * lanes - 1) / (2 * lanes) * (2 * lanes)
+        let imageSize = g.inChannels * g.height * g.width
+        let padded = UnsafeMutablePointer<T>.allocate(capacity: outputs * width)
+        padded.initialize(repeating: 0, count: outputs * width)
+        // margins around the taps' rows for the masked lanes of shifted reads: before, as a read
+        // starts up to kw − 1 early, and an input row's vectors after, as the last row's vectors
+        // reach past its last position
+        let masks = InputRowMasks<T>(g)
+        let margin = max(lanes, g.kernelWidth), size = margin + g.patch * width + masks.vectors * lanes
+        let cols = UnsafeMutablePointer<T>.allocate(capacity: size)
+        cols.initialize(repeating: 0, count: size)
+        defer { padded.deallocate(); cols.deallocate() }
         for n in images {
-            for r in 0..<(outputs * oh) {
-                (padded + r * paddedWidth + kw - 1).update(from: dy + (n * outputs * oh + r) * ow, count: ow)
-            }
-            sums.update(repeating: 0, count: g.inChannels * g.height * rowWidth)
-            for i in 0..<g.height {
-                for ki in max(0, i - oh + 1)...min(kh - 1, i) {
-                    for kj in 0..<kw {
-                        for c in stride(from: 0, to: g.inChannels, by: tileRows) {
-                            for pair in 0..<pairs {
-                                inputGradientTile(UnsafePointer(padded), w, g, paddedWidth: paddedWidth, row: i - ki, ki: ki, kj: kj,
-                                                  channels: c..<min(g.inChannels, c + tileRows), column: 2 * lanes * pair,
-                                                  into: sums + i * rowWidth, planeSize: g.height * rowWidth)
-                            }
-                        }
-                    }
+            for o in 0..<outputs { (padded + o * width).update(from: dy + (n * outputs + o) * positions, count: positions) }
+            for first in stride(from: 0, to: g.patch, by: tileRows) {
+                for column in stride(from: 0, to: width, by: 2 * lanes) {
+                    columnTile(UnsafePointer(padded), w, g, width: width, taps: first..<min(g.patch, first + tileRows),
+                               column: column, into: cols + margin)
                 }
             }
-            for r in 0..<(g.inChannels * g.height) {
-                (dx + (n * g.inChannels * g.height + r) * g.width).update(from: sums + r * rowWidth, count: g.width)
+            for c in stride(from: 0, to: g.inChannels, by: tileRows) {
+                for i in 0..<g.height {
+                    sumInputRows(UnsafePointer(cols + margin), g, width: width, channels: c..<min(g.inChannels, c + tileRows), row: i,
+                                 masks: masks, into: dx + n * imageSize)
+                }
             }
         }
     }
 
-    /// Adds Σ_o w[o, c, ki, kj]·∂y[o, row, j − kj] for `channels` (at most six) and input columns
-    /// j = column ..< column + 16 to the sums of one input row (channel c's at `rows` + c·planeSize).
+    /// cols[tap, column ..< column + 16] = Σ_o w[o, tap]·∂y[o, column ..< column + 16] for `taps`
+    /// (at most six) of one image's padded ∂y (rows of `width`).
     @inline(__always)
-    private static func inputGradientTile<T: TensorScalar>(_ padded: UnsafePointer<T>, _ w: UnsafePointer<T>, _ g: Conv2dGeometry,
-                                                           paddedWidth: Int, row: Int, ki: Int, kj: Int, channels: Range<Int>,
-                                                           column: Int, into rows: UnsafeMutablePointer<T>, planeSize: Int) {
-        let (patch, taps) = (g.patch, g.kernelHeight &* g.kernelWidth)
-        // channels past the range repeat the last one, and are not added
-        func tap(_ t: Int) -> Int { min(channels.lowerBound &+ t, channels.upperBound &- 1) &* taps &+ ki &* g.kernelWidth &+ kj }
+    private static func columnTile<T: TensorScalar>(_ padded: UnsafePointer<T>, _ w: UnsafePointer<T>, _ g: Conv2dGeometry, width: Int,
+                                                    taps: Range<Int>, column: Int, into cols: UnsafeMutablePointer<T>) {
+        // taps past the range repeat the last one, and are not stored
+        func tap(_ t: Int) -> Int { min(taps.lowerBound &+ t, taps.upperBound &- 1) }
         let (k0, k1, k2, k3, k4, k5) = (tap(0), tap(1), tap(2), tap(3), tap(4), tap(5))
-        let source = padded + (row &* paddedWidth &+ column &+ g.kernelWidth &- 1 &- kj)
-        let planeStride = g.outHeight &* paddedWidth
         var tile = Tile<T>()
         for o in 0..<outputs {
-            let d = source + o &* planeStride, weights = w + o &* patch
+            let d = padded + (o &* width &+ column), weights = w + o &* g.patch
             tile.accumulate(load(d), load(d + lanes), (weights[k0], weights[k1], weights[k2], weights[k3], weights[k4], weights[k5]))
         }
-        tile.forEachRow(channels.count) { t, low, high in
-            let target = rows + ((channels.lowerBound &+ t) &* planeSize &+ column)
-            add(low, into: target)
-            add(high, into: target + lanes)
+        tile.forEachRow(taps.count) { t, low, high in
+            let target = UnsafeMutableRawPointer(cols + ((taps.lowerBound &+ t) &* width &+ column))
+            target.storeBytes(of: low, as: SIMD8<T>.self)
+            target.storeBytes(of: high, toByteOffset: lanes * MemoryLayout<T>.stride, as: SIMD8<T>.self)
+        }
+    }
+
+    /// Which lanes of an input row's vectors each kj reaches: lane j of vector v (column 8v + j)
+    /// lies under output column 8v + j − kj, inside ∂y only for 0 ≤ 8v + j − kj < Wo.
+    struct InputRowMasks<T: TensorScalar> {
+        /// Vectors per input row.
+        let vectors: Int
+        /// outside[kj · vectors + v]: the lanes of vector v that kj does not reach.
+        let outside: [SIMDMask<SIMD8<T.SIMDMaskScalar>>]
+
+        init(_ g: Conv2dGeometry) {
+            let vectors = (g.width + lanes - 1) / lanes
+            var outside: [SIMDMask<SIMD8<T.SIMDMaskScalar>>] = []
+            for kj in 0..<g.kernelWidth {
+                for v in 0..<vectors {
+                    var mask = SIMDMask<SIMD8<T.SIMDMaskScalar>>()
+                    for j in 0..<lanes { mask[j] = !(0..<g.outWidth).contains(v * lanes + j - kj) }
+                    outside.append(mask)
+                }
+            }
+            (self.vectors, self.outside) = (vectors, outside)
+        }
+    }
+
+    /// ∂x[c, i, ·] = Σ_{(ki, kj)} cols[(c, ki, kj), (i − ki)·Wo + · − kj] for `channels` (at most
+    /// six) of input row i, over the taps whose output row i − ki lies inside ∂y, added in (ki, kj)
+    /// order from +0, one vector of the row at a time with the channels' six sums side by side
+    /// (lanes that a tap does not reach add +0, which changes nothing), then stored into ∂x
+    /// (`image`, one image's planes).
+    @inline(__always)
+    private static func sumInputRows<T: TensorScalar>(_ cols: UnsafePointer<T>, _ g: Conv2dGeometry, width: Int, channels: Range<Int>,
+                                                      row i: Int, masks: InputRowMasks<T>, into image: UnsafeMutablePointer<T>) {
+        let (oh, ow, kh, kw) = (g.outHeight, g.outWidth, g.kernelHeight, g.kernelWidth)
+        // channels past the range repeat the last one, and are not stored
+        func plane(_ t: Int) -> Int { min(channels.lowerBound &+ t, channels.upperBound &- 1) &* kh &* kw &* width }
+        let (p0, p1, p2, p3, p4, p5) = (plane(0), plane(1), plane(2), plane(3), plane(4), plane(5))
+        let zero = SIMD8<T>()
+        for v in 0..<masks.vectors {
+            var (s0, s1, s2, s3, s4, s5) = (zero, zero, zero, zero, zero, zero)
+            for ki in max(0, i &- oh &+ 1)...min(kh &- 1, i) {
+                for kj in 0..<kw {
+                    let outside = masks.outside[kj &* masks.vectors &+ v]
+                    let tap = cols + ((ki &* kw &+ kj) &* width &+ (i &- ki) &* ow &+ v &* lanes &- kj)
+                    s0 += load(tap + p0).replacing(with: zero, where: outside)
+                    s1 += load(tap + p1).replacing(with: zero, where: outside)
+                    s2 += load(tap + p2).replacing(with: zero, where: outside)
+                    s3 += load(tap + p3).replacing(with: zero, where: outside)
+                    s4 += load(tap + p4).replacing(with: zero, where: outside)
+                    s5 += load(tap + p5).replacing(with: zero, where: outside)
+                }
+            }
+            let count = min(lanes, g.width &- v &* lanes)
+            for t in 0..<channels.count {
+                let sum = t == 0 ? s0 : t == 1 ? s1 : t == 2 ? s2 : t == 3 ? s3 : t == 4 ? s4 : s5
+                let row = image + (((channels.lowerBound &+ t) &* g.height &+ i) &* g.width &+ v &* lanes)
+                if count == lanes {
+                    UnsafeMutableRawPointer(row).storeBytes(of: sum, as: SIMD8<T>.self)
+                } else {
+                    for j in 0..<count { row[j] = sum[j] }
+                }
+            }
         }
     }
 

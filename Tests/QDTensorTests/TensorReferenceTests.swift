@@ -75,11 +75,12 @@ final class TensorReferenceTests: XCTestCase {
     }
 
     func testSixteenChannelConvolutionSumsInItsDocumentedOrder() throws {
-        // LeNet's second layer (patch 150, 16 outputs) and a layer with every tile's leftovers
-        // (7 channels, 140 taps, 126 positions, 18-wide rows), in Float against scalar loops that
-        // sum in the documented order, bit for bit
+        // LeNet's second layer (patch 150, 16 outputs), a layer with every tile's leftovers
+        // (7 channels, 140 taps, 126 positions, 18-wide rows) and one with a kernel wider than a
+        // vector (3 × 11, 20 positions), in Float against scalar loops that sum in the documented
+        // order, bit for bit
         var rng = SeededRandom(seed: 15)
-        for (n, c, h, w, kh, kw) in [(3, 6, 14, 14, 5, 5), (2, 7, 12, 18, 4, 5)] {
+        for (n, c, h, w, kh, kw) in [(3, 6, 14, 14, 5, 5), (2, 7, 12, 18, 4, 5), (2, 3, 4, 20, 3, 11)] {
             let x = Tensor<Float>.normal([n, c, h, w], using: &rng).requiringGrad()
             let weight = Tensor<Float>.normal([16, c, kh, kw], using: &rng).requiringGrad()
             let bias = Tensor<Float>.normal([16], using: &rng)
