@@ -6,7 +6,8 @@
 //   QDRepl              the interactive notebook: GNU readline (CReadline), history, completion, :commands
 //   QDLanguage          the .qd language: lexer, parser, AST, interpreter, builtin registry
 //   QDLearning          models (LeNet, AlexCifarNet, quantum LeNet), optimisers, training, datasets
-//   QDTensor            tensors with reverse-mode autodiff to any order (OpenBLAS via COpenBLAS)
+//   QDTensor            tensors with reverse-mode autodiff to any order (OpenBLAS via COpenBLAS,
+//                       AVX-512 convolution kernels chosen at run time in CWideKernels)
 //   QDSimulator         batched, differentiable statevector simulator
 import PackageDescription
 
@@ -25,7 +26,8 @@ let package = Package(
         .target(name: "QDSimulator"),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CMalloc"),
-        .target(name: "QDTensor", dependencies: ["COpenBLAS", "CMalloc"]),
+        .target(name: "CWideKernels"),
+        .target(name: "QDTensor", dependencies: ["COpenBLAS", "CMalloc", "CWideKernels"]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "QDLearning", dependencies: ["QDSimulator", "QDTensor", "CZlib"], resources: [.copy("Embedded")]),
         .target(name: "QDLanguage", dependencies: ["QDSimulator", "QDTensor", "QDLearning", "CZlib"]),

@@ -1,3 +1,5 @@
+import CWideKernels
+
 /// Direct convolution with the sixteen output channels in two SIMD vectors, for stride 1, no
 /// padding and patches too large for ``DirectConvolution`` (LeNet's second layer: 6 channels of
 /// 14×14, 5×5 kernels, a patch of 150, 16 outputs of 10×10). There im2col + GEMM copies every
@@ -24,6 +26,14 @@ enum ChannelLaneConvolution {
     /// The rows of a register tile (``Tile``): output positions (forward), input channels (input
     /// gradient) or taps (weight gradient).
     static let tileRows = 6
+
+    /// `p` as a pointer to Float, when T is Float and ``WideKernels`` are on: the forward pass, the
+    /// input gradient's chains over the outputs and the weight gradient then run as AVX-512
+    /// kernels, one vector holding the sixteen lanes.
+    @inline(__always)
+    private static func wide<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float>? {
+        WideKernels.enabled && T.self == Float.self ? UnsafeRawPointer(p).assumingMemoryBound(to: Float.self) : nil
+    }
 
     /// Whether `g` takes this path: stride 1, no padding, 16 outputs, and a patch too large for
     /// ``DirectConvolution``.
@@ -98,6 +108,13 @@ enum ChannelLaneConvolution {
         defer { wt.deallocate() }
         transpose(w, rows: outputs, columns: patch, into: wt)
         let offsets = tapOffsets(g)
+        if let x = wide(x), let wt = wide(UnsafePointer(wt)) {
+            let out = UnsafeMutableRawPointer(out).assumingMemoryBound(to: Float.self)
+            let bias = bias.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) }
+            qd_lane_forward_f32(x, wt, bias, offsets, g.patch, imageSize, g.width, g.outHeight, g.outWidth,
+                                images.lowerBound, images.upperBound, out)
+            return
+        }
         offsets.withUnsafeBufferPointer { taps in
             for n in images {
                 let image = x + n * imageSize, planes = out + n * outputs * positions
@@ -158,10 +175,14 @@ enum ChannelLaneConvolution {
         defer { padded.deallocate(); cols.deallocate() }
         for n in images {
             for o in 0..<outputs { (padded + o * width).update(from: dy + (n * outputs + o) * positions, count: positions) }
-            for first in stride(from: 0, to: g.patch, by: tileRows) {
-                for column in stride(from: 0, to: width, by: 2 * lanes) {
-                    columnTile(UnsafePointer(padded), w, g, width: width, taps: first..<min(g.patch, first + tileRows),
-                               column: column, into: cols + margin)
+            if let padded = wide(UnsafePointer(padded)), let w = wide(w) {
+                qd_lane_columns_f32(padded, w, g.patch, width, UnsafeMutableRawPointer(cols + margin).assumingMemoryBound(to: Float.self))
+            } else {
+                for first in stride(from: 0, to: g.patch, by: tileRows) {
+                    for column in stride(from: 0, to: width, by: 2 * lanes) {
+                        columnTile(UnsafePointer(padded), w, g, width: width, taps: first..<min(g.patch, first + tileRows),
+                                   column: column, into: cols + margin)
+                    }
                 }
             }
             for c in stride(from: 0, to: g.inChannels, by: tileRows) {
@@ -266,9 +287,17 @@ enum ChannelLaneConvolution {
                                                  into dwt: UnsafeMutablePointer<T>) {
         let positions = g.positions, imageSize = g.inChannels * g.height * g.width
         let offsets = tapOffsets(g)
+        // the AVX-512 kernel takes kernel rows (c, ki) two at a time, twelve chains for kw ≤ 6
+        let rowOffsets = stride(from: 0, to: g.patch, by: g.kernelWidth).map { offsets[$0] }
+        let wideRows = g.kernelWidth <= 6 ? wide(UnsafePointer(transposed)) : nil
         offsets.withUnsafeBufferPointer { taps in
             for n in images {
                 transpose(dy + n * outputs * positions, rows: outputs, columns: positions, into: transposed)
+                if let wideRows, let x = wide(x + n * imageSize) {
+                    qd_lane_weight_gradient_f32(x, wideRows, rowOffsets, rowOffsets.count, g.kernelWidth, g.width, g.outHeight, g.outWidth,
+                                                UnsafeMutableRawPointer(dwt).assumingMemoryBound(to: Float.self))
+                    continue
+                }
                 for first in stride(from: 0, to: g.patch, by: tileRows) {
                     weightGradientTile(x + n * imageSize, UnsafePointer(transposed), taps.baseAddress!, g,
                                        taps: first..<min(g.patch, first + tileRows), into: dwt)

@@ -2,7 +2,7 @@
 //
 //   qd-bench [--threads T] [--workloads W1,W2,W3,W3F,W4,W5,gate,membw,L1,L2,Q1,D1,D2,D3,D4,mnist-lenet] [--ns 4,8,10,12,16,20]
 //            [--batch 256] [--n-batch 10] [--target-s 1] [--min-reps 5] [--max-reps 200] [--warmup 2]
-//            [--cache-block-bytes 524288] [--data DIR] [--epochs 15] [--outer-slice 256]
+//            [--cache-block-bytes 524288] [--data DIR] [--epochs 15] [--outer-slice 256] [--avx512 on|off]
 import Foundation
 import QDLearning
 import QDSimulator
@@ -15,7 +15,7 @@ var options: [String: String] = [:]
 var argv = CommandLine.arguments.dropFirst()
 while let key = argv.popFirst() {
     guard key.hasPrefix("--"), let value = argv.popFirst() else {
-        FileHandle.standardError.write(Data("usage: qd-bench [--threads T] [--workloads \(knownWorkloads)] [--ns 4,8,...] [--batch B] [--n-batch n] [--target-s S] [--min-reps R] [--max-reps M] [--warmup W] [--cache-block-bytes N] [--data DIR] [--epochs E] [--outer-slice N]\n".utf8))
+        FileHandle.standardError.write(Data("usage: qd-bench [--threads T] [--workloads \(knownWorkloads)] [--ns 4,8,...] [--batch B] [--n-batch n] [--target-s S] [--min-reps R] [--max-reps M] [--warmup W] [--cache-block-bytes N] [--data DIR] [--epochs E] [--outer-slice N] [--avx512 on|off]\n".utf8))
         exit(2)
     }
     options[String(key.dropFirst(2))] = value
@@ -28,10 +28,12 @@ let outerSlice = options["outer-slice"].flatMap(Int.init)
 let nBatch = Int(options["n-batch"] ?? "10") ?? 10
 let timer = Timer(warmup: Int(options["warmup"] ?? "2") ?? 2, minReps: Int(options["min-reps"] ?? "5") ?? 5,
                   maxReps: Int(options["max-reps"] ?? "200") ?? 200, targetSeconds: Double(options["target-s"] ?? "1") ?? 1)
+// the AVX-512 convolution kernels (on by default where the CPU has them; same bits either way)
+if let wide = options["avx512"] { WideKernels.enabled = wide == "on" }
 let sim = Simulator(threads: threads)
 if let bytes = options["cache-block-bytes"].flatMap(Int.init) { sim.cacheBlockBytes = bytes }
 var rng = SeededGenerator(seed: 1234)
-let base: [String: Any] = ["sim": "qd", "threads": threads, "blas_core": BLASRuntime.coreName, "cpu": cpuModel()]
+let base: [String: Any] = ["sim": "qd", "threads": threads, "blas_core": BLASRuntime.coreName, "cpu": cpuModel(), "avx512": WideKernels.enabled]
 
 func record(_ workload: String, _ extra: [String: Any]) -> [String: Any] {
     base.merging(extra) { $1 }.merging(["workload": workload]) { $1 }

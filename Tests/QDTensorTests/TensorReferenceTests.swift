@@ -78,7 +78,12 @@ final class TensorReferenceTests: XCTestCase {
         // LeNet's second layer (patch 150, 16 outputs), a layer with every tile's leftovers
         // (7 channels, 140 taps, 126 positions, 18-wide rows) and one with a kernel wider than a
         // vector (3 × 11, 20 positions), in Float against scalar loops that sum in the documented
-        // order, bit for bit
+        // order, bit for bit: on the AVX2 path, and on the AVX-512 one where the CPU has it
+        let wide = WideKernels.enabled
+        defer { WideKernels.enabled = wide }
+        if !WideKernels.available { print("note: this CPU has no AVX-512; only the AVX2 kernels are checked") }
+        for usesWideVectors in WideKernels.available ? [true, false] : [false] {
+        WideKernels.enabled = usesWideVectors
         var rng = SeededRandom(seed: 15)
         for (n, c, h, w, kh, kw) in [(3, 6, 14, 14, 5, 5), (2, 7, 12, 18, 4, 5), (2, 3, 4, 20, 3, 11)] {
             let x = Tensor<Float>.normal([n, c, h, w], using: &rng).requiringGrad()
@@ -117,9 +122,10 @@ final class TensorReferenceTests: XCTestCase {
                 expectedDwt[((ch * kh + ki) * kw + kj) * 16 + o] += chain
             } } } } }
             let expectedDw = (0..<(16 * patch)).map { expectedDwt[($0 % patch) * 16 + $0 / patch] }
-            XCTAssertEqual(zip(y.values, expected).filter { $0 != $1 }.count, 0, "\(c) channels: output")
-            XCTAssertEqual(zip(grads[0].values, expectedDx).filter { $0 != $1 }.count, 0, "\(c) channels: input gradient")
+            XCTAssertEqual(zip(y.values, expected).filter { $0 != $1 }.count, 0, "\(c) channels, wide \(usesWideVectors): output")
+            XCTAssertEqual(zip(grads[0].values, expectedDx).filter { $0 != $1 }.count, 0, "\(c) channels, wide \(usesWideVectors): input gradient")
             XCTAssertEqual(zip(grads[1].values, expectedDw).filter { $0 != $1 }.count, 0, "\(c) channels: weight gradient")
+        }
         }
     }
 

@@ -1,0 +1,31 @@
+// AVX-512 versions of QDTensor's sixteen-channel convolution kernels (ChannelLaneConvolution),
+// chosen at run time on CPUs that have AVX-512 (the package itself builds for AVX2). One 512-bit
+// vector holds all sixteen lanes, so each value is the same chain of fused multiply-adds, in the
+// same order, as on the AVX2 path: the results are bit for bit the same.
+#ifndef QD_WIDE_KERNELS_H
+#define QD_WIDE_KERNELS_H
+
+#include <stdbool.h>
+
+/// Whether this CPU and OS run AVX-512F code (CPUID leaf 7 and the ZMM state enabled in XCR0).
+bool qd_wide_kernels_available(void);
+
+/// y[n, o, p] = b[o] + Σ_tap w[o, tap]·x[n, tap, p] for images first ..< end (stride 1, no
+/// padding, sixteen outputs). `wt` is the weight transposed to [patch][16]; `taps[tap]` is the
+/// offset c·H·W + ki·W + kj of each tap; `bias` may be NULL.
+void qd_lane_forward_f32(const float *x, const float *wt, const float *bias, const long *taps, long patch,
+                         long image_size, long width, long out_height, long out_width, long first, long end, float *out);
+
+/// cols[tap, column] = Σ_o w[o, tap]·dy[o, column] over the sixteen outputs o, for every tap and
+/// every column in 0 ..< `columns` (a multiple of 16): `dy` holds one image's ∂y rows of `columns`
+/// values, `w` the weight [16][patch], `cols` rows of `columns` values.
+void qd_lane_columns_f32(const float *dy, const float *w, long patch, long columns, float *cols);
+
+/// dwt[tap][0 ..< 16] += Σ_p dyt[p][0 ..< 16]·x[tap, p] for one image and every tap, kernel rows
+/// (c, ki) two at a time: `x` is the image, `dyt` its ∂y transposed to [positions][16],
+/// `row_offsets[r]` the offset c·H·W + ki·W of kernel row r = c·kh + ki, and `kernel_width` at
+/// most 6 (twelve chains per tile).
+void qd_lane_weight_gradient_f32(const float *x, const float *dyt, const long *row_offsets, long kernel_rows, long kernel_width,
+                                 long width, long out_height, long out_width, float *dwt);
+
+#endif

@@ -1,0 +1,115 @@
+#include "wide_kernels.h"
+#include <cpuid.h>
+#include <immintrin.h>
+
+bool qd_wide_kernels_available(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE)) return false;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(b & bit_AVX512F)) return false;
+    unsigned lo, hi;
+    __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return (lo & 0xE6) == 0xE6;  // XMM, YMM, opmask, ZMM_Hi256 and Hi16_ZMM state enabled
+}
+
+#define WIDE __attribute__((target("avx512f"), always_inline)) static inline
+
+/// Output positions p ..< p + R of one output row (R ≤ 12, a constant where it is called), every
+/// channel: R chains, each tap loading its weight vector once for the R inputs under it.
+WIDE void forward_row(const float *source, const float *wt, const float *bias, const long *taps, long patch,
+                      long positions, long p, int R, float *planes) {
+    __m512 acc[12];
+    for (int t = 0; t < R; t++) acc[t] = _mm512_setzero_ps();
+    for (long tap = 0; tap < patch; tap++) {
+        const float *s = source + taps[tap];
+        __m512 weights = _mm512_loadu_ps(wt + tap * 16);
+        for (int t = 0; t < R; t++) acc[t] = _mm512_fmadd_ps(weights, _mm512_set1_ps(s[t]), acc[t]);
+    }
+    __m512 b = bias ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();
+    float lanes[16];
+    for (int t = 0; t < R; t++) {
+        _mm512_storeu_ps(lanes, bias ? _mm512_add_ps(b, acc[t]) : acc[t]);
+        for (int o = 0; o < 16; o++) planes[o * positions + p + t] = lanes[o];
+    }
+}
+
+__attribute__((target("avx512f")))
+void qd_lane_forward_f32(const float *x, const float *wt, const float *bias, const long *taps, long patch,
+                         long image_size, long width, long out_height, long out_width, long first, long end, float *out) {
+    long positions = out_height * out_width;
+    for (long n = first; n < end; n++) {
+        const float *image = x + n * image_size;
+        float *planes = out + n * 16 * positions;
+        for (long i = 0; i < out_height; i++) {
+            for (long j = 0; j < out_width; j += 12) {
+                const float *source = image + i * width + j;
+                long p = i * out_width + j;
+                switch (out_width - j < 12 ? out_width - j : 12) {
+#define ROW(R) case R: forward_row(source, wt, bias, taps, patch, positions, p, R, planes); break;
+                ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ROW(8) ROW(9) ROW(10) ROW(11) ROW(12)
+#undef ROW
+                }
+            }
+        }
+    }
+}
+
+/// cols[tap0 + t, column ..< column + 16] for taps tap0 ..< tap0 + R (R ≤ 12, a constant where it
+/// is called): R chains over the outputs, each output loading its ∂y vector once for the R taps.
+WIDE void column_tile(const float *dy, const float *w, long patch, long columns, long tap0, long column, int R, float *cols) {
+    __m512 acc[12];
+    for (int t = 0; t < R; t++) acc[t] = _mm512_setzero_ps();
+    for (long o = 0; o < 16; o++) {
+        __m512 d = _mm512_loadu_ps(dy + o * columns + column);
+        const float *weights = w + o * patch + tap0;
+        for (int t = 0; t < R; t++) acc[t] = _mm512_fmadd_ps(d, _mm512_set1_ps(weights[t]), acc[t]);
+    }
+    for (int t = 0; t < R; t++) _mm512_storeu_ps(cols + (tap0 + t) * columns + column, acc[t]);
+}
+
+__attribute__((target("avx512f")))
+void qd_lane_columns_f32(const float *dy, const float *w, long patch, long columns, float *cols) {
+    for (long tap0 = 0; tap0 < patch; tap0 += 12) {
+        for (long column = 0; column < columns; column += 16) {
+            switch (patch - tap0 < 12 ? patch - tap0 : 12) {
+#define TILE(R) case R: column_tile(dy, w, patch, columns, tap0, column, R, cols); break;
+            TILE(1) TILE(2) TILE(3) TILE(4) TILE(5) TILE(6) TILE(7) TILE(8) TILE(9) TILE(10) TILE(11) TILE(12)
+#undef TILE
+            }
+        }
+    }
+}
+
+/// Kernel rows r ..< r + ROWS (ROWS ≤ 2) of one image, KW taps each (KW ≤ 6; both constants where
+/// it is called): ROWS·KW chains over the positions, each position loading its ∂y vector once.
+WIDE void weight_tile(const float *x, const float *dyt, const long *row_offsets, long r, int ROWS, int KW,
+                      long width, long out_height, long out_width, float *dwt) {
+    __m512 acc[12];
+    for (int t = 0; t < ROWS * KW; t++) acc[t] = _mm512_setzero_ps();
+    const float *d = dyt;
+    for (long i = 0; i < out_height; i++) {
+        const float *s0 = x + row_offsets[r] + i * width;
+        const float *s1 = x + row_offsets[ROWS > 1 ? r + 1 : r] + i * width;
+        for (long j = 0; j < out_width; j++, d += 16) {
+            __m512 v = _mm512_loadu_ps(d);
+            for (int kj = 0; kj < KW; kj++) acc[kj] = _mm512_fmadd_ps(v, _mm512_set1_ps(s0[j + kj]), acc[kj]);
+            if (ROWS > 1) for (int kj = 0; kj < KW; kj++) acc[KW + kj] = _mm512_fmadd_ps(v, _mm512_set1_ps(s1[j + kj]), acc[KW + kj]);
+        }
+    }
+    for (int t = 0; t < ROWS * KW; t++) {
+        float *target = dwt + (r * KW + t) * 16;
+        _mm512_storeu_ps(target, _mm512_add_ps(_mm512_loadu_ps(target), acc[t]));
+    }
+}
+
+__attribute__((target("avx512f")))
+void qd_lane_weight_gradient_f32(const float *x, const float *dyt, const long *row_offsets, long kernel_rows, long kernel_width,
+                                 long width, long out_height, long out_width, float *dwt) {
+    for (long r = 0; r < kernel_rows; r += 2) {
+        int rows = kernel_rows - r < 2 ? 1 : 2;
+        switch (kernel_width * 2 + rows - 1) {
+#define TILE(KW, ROWS) case KW * 2 + ROWS - 1: weight_tile(x, dyt, row_offsets, r, ROWS, KW, width, out_height, out_width, dwt); break;
+        TILE(1, 1) TILE(1, 2) TILE(2, 1) TILE(2, 2) TILE(3, 1) TILE(3, 2) TILE(4, 1) TILE(4, 2) TILE(5, 1) TILE(5, 2) TILE(6, 1) TILE(6, 2)
+#undef TILE
+        }
+    }
+}
