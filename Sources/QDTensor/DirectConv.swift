@@ -1,3 +1,5 @@
+import CWideKernels
+
 /// Direct convolution for stride 1, small patches and few output channels (LeNet's first layer:
 /// 1 or 3 channels, 5×5, 6 outputs). There im2col + GEMM is a poor fit: the im2col matrix is 25×
 /// the image, written and read again for the weight gradient, and a GEMM with 6 rows wastes most
@@ -38,7 +40,9 @@ enum DirectConvolution {
             self.g = g
             chunks = (g.outWidth + DirectConvolution.lanes - 1) / DirectConvolution.lanes
             rows = g.height + 2 * g.padding
-            paddedWidth = max(g.width + 2 * g.padding, g.kernelWidth - 1 + chunks * DirectConvolution.lanes)
+            // whole vectors of sixteen for the AVX-512 forward pass (WideKernels) as well
+            let wideVectors = (g.outWidth + 2 * DirectConvolution.lanes - 1) / (2 * DirectConvolution.lanes)
+            paddedWidth = max(g.width + 2 * g.padding, g.kernelWidth - 1 + max(chunks, 2 * wideVectors) * DirectConvolution.lanes)
             buffer = .allocate(capacity: g.inChannels * rows * paddedWidth)
             buffer.initialize(repeating: 0, count: g.inChannels * rows * paddedWidth)
         }
@@ -60,12 +64,23 @@ enum DirectConvolution {
     /// y (+ the bias, when given) for `images` of x into `out` ([N, O, Ho, Wo], the images' planes
     /// only). A tile of three output channels × four vectors of a row is accumulated in twelve
     /// registers: each tap loads the four input vectors once for the three channels' weights.
-    /// Channels and vectors left over take one-channel, one-vector tiles.
+    /// Channels and vectors left over take one-channel, one-vector tiles. With ``WideKernels`` on
+    /// (Float), an AVX-512 kernel computes the same chains with vectors of sixteen.
     static func forward<T: TensorScalar>(_ x: UnsafePointer<T>, _ w: UnsafePointer<T>, bias: UnsafePointer<T>?, _ g: Conv2dGeometry,
                                           _ images: Range<Int>, _ out: UnsafeMutablePointer<T>) {
         let padded = PaddedImage<T>(g)
         defer { padded.deallocate() }
         let (oh, ow, chunks, outs) = (g.outHeight, g.outWidth, padded.chunks, g.outChannels)
+        if WideKernels.enabled, T.self == Float.self {
+            let float = { (p: UnsafePointer<T>) in UnsafeRawPointer(p).assumingMemoryBound(to: Float.self) }
+            for n in images {
+                padded.load(x, image: n)
+                qd_direct_forward_f32(float(padded.buffer), padded.rows, padded.paddedWidth, float(w), bias.map(float), g.inChannels,
+                                      g.kernelHeight, g.kernelWidth, outs, oh, ow,
+                                      UnsafeMutableRawPointer(out + n * outs * oh * ow).assumingMemoryBound(to: Float.self))
+            }
+            return
+        }
         for n in images {
             padded.load(x, image: n)
             var o = 0

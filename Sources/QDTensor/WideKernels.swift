@@ -1,9 +1,10 @@
 import CWideKernels
 
 /// The AVX-512 convolution kernels (CWideKernels): used on CPUs that have AVX-512F, for Float
-/// tensors, by LeNet-style sixteen-channel layers (``ChannelLaneConvolution``'s forward pass, input
-/// gradient and weight gradient). They compute the same chains of fused multiply-adds in the same order as the
-/// AVX2 kernels the package is built with, so results are bit for bit the same either way.
+/// tensors, by LeNet-style layers: ``ChannelLaneConvolution``'s forward pass, input gradient and
+/// weight gradient (sixteen outputs), and ``DirectConvolution``'s forward pass (few channels). They
+/// compute the same chains of fused multiply-adds in the same order as the AVX2 kernels the
+/// package is built with, so results are bit for bit the same either way.
 public enum WideKernels {
     /// Whether this CPU and OS run AVX-512F code.
     public static let available = qd_wide_kernels_available()

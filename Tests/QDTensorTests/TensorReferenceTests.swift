@@ -129,6 +129,36 @@ final class TensorReferenceTests: XCTestCase {
         }
     }
 
+    func testDirectConvolutionForwardSumsInItsDocumentedOrder() throws {
+        // the direct path's forward pass (LeNet's first layer on MNIST and CIFAR-10, and 7 outputs
+        // of 36-wide rows: every tile's leftovers) in Float against a scalar chain from the bias
+        // over the taps in order, zero padding included, bit for bit: on the AVX2 path, and on the
+        // AVX-512 one where the CPU has it
+        let wide = WideKernels.enabled
+        defer { WideKernels.enabled = wide }
+        for usesWideVectors in WideKernels.available ? [true, false] : [false] {
+            WideKernels.enabled = usesWideVectors
+            var rng = SeededRandom(seed: 16)
+            for (n, c, h, w, o, k, padding) in [(2, 1, 28, 28, 6, 5, 2), (2, 3, 32, 32, 6, 5, 0), (2, 2, 9, 38, 7, 3, 0)] {
+                let x = Tensor<Float>.normal([n, c, h, w], using: &rng), weight = Tensor<Float>.normal([o, c, k, k], using: &rng)
+                let bias = Tensor<Float>.normal([o], using: &rng)
+                let y = try x.conv2d(weight, bias: bias, padding: padding)
+                let (oh, ow) = (h + 2 * padding - k + 1, w + 2 * padding - k + 1)
+                var expected = [Float]()
+                for i in 0..<n { for out in 0..<o { for row in 0..<oh { for col in 0..<ow {
+                    var chain = bias.values[out]
+                    for ch in 0..<c { for ki in 0..<k { for kj in 0..<k {
+                        let (r, s) = (row + ki - padding, col + kj - padding)
+                        let input: Float = (0..<h).contains(r) && (0..<w).contains(s) ? x.values[((i * c + ch) * h + r) * w + s] : 0
+                        chain = chain.addingProduct(input, weight.values[((out * c + ch) * k + ki) * k + kj])
+                    } } }
+                    expected.append(chain)
+                } } } }
+                XCTAssertEqual(zip(y.values, expected).filter { $0 != $1 }.count, 0, "\(c) channel(s), \(o) outputs, wide \(usesWideVectors)")
+            }
+        }
+    }
+
     func testConvolutionOfAnEmptyBatchHasZeroWeightGradient() throws {
         var rng = SeededRandom(seed: 4)
         let w = Tensor<Double>.normal([3, 2, 3, 3], using: &rng).requiringGrad()

@@ -1,7 +1,8 @@
-// AVX-512 versions of QDTensor's sixteen-channel convolution kernels (ChannelLaneConvolution),
-// chosen at run time on CPUs that have AVX-512 (the package itself builds for AVX2). One 512-bit
-// vector holds all sixteen lanes, so each value is the same chain of fused multiply-adds, in the
-// same order, as on the AVX2 path: the results are bit for bit the same.
+// AVX-512 versions of QDTensor's direct convolution kernels (ChannelLaneConvolution, and
+// DirectConvolution's forward pass), chosen at run time on CPUs that have AVX-512 (the package
+// itself builds for AVX2). A 512-bit vector holds sixteen lanes where the AVX2 kernels use two of
+// eight, and each value is the same chain of fused multiply-adds, in the same order, as on the
+// AVX2 path: the results are bit for bit the same.
 #ifndef QD_WIDE_KERNELS_H
 #define QD_WIDE_KERNELS_H
 
@@ -27,5 +28,13 @@ void qd_lane_columns_f32(const float *dy, const float *w, long patch, long colum
 /// most 6 (twelve chains per tile).
 void qd_lane_weight_gradient_f32(const float *x, const float *dyt, const long *row_offsets, long kernel_rows, long kernel_width,
                                  long width, long out_height, long out_width, float *dwt);
+
+/// One image of DirectConvolution's forward pass: y[o, i, j] = b[o] + Σ_{c, ki, kj} w[o, c, ki, kj]·
+/// xpad[c, i + ki, j + kj], a chain from the bias (0 when `bias` is NULL) over the taps in order.
+/// `padded` holds C planes of `padded_rows` rows of `padded_width` values, wide enough for reads
+/// of whole 16-value vectors; `out` receives the image's O planes of Ho × Wo.
+void qd_direct_forward_f32(const float *padded, long padded_rows, long padded_width, const float *w, const float *bias,
+                           long channels, long kernel_height, long kernel_width, long outputs, long out_height, long out_width,
+                           float *out);
 
 #endif
