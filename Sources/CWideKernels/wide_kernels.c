@@ -79,6 +79,57 @@ void qd_lane_columns_f32(const float *dy, const float *w, long patch, long colum
     }
 }
 
+/// Input row i of channels c ..< c + R (R ≤ 6, a constant where it is called), vector v of
+/// sixteen columns: R sums side by side, each tap adding the lanes it reaches (the others are
+/// loaded as +0, which changes nothing).
+WIDE void input_row_tile(const float *cols, long columns, long kernel_height, long kernel_width, long height, long width,
+                         long out_height, long out_width, long c, int R, long i, long v, float *image) {
+    __m512 sum[6];
+    for (int r = 0; r < R; r++) sum[r] = _mm512_setzero_ps();
+    long plane = kernel_height * kernel_width * columns;
+    long first_ki = i - out_height + 1 > 0 ? i - out_height + 1 : 0, last_ki = kernel_height - 1 < i ? kernel_height - 1 : i;
+    for (long ki = first_ki; ki <= last_ki; ki++) {
+        for (long kj = 0; kj < kernel_width; kj++) {
+            // lanes j with 0 ≤ 16v + j − kj < Wo
+            long lo = kj - 16 * v, hi = kj - 16 * v + out_width;
+            lo = lo < 0 ? 0 : lo;
+            hi = hi > 16 ? 16 : hi;
+            if (hi <= lo) continue;
+            __mmask16 inside = (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1));
+            const float *tap = cols + ((c * kernel_height + ki) * kernel_width + kj) * columns + (i - ki) * out_width + 16 * v - kj;
+            for (int r = 0; r < R; r++) sum[r] = _mm512_add_ps(sum[r], _mm512_maskz_loadu_ps(inside, tap + r * plane));
+        }
+    }
+    long count = width - 16 * v < 16 ? width - 16 * v : 16;
+    __mmask16 stored = (__mmask16)((1u << count) - 1);
+    for (int r = 0; r < R; r++) _mm512_mask_storeu_ps(image + ((c + r) * height + i) * width + 16 * v, stored, sum[r]);
+}
+
+__attribute__((target("avx512f")))
+void qd_lane_input_rows_f32(const float *cols, long columns, long channels, long kernel_height, long kernel_width, long height,
+                            long width, long out_height, long out_width, float *image) {
+    long vectors = (width + 15) / 16;
+    for (long c = 0; c < channels; c += 6) {
+        for (long i = 0; i < height; i++) {
+            for (long v = 0; v < vectors; v++) {
+                switch (channels - c < 6 ? channels - c : 6) {
+#define TILE(R) case R: input_row_tile(cols, columns, kernel_height, kernel_width, height, width, out_height, out_width, c, R, i, v, image); break;
+                TILE(1) TILE(2) TILE(3) TILE(4) TILE(5) TILE(6)
+#undef TILE
+                }
+            }
+        }
+    }
+}
+
+__attribute__((target("avx512f")))
+void qd_transpose16_f32(const float *a, long columns, float *t) {
+    int rows[16];
+    for (int r = 0; r < 16; r++) rows[r] = (int)(r * columns);
+    __m512i index = _mm512_loadu_si512(rows);
+    for (long q = 0; q < columns; q++) _mm512_storeu_ps(t + q * 16, _mm512_i32gather_ps(index, a + q, 4));
+}
+
 /// Kernel rows r ..< r + ROWS (ROWS ≤ 2) of one image, KW taps each (KW ≤ 6; both constants where
 /// it is called): ROWS·KW chains over the positions, each position loading its ∂y vector once.
 WIDE void weight_tile(const float *x, const float *dyt, const long *row_offsets, long r, int ROWS, int KW,

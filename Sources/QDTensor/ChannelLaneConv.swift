@@ -28,8 +28,8 @@ enum ChannelLaneConvolution {
     static let tileRows = 6
 
     /// `p` as a pointer to Float, when T is Float and ``WideKernels`` are on: the forward pass, the
-    /// input gradient's chains over the outputs and the weight gradient then run as AVX-512
-    /// kernels, one vector holding the sixteen lanes.
+    /// input gradient's two passes and the weight gradient then run as AVX-512 kernels, one vector
+    /// holding the sixteen lanes (or sixteen columns of an input row).
     @inline(__always)
     private static func wide<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float>? {
         WideKernels.enabled && T.self == Float.self ? UnsafeRawPointer(p).assumingMemoryBound(to: Float.self) : nil
@@ -185,6 +185,11 @@ enum ChannelLaneConvolution {
                     }
                 }
             }
+            if let cols = wide(UnsafePointer(cols + margin)) {
+                qd_lane_input_rows_f32(cols, width, g.inChannels, g.kernelHeight, g.kernelWidth, g.height, g.width, g.outHeight, g.outWidth,
+                                       UnsafeMutableRawPointer(dx + n * imageSize).assumingMemoryBound(to: Float.self))
+                continue
+            }
             for c in stride(from: 0, to: g.inChannels, by: tileRows) {
                 for i in 0..<g.height {
                     sumInputRows(UnsafePointer(cols + margin), g, width: width, channels: c..<min(g.inChannels, c + tileRows), row: i,
@@ -292,12 +297,13 @@ enum ChannelLaneConvolution {
         let wideRows = g.kernelWidth <= 6 ? wide(UnsafePointer(transposed)) : nil
         offsets.withUnsafeBufferPointer { taps in
             for n in images {
-                transpose(dy + n * outputs * positions, rows: outputs, columns: positions, into: transposed)
-                if let wideRows, let x = wide(x + n * imageSize) {
+                if let wideRows, let x = wide(x + n * imageSize), let dy = wide(dy + n * outputs * positions) {
+                    qd_transpose16_f32(dy, positions, UnsafeMutableRawPointer(transposed).assumingMemoryBound(to: Float.self))
                     qd_lane_weight_gradient_f32(x, wideRows, rowOffsets, rowOffsets.count, g.kernelWidth, g.width, g.outHeight, g.outWidth,
                                                 UnsafeMutableRawPointer(dwt).assumingMemoryBound(to: Float.self))
                     continue
                 }
+                transpose(dy + n * outputs * positions, rows: outputs, columns: positions, into: transposed)
                 for first in stride(from: 0, to: g.patch, by: tileRows) {
                     weightGradientTile(x + n * imageSize, UnsafePointer(transposed), taps.baseAddress!, g,
                                        taps: first..<min(g.patch, first + tileRows), into: dwt)

@@ -22,6 +22,17 @@ void qd_lane_forward_f32(const float *x, const float *wt, const float *bias, con
 /// values, `w` the weight [16][patch], `cols` rows of `columns` values.
 void qd_lane_columns_f32(const float *dy, const float *w, long patch, long columns, float *cols);
 
+/// The input gradient's second pass for one image (`image`: its C planes of H × W):
+/// dx[c, i, j] = Σ_{(ki, kj)} cols[(c, ki, kj), (i − ki)·Wo + j − kj] over the taps that reach ∂y,
+/// added in (ki, kj) order from +0. `cols` holds a row of `columns` values per tap (c, ki, kj),
+/// from the chains of qd_lane_columns_f32.
+void qd_lane_input_rows_f32(const float *cols, long columns, long channels, long kernel_height, long kernel_width, long height,
+                            long width, long out_height, long out_width, float *image);
+
+/// t[q][r] = a[r][q] for a of sixteen rows of `columns` values (one image's ∂y, for the weight
+/// gradient): one gather of the sixteen rows per column.
+void qd_transpose16_f32(const float *a, long columns, float *t);
+
 /// dwt[tap][0 ..< 16] += Σ_p dyt[p][0 ..< 16]·x[tap, p] for one image and every tap, kernel rows
 /// (c, ki) two at a time: `x` is the image, `dyt` its ∂y transposed to [positions][16],
 /// `row_offsets[r]` the offset c·H·W + ki·W of kernel row r = c·kh + ki, and `kernel_width` at
