@@ -1,4 +1,6 @@
 #include "wide_kernels.h"
+
+#if defined(__x86_64__)
 #include <cpuid.h>
 #include <immintrin.h>
 
@@ -215,3 +217,22 @@ void qd_direct_forward_f32(const float *padded, long padded_rows, long padded_wi
         }
     }
 }
+
+#else
+// Other architectures: no AVX-512, so the kernels below are never called (QDTensor checks
+// qd_wide_kernels_available first); they exist so that the package links.
+
+bool qd_wide_kernels_available(void) { return false; }
+
+void qd_lane_forward_f32(const float *x, const float *wt, const float *bias, const long *taps, long patch,
+                         long image_size, long width, long out_height, long out_width, long first, long end, float *out) {}
+void qd_lane_columns_f32(const float *dy, const float *w, long patch, long columns, float *cols) {}
+void qd_lane_input_rows_f32(const float *cols, long columns, long channels, long kernel_height, long kernel_width, long height,
+                            long width, long out_height, long out_width, float *image) {}
+void qd_transpose16_f32(const float *a, long columns, float *t) {}
+void qd_lane_weight_gradient_f32(const float *x, const float *dyt, const long *row_offsets, long kernel_rows, long kernel_width,
+                                 long width, long out_height, long out_width, float *dwt) {}
+void qd_direct_forward_f32(const float *padded, long padded_rows, long padded_width, const float *w, const float *bias,
+                           long channels, long kernel_height, long kernel_width, long outputs, long out_height, long out_width,
+                           float *out) {}
+#endif
