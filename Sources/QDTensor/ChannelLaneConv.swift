@@ -27,14 +27,6 @@ enum ChannelLaneConvolution {
     /// gradient) or taps (weight gradient).
     static let tileRows = 6
 
-    /// `p` as a pointer to Float, when T is Float and ``WideKernels`` are on: the forward pass, the
-    /// input gradient's two passes and the weight gradient then run as AVX-512 kernels, one vector
-    /// holding the sixteen lanes (or sixteen columns of an input row).
-    @inline(__always)
-    private static func wide<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float>? {
-        WideKernels.enabled && T.self == Float.self ? UnsafeRawPointer(p).assumingMemoryBound(to: Float.self) : nil
-    }
-
     /// Whether `g` takes this path: stride 1, no padding, 16 outputs, and a patch too large for
     /// ``DirectConvolution``.
     static func applies(_ g: Conv2dGeometry) -> Bool {
@@ -108,10 +100,10 @@ enum ChannelLaneConvolution {
         defer { wt.deallocate() }
         transpose(w, rows: outputs, columns: patch, into: wt)
         let offsets = tapOffsets(g)
-        if let x = wide(x), let wt = wide(UnsafePointer(wt)) {
-            let out = UnsafeMutableRawPointer(out).assumingMemoryBound(to: Float.self)
-            let bias = bias.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) }
-            qd_lane_forward_f32(x, wt, bias, offsets, g.patch, imageSize, g.width, g.outHeight, g.outWidth,
+        // with ``WideKernels`` on, the passes below run as AVX-512 kernels: one vector holds the
+        // sixteen lanes (or sixteen columns of an input row)
+        if let x = WideKernels.floats(x), let wt = WideKernels.floats(UnsafePointer(wt)), let out = WideKernels.floats(out) {
+            qd_lane_forward_f32(x, wt, bias.flatMap(WideKernels.floats), offsets, g.patch, imageSize, g.width, g.outHeight, g.outWidth,
                                 images.lowerBound, images.upperBound, out)
             return
         }
@@ -175,8 +167,8 @@ enum ChannelLaneConvolution {
         defer { padded.deallocate(); cols.deallocate() }
         for n in images {
             for o in 0..<outputs { (padded + o * width).update(from: dy + (n * outputs + o) * positions, count: positions) }
-            if let padded = wide(UnsafePointer(padded)), let w = wide(w) {
-                qd_lane_columns_f32(padded, w, g.patch, width, UnsafeMutableRawPointer(cols + margin).assumingMemoryBound(to: Float.self))
+            if let padded = WideKernels.floats(UnsafePointer(padded)), let w = WideKernels.floats(w), let cols = WideKernels.floats(cols + margin) {
+                qd_lane_columns_f32(padded, w, g.patch, width, cols)
             } else {
                 for first in stride(from: 0, to: g.patch, by: tileRows) {
                     for column in stride(from: 0, to: width, by: 2 * lanes) {
@@ -185,9 +177,8 @@ enum ChannelLaneConvolution {
                     }
                 }
             }
-            if let cols = wide(UnsafePointer(cols + margin)) {
-                qd_lane_input_rows_f32(cols, width, g.inChannels, g.kernelHeight, g.kernelWidth, g.height, g.width, g.outHeight, g.outWidth,
-                                       UnsafeMutableRawPointer(dx + n * imageSize).assumingMemoryBound(to: Float.self))
+            if let cols = WideKernels.floats(UnsafePointer(cols + margin)), let image = WideKernels.floats(dx + n * imageSize) {
+                qd_lane_input_rows_f32(cols, width, g.inChannels, g.kernelHeight, g.kernelWidth, g.height, g.width, g.outHeight, g.outWidth, image)
                 continue
             }
             for c in stride(from: 0, to: g.inChannels, by: tileRows) {
@@ -293,14 +284,14 @@ enum ChannelLaneConvolution {
         let positions = g.positions, imageSize = g.inChannels * g.height * g.width
         let offsets = tapOffsets(g)
         // the AVX-512 kernel takes kernel rows (c, ki) two at a time, twelve chains for kw ≤ 6
-        let rowOffsets = stride(from: 0, to: g.patch, by: g.kernelWidth).map { offsets[$0] }
-        let wideRows = g.kernelWidth <= 6 ? wide(UnsafePointer(transposed)) : nil
+        let wideTransposed = g.kernelWidth <= 6 ? WideKernels.floats(transposed) : nil
+        let rowOffsets = wideTransposed == nil ? [] : stride(from: 0, to: g.patch, by: g.kernelWidth).map { offsets[$0] }
         offsets.withUnsafeBufferPointer { taps in
             for n in images {
-                if let wideRows, let x = wide(x + n * imageSize), let dy = wide(dy + n * outputs * positions) {
-                    qd_transpose16_f32(dy, positions, UnsafeMutableRawPointer(transposed).assumingMemoryBound(to: Float.self))
-                    qd_lane_weight_gradient_f32(x, wideRows, rowOffsets, rowOffsets.count, g.kernelWidth, g.width, g.outHeight, g.outWidth,
-                                                UnsafeMutableRawPointer(dwt).assumingMemoryBound(to: Float.self))
+                if let wideTransposed, let x = WideKernels.floats(x + n * imageSize), let dy = WideKernels.floats(dy + n * outputs * positions),
+                   let dwt = WideKernels.floats(dwt) {
+                    qd_transpose16_f32(dy, positions, wideTransposed)
+                    qd_lane_weight_gradient_f32(x, wideTransposed, rowOffsets, rowOffsets.count, g.kernelWidth, g.width, g.outHeight, g.outWidth, dwt)
                     continue
                 }
                 transpose(dy + n * outputs * positions, rows: outputs, columns: positions, into: transposed)

@@ -40,9 +40,10 @@ enum DirectConvolution {
             self.g = g
             chunks = (g.outWidth + DirectConvolution.lanes - 1) / DirectConvolution.lanes
             rows = g.height + 2 * g.padding
-            // whole vectors of sixteen for the AVX-512 forward pass (WideKernels) as well
+            // reads of whole vectors of sixteen (the AVX-512 forward pass, WideKernels), which cover
+            // the AVX2 kernels' vectors of eight as well
             let wideVectors = (g.outWidth + 2 * DirectConvolution.lanes - 1) / (2 * DirectConvolution.lanes)
-            paddedWidth = max(g.width + 2 * g.padding, g.kernelWidth - 1 + max(chunks, 2 * wideVectors) * DirectConvolution.lanes)
+            paddedWidth = max(g.width + 2 * g.padding, g.kernelWidth - 1 + wideVectors * 2 * DirectConvolution.lanes)
             buffer = .allocate(capacity: g.inChannels * rows * paddedWidth)
             buffer.initialize(repeating: 0, count: g.inChannels * rows * paddedWidth)
         }
@@ -71,13 +72,11 @@ enum DirectConvolution {
         let padded = PaddedImage<T>(g)
         defer { padded.deallocate() }
         let (oh, ow, chunks, outs) = (g.outHeight, g.outWidth, padded.chunks, g.outChannels)
-        if WideKernels.enabled, T.self == Float.self {
-            let float = { (p: UnsafePointer<T>) in UnsafeRawPointer(p).assumingMemoryBound(to: Float.self) }
+        if let buffer = WideKernels.floats(UnsafePointer(padded.buffer)), let w = WideKernels.floats(w), let out = WideKernels.floats(out) {
             for n in images {
                 padded.load(x, image: n)
-                qd_direct_forward_f32(float(padded.buffer), padded.rows, padded.paddedWidth, float(w), bias.map(float), g.inChannels,
-                                      g.kernelHeight, g.kernelWidth, outs, oh, ow,
-                                      UnsafeMutableRawPointer(out + n * outs * oh * ow).assumingMemoryBound(to: Float.self))
+                qd_direct_forward_f32(buffer, padded.rows, padded.paddedWidth, w, bias.flatMap(WideKernels.floats), g.inChannels,
+                                      g.kernelHeight, g.kernelWidth, outs, oh, ow, out + n * outs * oh * ow)
             }
             return
         }

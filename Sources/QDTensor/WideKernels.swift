@@ -16,4 +16,17 @@ public enum WideKernels {
         set { isEnabled = newValue && available }
     }
     nonisolated(unsafe) private static var isEnabled = available
+
+    /// `p` as a pointer to Float for a wide kernel: nil unless the wide kernels are enabled and T
+    /// is Float (Double tensors keep the Swift kernels).
+    @inline(__always)
+    static func floats<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float>? {
+        enabled && T.self == Float.self ? UnsafeRawPointer(p).assumingMemoryBound(to: Float.self) : nil
+    }
+
+    /// ``floats(_:)`` for an output buffer.
+    @inline(__always)
+    static func floats<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float>? {
+        enabled && T.self == Float.self ? UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self) : nil
+    }
 }
