@@ -167,25 +167,27 @@ void qd_lane_weight_gradient_f32(const float *x, const float *dyt, const long *r
     }
 }
 
-/// Output channels o ..< o + R (R ≤ 6) of output row i, vectors v ..< v + V (V ≤ 2) of sixteen
-/// columns (both constants where it is called): R·V chains, each tap loading its V input vectors
-/// once for the R channels' weights.
+/// Output channels o ..< o + R (R ≤ 6) of output rows i ..< i + H, vectors v ..< v + V (V ≤ 2) of
+/// sixteen columns (all constants where it is called; R·H·V ≤ 12): R·H·V chains, each tap loading
+/// its H·V input vectors once for the R channels' weights.
 WIDE void direct_tile(const float *padded, long padded_rows, long padded_width, const float *w, const float *bias, long channels,
-                      long kernel_height, long kernel_width, long o, int R, long i, long v, int V, long out_height, long out_width,
-                      float *out) {
+                      long kernel_height, long kernel_width, long o, int R, long i, int H, long v, int V, long out_height,
+                      long out_width, float *out) {
     long patch = channels * kernel_height * kernel_width;
-    __m512 acc[6][2];
-    for (int r = 0; r < R; r++) for (int k = 0; k < V; k++) acc[r][k] = _mm512_set1_ps(bias ? bias[o + r] : 0.0f);
+    __m512 acc[12];
+    for (int r = 0; r < R; r++) for (int h = 0; h < H; h++) for (int k = 0; k < V; k++)
+        acc[(r * H + h) * V + k] = _mm512_set1_ps(bias ? bias[o + r] : 0.0f);
     long tap = 0;
     for (long c = 0; c < channels; c++) {
         for (long ki = 0; ki < kernel_height; ki++) {
             const float *source = padded + (c * padded_rows + i + ki) * padded_width + v * 16;
             for (long kj = 0; kj < kernel_width; kj++, tap++) {
-                __m512 x[2];
-                for (int k = 0; k < V; k++) x[k] = _mm512_loadu_ps(source + kj + k * 16);
+                __m512 x[6][2];
+                for (int h = 0; h < H; h++) for (int k = 0; k < V; k++) x[h][k] = _mm512_loadu_ps(source + h * padded_width + kj + k * 16);
                 for (int r = 0; r < R; r++) {
                     __m512 weight = _mm512_set1_ps(w[(o + r) * patch + tap]);
-                    for (int k = 0; k < V; k++) acc[r][k] = _mm512_fmadd_ps(x[k], weight, acc[r][k]);
+                    for (int h = 0; h < H; h++) for (int k = 0; k < V; k++)
+                        acc[(r * H + h) * V + k] = _mm512_fmadd_ps(x[h][k], weight, acc[(r * H + h) * V + k]);
                 }
             }
         }
@@ -193,9 +195,15 @@ WIDE void direct_tile(const float *padded, long padded_rows, long padded_width, 
     for (int k = 0; k < V; k++) {
         long first = (v + k) * 16, count = out_width - first < 16 ? out_width - first : 16;
         __mmask16 inside = (__mmask16)((1u << count) - 1);
-        for (int r = 0; r < R; r++) _mm512_mask_storeu_ps(out + ((o + r) * out_height + i) * out_width + first, inside, acc[r][k]);
+        for (int r = 0; r < R; r++) for (int h = 0; h < H; h++)
+            _mm512_mask_storeu_ps(out + ((o + r) * out_height + i + h) * out_width + first, inside, acc[(r * H + h) * V + k]);
     }
 }
+
+/// Rows per tile for R output channels: tiles of fewer channels take more rows, so that every
+/// tile keeps at least eight chains in flight (the transposed convolution of LeNet's first
+/// layer, its input gradient, has one or three outputs).
+static int direct_rows(int channels_here) { return channels_here == 1 ? 4 : channels_here == 2 ? 3 : channels_here == 3 ? 2 : 1; }
 
 __attribute__((target("avx512f")))
 void qd_direct_forward_f32(const float *padded, long padded_rows, long padded_width, const float *w, const float *bias,
@@ -204,16 +212,21 @@ void qd_direct_forward_f32(const float *padded, long padded_rows, long padded_wi
     long vectors = (out_width + 15) / 16;
     for (long o = 0; o < outputs; o += 6) {
         int channels_here = outputs - o < 6 ? (int)(outputs - o) : 6;
-        for (long i = 0; i < out_height; i++) {
+        int tall = direct_rows(channels_here);
+        for (long i = 0; i < out_height;) {
+            int rows = out_height - i < tall ? 1 : tall;
             for (long v = 0; v < vectors; v += 2) {
                 int pair = vectors - v < 2 ? 1 : 2;
-                switch (channels_here * 2 + pair - 1) {
-#define TILE(R, V) case R * 2 + V - 1: direct_tile(padded, padded_rows, padded_width, w, bias, channels, kernel_height, kernel_width, \
-                                                   o, R, i, v, V, out_height, out_width, out); break;
-                TILE(1, 1) TILE(1, 2) TILE(2, 1) TILE(2, 2) TILE(3, 1) TILE(3, 2) TILE(4, 1) TILE(4, 2) TILE(5, 1) TILE(5, 2) TILE(6, 1) TILE(6, 2)
+                switch ((channels_here * 8 + rows) * 2 + pair - 1) {
+#define TILE(R, H, V) case (R * 8 + H) * 2 + V - 1: direct_tile(padded, padded_rows, padded_width, w, bias, channels, kernel_height, \
+                                                             kernel_width, o, R, i, H, v, V, out_height, out_width, out); break;
+                TILE(1, 4, 1) TILE(1, 4, 2) TILE(1, 1, 1) TILE(1, 1, 2) TILE(2, 3, 1) TILE(2, 3, 2) TILE(2, 1, 1) TILE(2, 1, 2)
+                TILE(3, 2, 1) TILE(3, 2, 2) TILE(3, 1, 1) TILE(3, 1, 2) TILE(4, 1, 1) TILE(4, 1, 2) TILE(5, 1, 1) TILE(5, 1, 2)
+                TILE(6, 1, 1) TILE(6, 1, 2)
 #undef TILE
                 }
             }
+            i += rows;
         }
     }
 }

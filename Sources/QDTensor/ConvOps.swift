@@ -26,6 +26,13 @@ public struct Conv2dGeometry: Equatable, Sendable {
                        outChannels: outChannels, kernelHeight: kernelHeight, kernelWidth: kernelWidth, stride: stride, padding: 0)
     }
 
+    /// The convolution whose forward pass is this one's input gradient (stride 1, a square kernel,
+    /// p < k): ∂y [N, O, Ho, Wo] in, C outputs, padding k − 1 − p, and the output H × W again.
+    var transposed: Conv2dGeometry {
+        Conv2dGeometry(batch: batch, inChannels: outChannels, height: outHeight, width: outWidth, outChannels: inChannels,
+                       kernelHeight: kernelHeight, kernelWidth: kernelWidth, stride: 1, padding: kernelHeight - 1 - padding)
+    }
+
     private init(batch: Int, inChannels: Int, height: Int, width: Int, outChannels: Int, kernelHeight: Int, kernelWidth: Int,
                  stride: Int, padding: Int) {
         (self.batch, self.inChannels, self.height, self.width) = (batch, inChannels, height, width)
@@ -308,9 +315,19 @@ func convForwardKernel<Scalar: TensorScalar>(_ x: [Scalar], _ w: [Scalar], bias:
     }
 }
 
-/// ∂x = Wᵀ·dY per chunk of images: ``ChannelLaneConvolution`` where it fits, else one GEMM per
-/// image into the chunk's columns, then col2im.
+/// ∂x = Wᵀ·dY per chunk of images: the forward pass of the transposed convolution where
+/// ``DirectConvolution`` fits, ``ChannelLaneConvolution`` where it fits, else one GEMM per image
+/// into the chunk's columns, then col2im.
 func convInputGradKernel<Scalar: TensorScalar>(_ dy: [Scalar], _ w: [Scalar], _ g: Conv2dGeometry) -> [Scalar] {
+    if DirectConvolution.appliesToInputGradient(g) {
+        let t = g.transposed, flipped = DirectConvolution.flippedTranspose(w, g)
+        return Kernels.filled(g.inputShape.reduce(1, *)) { (xp: UnsafeMutableBufferPointer<Scalar>) in
+            dy.withUnsafeBufferPointer { dp in flipped.withUnsafeBufferPointer { fp in
+                let (db, fb, xb) = (dp.baseAddress!, fp.baseAddress!, xp.baseAddress!)
+                forEachChunk(t) { _, _, images in DirectConvolution.forward(db, fb, bias: nil, t, images, xb) }
+            } }
+        }
+    }
     var dx = Kernels.repeating(Scalar(0), count: g.inputShape.reduce(1, *))
     let per = chunkImages(g), p = g.positions
     dy.withUnsafeBufferPointer { dp in w.withUnsafeBufferPointer { wp in dx.withUnsafeMutableBufferPointer { xp in

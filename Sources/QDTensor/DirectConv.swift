@@ -10,7 +10,12 @@ import CWideKernels
 ///     y[o, i, j..<j+8] = Σ_{c, ki, kj} w[o, c, ki, kj] · xpad[c, i + ki, j + kj ..< j + kj + 8]
 ///     ∂w[o, c, ki, kj] = Σ_{n, i, j} ∂y[n, o, i, j] · xpad[n, c, i + ki, j + kj]
 ///
-/// The input gradient keeps the im2col form (it is only needed for small synthetic batches).
+/// The input gradient is the forward pass of the transposed convolution (square kernels with
+/// p < k): ∂y zero-padded by k − 1 − p, with the weight flipped and its channel axes swapped,
+///
+///     ∂x[c, i, j] = Σ_{o, a, b} w[o, c, k−1−a, k−1−b] · ∂ypad[o, i + a, j + b],
+///
+/// so every value is one chain over (o, a, b) in that order, from 0.
 enum DirectConvolution {
     /// Output columns per vector.
     static let lanes = 8
@@ -24,6 +29,22 @@ enum DirectConvolution {
 
     /// Whether `g` takes the direct path.
     static func applies(_ g: Conv2dGeometry) -> Bool { g.stride == 1 && g.patch <= maximumPatch && g.outChannels <= maximumOutputs }
+
+    /// Whether the input gradient of `g` takes the direct path: ``applies(_:)`` with a square
+    /// kernel wider than the padding, so that the transposed convolution has padding k − 1 − p ≥ 0.
+    static func appliesToInputGradient(_ g: Conv2dGeometry) -> Bool {
+        applies(g) && g.kernelHeight == g.kernelWidth && g.padding < g.kernelHeight
+    }
+
+    /// The weight of the transposed convolution: w′[c, o, a, b] = w[o, c, k−1−a, k−1−b].
+    static func flippedTranspose<T: TensorScalar>(_ w: [T], _ g: Conv2dGeometry) -> [T] {
+        let (outs, channels, kh, kw) = (g.outChannels, g.inChannels, g.kernelHeight, g.kernelWidth)
+        return Kernels.filled(w.count) { (out: UnsafeMutableBufferPointer<T>) in
+            for c in 0..<channels { for o in 0..<outs { for a in 0..<kh { for b in 0..<kw {
+                out[((c * outs + o) * kh + a) * kw + b] = w[((o * channels + c) * kh + kh - 1 - a) * kw + kw - 1 - b]
+            } } } }
+        }
+    }
 
     /// Eight values from `p` on.
     @inline(__always)
@@ -65,7 +86,8 @@ enum DirectConvolution {
     /// y (+ the bias, when given) for `images` of x into `out` ([N, O, Ho, Wo], the images' planes
     /// only). A tile of three output channels × four vectors of a row is accumulated in twelve
     /// registers: each tap loads the four input vectors once for the three channels' weights.
-    /// Channels and vectors left over take one-channel, one-vector tiles. With ``WideKernels`` on
+    /// Vectors left over take one-channel, one-vector tiles; channels left over take one-channel
+    /// tiles of four rows × two vectors, then one-vector tiles. With ``WideKernels`` on
     /// (Float), an AVX-512 kernel computes the same chains with vectors of sixteen.
     static func forward<T: TensorScalar>(_ x: UnsafePointer<T>, _ w: UnsafePointer<T>, bias: UnsafePointer<T>?, _ g: Conv2dGeometry,
                                           _ images: Range<Int>, _ out: UnsafeMutablePointer<T>) {
@@ -83,22 +105,35 @@ enum DirectConvolution {
         for n in images {
             padded.load(x, image: n)
             var o = 0
-            while o < outs {
-                let tiled = o &+ 3 <= outs
+            while o &+ 3 <= outs {
                 for i in 0..<oh {
                     let row = out + ((n &* outs &+ o) &* oh &+ i) &* ow, planeSize = oh &* ow
                     var chunk = 0
-                    while tiled && chunk &+ 4 <= chunks {
+                    while chunk &+ 4 <= chunks {
                         forwardTile(padded, w, bias, o: o, row: i, chunk: chunk, into: row, planeSize: planeSize, width: ow)
                         chunk &+= 4
                     }
-                    for k in 0..<(tiled ? 3 : 1) {
+                    for k in 0..<3 {
                         for c in chunk..<chunks {
                             forwardVector(padded, w, bias, o: o &+ k, row: i, chunk: c, into: row + k &* planeSize, width: ow)
                         }
                     }
                 }
-                o &+= tiled ? 3 : 1
+                o &+= 3
+            }
+            for o in o..<outs {
+                let plane = out + (n &* outs &+ o) &* oh &* ow
+                var i = 0
+                while i &+ 4 <= oh {
+                    var chunk = 0
+                    while chunk &+ 2 <= chunks {
+                        forwardRowTile(padded, w, bias, o: o, row: i, chunk: chunk, into: plane, width: ow)
+                        chunk &+= 2
+                    }
+                    for r in i..<(i &+ 4) { for c in chunk..<chunks { forwardVector(padded, w, bias, o: o, row: r, chunk: c, into: plane + r &* ow, width: ow) } }
+                    i &+= 4
+                }
+                for r in i..<oh { for c in 0..<chunks { forwardVector(padded, w, bias, o: o, row: r, chunk: c, into: plane + r &* ow, width: ow) } }
             }
         }
     }
@@ -134,6 +169,34 @@ enum DirectConvolution {
         store(a12, r1, chunk: chunk &+ 2, width: width); store(a13, r1, chunk: chunk &+ 3, width: width)
         store(a20, r2, chunk: chunk, width: width); store(a21, r2, chunk: chunk &+ 1, width: width)
         store(a22, r2, chunk: chunk &+ 2, width: width); store(a23, r2, chunk: chunk &+ 3, width: width)
+    }
+
+    /// Output channel o, output rows row ..< row + 4, vectors chunk and chunk + 1, into `plane`
+    /// (channel o's plane): eight chains, for the channels a three-channel tile leaves over (the
+    /// transposed convolution of LeNet's first layer, its input gradient, has one or three).
+    @inline(__always)
+    private static func forwardRowTile<T: TensorScalar>(_ padded: PaddedImage<T>, _ w: UnsafePointer<T>, _ bias: UnsafePointer<T>?,
+                                                        o: Int, row: Int, chunk: Int, into plane: UnsafeMutablePointer<T>, width: Int) {
+        let g = padded.g, pw = padded.paddedWidth, weights = w + o &* g.patch
+        let b = SIMD8<T>(repeating: bias?[o] ?? 0)
+        var (a00, a01, a10, a11, a20, a21, a30, a31) = (b, b, b, b, b, b, b, b)
+        var tap = 0
+        for c in 0..<g.inChannels { for ki in 0..<g.kernelHeight {
+            let source = UnsafePointer(padded.buffer + ((c &* padded.rows &+ row &+ ki) &* pw &+ chunk &* lanes))
+            for kj in 0..<g.kernelWidth {
+                let p = source + kj, v = weights[tap]
+                a00 = a00.addingProduct(load(p), v); a01 = a01.addingProduct(load(p + lanes), v)
+                a10 = a10.addingProduct(load(p + pw), v); a11 = a11.addingProduct(load(p + (pw &+ lanes)), v)
+                a20 = a20.addingProduct(load(p + 2 &* pw), v); a21 = a21.addingProduct(load(p + (2 &* pw &+ lanes)), v)
+                a30 = a30.addingProduct(load(p + 3 &* pw), v); a31 = a31.addingProduct(load(p + (3 &* pw &+ lanes)), v)
+                tap &+= 1
+            }
+        } }
+        let rows = (plane + row &* width, plane + (row &+ 1) &* width, plane + (row &+ 2) &* width, plane + (row &+ 3) &* width)
+        store(a00, rows.0, chunk: chunk, width: width); store(a01, rows.0, chunk: chunk &+ 1, width: width)
+        store(a10, rows.1, chunk: chunk, width: width); store(a11, rows.1, chunk: chunk &+ 1, width: width)
+        store(a20, rows.2, chunk: chunk, width: width); store(a21, rows.2, chunk: chunk &+ 1, width: width)
+        store(a30, rows.3, chunk: chunk, width: width); store(a31, rows.3, chunk: chunk &+ 1, width: width)
     }
 
     /// Output channel o of output row `row`, vector `chunk`.

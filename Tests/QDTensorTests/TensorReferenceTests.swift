@@ -129,11 +129,12 @@ final class TensorReferenceTests: XCTestCase {
         }
     }
 
-    func testDirectConvolutionForwardSumsInItsDocumentedOrder() throws {
+    func testDirectConvolutionSumsInItsDocumentedOrder() throws {
         // the direct path's forward pass (LeNet's first layer on MNIST and CIFAR-10, and 7 outputs
         // of 36-wide rows: every tile's leftovers) in Float against a scalar chain from the bias
-        // over the taps in order, zero padding included, bit for bit: on the AVX2 path, and on the
-        // AVX-512 one where the CPU has it
+        // over the taps in order, zero padding included, and its input gradient (the transposed
+        // convolution's forward pass), bit for bit: on the AVX2 path, and on the AVX-512 one where
+        // the CPU has it
         let wide = WideKernels.enabled
         defer { WideKernels.enabled = wide }
         for usesWideVectors in WideKernels.available ? [true, false] : [false] {
@@ -155,6 +156,23 @@ final class TensorReferenceTests: XCTestCase {
                     expected.append(chain)
                 } } } }
                 XCTAssertEqual(zip(y.values, expected).filter { $0 != $1 }.count, 0, "\(c) channel(s), \(o) outputs, wide \(usesWideVectors)")
+                // the input gradient of Σ r ⊙ y: one chain from 0 over (o, a, b) of the flipped
+                // weight times r zero-padded by k − 1 − p
+                let xl = x.requiringGrad(), r = Tensor<Float>.normal(y.shape, using: &rng)
+                let dx = try Autograd.gradients(of: (xl.conv2d(weight, bias: bias, padding: padding) * r).sum(), wrt: [xl])[0]
+                let border = k - 1 - padding
+                var expectedDx = [Float]()
+                for i in 0..<n { for ch in 0..<c { for row in 0..<h { for col in 0..<w {
+                    var chain: Float = 0
+                    for out in 0..<o { for a in 0..<k { for b in 0..<k {
+                        let (u, v) = (row + a - border, col + b - border)
+                        let upstream: Float = (0..<oh).contains(u) && (0..<ow).contains(v) ? r.values[((i * o + out) * oh + u) * ow + v] : 0
+                        chain = chain.addingProduct(upstream, weight.values[((out * c + ch) * k + k - 1 - a) * k + k - 1 - b])
+                    } } }
+                    expectedDx.append(chain)
+                } } } }
+                XCTAssertEqual(zip(dx.values, expectedDx).filter { $0 != $1 }.count, 0,
+                               "\(c) channel(s), \(o) outputs, wide \(usesWideVectors): input gradient")
             }
         }
     }
