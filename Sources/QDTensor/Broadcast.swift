@@ -98,13 +98,3 @@ struct StridedRuns {
         }
     }
 }
-
-/// Calls `body(outIndex, offsetA, offsetB)` for every element of `shape`, where the offsets
-/// follow strides `sa` and `sb`.
-@inline(__always)
-func forEachIndex(_ shape: [Int], _ sa: [Int], _ sb: [Int], _ body: (Int, Int, Int) -> Void) {
-    let runs = StridedRuns(shape, sa, sb), (ia, ib) = runs.runStrides
-    runs.forEach { out, a, b, n in
-        for j in 0..<n { body(out + j, a + j * ia, b + j * ib) }
-    }
-}

@@ -216,9 +216,19 @@ enum Kernels {
                  generic: { stridedCopyImpl(x, shape, strides) })
     }
 
+    /// Run by run: a run that reads one value (a broadcast, such as a bias gradient's backward
+    /// over the positions) is a fill, a contiguous one a block copy.
     private static func stridedCopyImpl<T: TensorScalar>(_ x: [T], _ shape: [Int], _ strides: [Int]) -> [T] {
+        let runs = StridedRuns(shape, strides, strides), step = runs.runStrides.a
         return filled(shape.reduce(1, *)) { o in x.withUnsafeBufferPointer { xp in
-            forEachIndex(shape, strides, strides) { i, ix, _ in o[i] = xp[ix] }
+            guard let (ob, xb) = o.baseAddress.flatMap({ ob in xp.baseAddress.map { (ob, $0) } }) else { return }
+            runs.forEach { out, a, _, n in
+                switch step {
+                case 0: (ob + out).update(repeating: xb[a], count: n)
+                case 1: (ob + out).update(from: xb + a, count: n)
+                default: for j in 0..<n { ob[out &+ j] = xb[a &+ j &* step] }
+                }
+            }
         } }
     }
 
