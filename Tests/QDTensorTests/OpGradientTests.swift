@@ -30,6 +30,30 @@ final class OpGradientTests: XCTestCase {
         try check("product of three", [a, b, c]) { try ($0[0] * $0[1]) * $0[2] }
     }
 
+    func testDescentStep() throws {
+        // θ − s⊙g with one step size and with one per element, against central differences, and
+        // bit for bit against the two operations it fuses (values and all three gradients)
+        let theta = random([2, 5]), g = random([2, 5]), one = random([1]), each = random([2, 5])
+        try check("descended, one step size", [theta, g, one]) { try $0[0].descended(along: $0[1], stepSize: $0[2]).squared() * $0[1] }
+        try check("descended, a step size each", [theta, g, each]) { try $0[0].descended(along: $0[1], stepSize: $0[2]).squared() }
+        var floats = SeededRandom(seed: 7)
+        for stepShape in [[1], [2, 5]] {
+            let t = Tensor<Float>.normal([2, 5], using: &floats).requiringGrad(), d = Tensor<Float>.normal([2, 5], using: &floats).requiringGrad()
+            let r = Tensor<Float>.normal(stepShape, using: &floats).requiringGrad(), upstream = Tensor<Float>.normal([2, 5], using: &floats)
+            let fused = try t.descended(along: d, stepSize: r), composed = try t - d * r
+            XCTAssertEqual(fused.values, composed.values, "step size \(stepShape)")
+            let a = try Autograd.gradients(of: (fused * upstream).sum(), wrt: [t, d, r])
+            let b = try Autograd.gradients(of: (composed * upstream).sum(), wrt: [t, d, r])
+            for k in 0..<3 { XCTAssertEqual(a[k].values, b[k].values, "step size \(stepShape), gradient \(k)") }
+        }
+        XCTAssertThrowsError(try theta.descended(along: random([5, 2]), stepSize: one)) {
+            XCTAssertTrue("\($0)".contains("expected [2, 5]"), "\($0)")
+        }
+        XCTAssertThrowsError(try theta.descended(along: g, stepSize: random([2]))) {
+            XCTAssertTrue("\($0)".contains("one element or [2, 5]"), "\($0)")
+        }
+    }
+
     func testUnaryFunctions() throws {
         let x = random([3, 5]), positive = random([3, 5], offset: 4)
         try check("exp", [x]) { $0[0].exp() }

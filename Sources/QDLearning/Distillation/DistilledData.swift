@@ -77,7 +77,7 @@ public struct DistilledData: Codable, Equatable, Sendable {
             let logits = try model.forward(x.sliced(axis: 0, rows), parameters: leaf)
             let loss = try t.map { try logits.crossEntropy(targets: $0.sliced(axis: 0, rows)) } ?? logits.crossEntropy(labels: Array(labels[rows]))
             let g = try model.maskingFrozen(Autograd.gradients(of: loss, wrt: [leaf])[0])
-            theta = try (theta - g * eta).detached
+            theta = try theta.descended(along: g, stepSize: eta).detached
         }
         return theta
     }

@@ -135,7 +135,7 @@ public final class Distiller<M: Model, S: TensorScalar> {
             let logits = try model.forward(x.sliced(axis: 0, rows), parameters: theta)
             let loss = try t.map { try logits.crossEntropy(targets: $0.sliced(axis: 0, rows)) } ?? logits.crossEntropy(labels: Array(labels[rows]))
             let g = try model.maskingFrozen(Autograd.gradients(of: loss, wrt: [theta], createGraph: keepGraph, stopAtInputs: true)[0])
-            theta = try theta - g * stepSizes(rates, step: k)
+            theta = try theta.descended(along: g, stepSize: stepSizes(rates, step: k))
         }
         return theta
     }
