@@ -231,6 +231,85 @@ void qd_direct_forward_f32(const float *padded, long padded_rows, long padded_wi
     }
 }
 
+/// Sixteen ∂y values of output pair q, row i, vector k (see qd_direct_weight_gradient_f32).
+#define PAIR(q, k) _mm512_loadu_ps(pairs + (((q0 + (q)) * out_height + i) * chunks + (k)) * 16)
+/// Eight inputs from `p` in both halves of a vector (a 256-bit broadcast, AVX-512F's f64x4 form).
+#define EIGHT_TWICE(p) _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_loadu_pd((const double *)(p))))
+
+/// Writes a chain vector of output pair q, tap `tap`: its low eight lanes for output 2(q0 + q),
+/// its high eight for the next.
+WIDE void store_pair_chains(__m512 chains, long q0, int q, long tap, long patch, float *lanes) {
+    long o = 2 * (q0 + q);
+    _mm256_storeu_pd((double *)(lanes + (o * patch + tap) * 8), _mm512_extractf64x4_pd(_mm512_castps_pd(chains), 0));
+    _mm256_storeu_pd((double *)(lanes + ((o + 1) * patch + tap) * 8), _mm512_extractf64x4_pd(_mm512_castps_pd(chains), 1));
+}
+
+/// qd_direct_weight_gradient_f32's tile: output pairs q0 ..< q0 + 3 (six outputs), taps
+/// kj ..< kj + 4 of kernel row (c, ki): twelve chains of sixteen lanes (two outputs × eight
+/// columns) over every row and vector of ∂y, in order, in named registers.
+WIDE void direct_weight_tile(const float *source, long padded_width, const float *pairs, long q0, long out_height, long chunks,
+                             long kj, long tap, long patch, float *lanes) {
+    __m512 a00 = _mm512_setzero_ps(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+    __m512 a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+    for (long i = 0; i < out_height; i++) {
+        for (long chunk = 0; chunk < chunks; chunk++) {
+            const float *x = source + i * padded_width + chunk * 8 + kj;
+            __m512 d0 = PAIR(0, chunk), d1 = PAIR(1, chunk), d2 = PAIR(2, chunk);
+            __m512 v0 = EIGHT_TWICE(x), v1 = EIGHT_TWICE(x + 1), v2 = EIGHT_TWICE(x + 2), v3 = EIGHT_TWICE(x + 3);
+            a00 = _mm512_fmadd_ps(d0, v0, a00); a01 = _mm512_fmadd_ps(d0, v1, a01); a02 = _mm512_fmadd_ps(d0, v2, a02); a03 = _mm512_fmadd_ps(d0, v3, a03);
+            a10 = _mm512_fmadd_ps(d1, v0, a10); a11 = _mm512_fmadd_ps(d1, v1, a11); a12 = _mm512_fmadd_ps(d1, v2, a12); a13 = _mm512_fmadd_ps(d1, v3, a13);
+            a20 = _mm512_fmadd_ps(d2, v0, a20); a21 = _mm512_fmadd_ps(d2, v1, a21); a22 = _mm512_fmadd_ps(d2, v2, a22); a23 = _mm512_fmadd_ps(d2, v3, a23);
+        }
+    }
+    store_pair_chains(a00, q0, 0, tap, patch, lanes); store_pair_chains(a01, q0, 0, tap + 1, patch, lanes);
+    store_pair_chains(a02, q0, 0, tap + 2, patch, lanes); store_pair_chains(a03, q0, 0, tap + 3, patch, lanes);
+    store_pair_chains(a10, q0, 1, tap, patch, lanes); store_pair_chains(a11, q0, 1, tap + 1, patch, lanes);
+    store_pair_chains(a12, q0, 1, tap + 2, patch, lanes); store_pair_chains(a13, q0, 1, tap + 3, patch, lanes);
+    store_pair_chains(a20, q0, 2, tap, patch, lanes); store_pair_chains(a21, q0, 2, tap + 1, patch, lanes);
+    store_pair_chains(a22, q0, 2, tap + 2, patch, lanes); store_pair_chains(a23, q0, 2, tap + 3, patch, lanes);
+}
+
+/// The same for one tap: the chains over even and over odd vectors of each row, added lane by
+/// lane at the end.
+WIDE void direct_weight_tap(const float *source, long padded_width, const float *pairs, long q0, long out_height, long chunks,
+                            long kj, long tap, long patch, float *lanes) {
+    __m512 e0 = _mm512_setzero_ps(), e1 = e0, e2 = e0, o0 = e0, o1 = e0, o2 = e0;
+    for (long i = 0; i < out_height; i++) {
+        const float *x = source + i * padded_width + kj;
+        long chunk = 0;
+        for (; chunk + 2 <= chunks; chunk += 2) {
+            __m512 v = EIGHT_TWICE(x + chunk * 8), w = EIGHT_TWICE(x + chunk * 8 + 8);
+            e0 = _mm512_fmadd_ps(PAIR(0, chunk), v, e0); e1 = _mm512_fmadd_ps(PAIR(1, chunk), v, e1); e2 = _mm512_fmadd_ps(PAIR(2, chunk), v, e2);
+            o0 = _mm512_fmadd_ps(PAIR(0, chunk + 1), w, o0); o1 = _mm512_fmadd_ps(PAIR(1, chunk + 1), w, o1); o2 = _mm512_fmadd_ps(PAIR(2, chunk + 1), w, o2);
+        }
+        if (chunk < chunks) {
+            __m512 v = EIGHT_TWICE(x + chunk * 8);
+            e0 = _mm512_fmadd_ps(PAIR(0, chunk), v, e0); e1 = _mm512_fmadd_ps(PAIR(1, chunk), v, e1); e2 = _mm512_fmadd_ps(PAIR(2, chunk), v, e2);
+        }
+    }
+    store_pair_chains(_mm512_add_ps(e0, o0), q0, 0, tap, patch, lanes);
+    store_pair_chains(_mm512_add_ps(e1, o1), q0, 1, tap, patch, lanes);
+    store_pair_chains(_mm512_add_ps(e2, o2), q0, 2, tap, patch, lanes);
+}
+#undef PAIR
+#undef EIGHT_TWICE
+
+__attribute__((target("avx512f")))
+void qd_direct_weight_gradient_f32(const float *padded, long padded_rows, long padded_width, const float *pairs, long channels,
+                                   long kernel_height, long kernel_width, long outputs, long out_height, long chunks, float *lanes) {
+    long patch = channels * kernel_height * kernel_width, tiled = kernel_width / 4 * 4;
+    for (long q0 = 0; q0 < outputs / 2; q0 += 3) {
+        for (long c = 0; c < channels; c++) {
+            for (long ki = 0; ki < kernel_height; ki++) {
+                const float *source = padded + (c * padded_rows + ki) * padded_width;
+                long row = (c * kernel_height + ki) * kernel_width;
+                for (long kj = 0; kj < tiled; kj += 4) direct_weight_tile(source, padded_width, pairs, q0, out_height, chunks, kj, row + kj, patch, lanes);
+                for (long kj = tiled; kj < kernel_width; kj++) direct_weight_tap(source, padded_width, pairs, q0, out_height, chunks, kj, row + kj, patch, lanes);
+            }
+        }
+    }
+}
+
 #else
 // Other architectures: no AVX-512, so the kernels below are never called (QDTensor checks
 // qd_wide_kernels_available first); they exist so that the package links.
@@ -248,4 +327,6 @@ void qd_lane_weight_gradient_f32(const float *x, const float *dyt, const long *r
 void qd_direct_forward_f32(const float *padded, long padded_rows, long padded_width, const float *w, const float *bias,
                            long channels, long kernel_height, long kernel_width, long outputs, long out_height, long out_width,
                            float *out) {}
+void qd_direct_weight_gradient_f32(const float *padded, long padded_rows, long padded_width, const float *pairs, long channels,
+                                   long kernel_height, long kernel_width, long outputs, long out_height, long chunks, float *lanes) {}
 #endif

@@ -232,11 +232,17 @@ enum DirectConvolution {
     /// channels × four neighbouring taps (kj … kj + 3) is accumulated in twelve registers over every
     /// row and vector: each step loads three gradient vectors and four input vectors for twelve
     /// multiply-adds. Taps left over take three-channel, one-tap tiles, and channels left over
-    /// one-channel, one-tap tiles.
+    /// one-channel, one-tap tiles. With ``WideKernels`` on (Float, a multiple of six outputs), an
+    /// AVX-512 kernel computes the same per-lane chains two outputs to a vector
+    /// (``wideWeightGradient``).
     static func weightGradient<T: TensorScalar>(_ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ g: Conv2dGeometry,
                                                  _ images: Range<Int>, into dw: UnsafeMutablePointer<T>) {
         let padded = PaddedImage<T>(g)
         defer { padded.deallocate() }
+        if g.outChannels % 6 == 0, let buffer = WideKernels.floats(UnsafePointer(padded.buffer)), let gradient = WideKernels.floats(dy) {
+            wideWeightGradient(padded, buffer, x, gradient, images, into: dw)
+            return
+        }
         let (oh, ow, chunks, outs) = (g.outHeight, g.outWidth, padded.chunks, g.outChannels)
         // ∂y of one image with rows zero-padded to whole vectors, so columns past Wo add nothing
         let rowWidth = chunks * lanes
@@ -265,6 +271,35 @@ enum DirectConvolution {
                 } }
                 o &+= tiled ? 3 : 1
             }
+        }
+    }
+
+    /// ``weightGradient`` on the AVX-512 kernel: per image, ∂y laid out in output pairs (eight
+    /// columns of one output, then the same of the next), the kernel's per-lane chains, and each
+    /// chain's eight lanes summed as the AVX2 path sums its vectors, so the bits are the same.
+    private static func wideWeightGradient<T: TensorScalar>(_ padded: PaddedImage<T>, _ buffer: UnsafePointer<Float>, _ x: UnsafePointer<T>,
+                                                            _ dy: UnsafePointer<Float>, _ images: Range<Int>, into dw: UnsafeMutablePointer<T>) {
+        let g = padded.g, (oh, ow, chunks, outs) = (g.outHeight, g.outWidth, padded.chunks, g.outChannels)
+        let pairs = UnsafeMutablePointer<Float>.allocate(capacity: outs * oh * chunks * lanes)
+        pairs.initialize(repeating: 0, count: outs * oh * chunks * lanes)
+        let chains = UnsafeMutablePointer<T>.allocate(capacity: outs * g.patch * lanes)
+        defer { pairs.deallocate(); chains.deallocate() }
+        for n in images {
+            padded.load(x, image: n)
+            for o in 0..<outs { for i in 0..<oh {
+                let row = dy + ((n &* outs &+ o) &* oh &+ i) &* ow, pair = pairs + (((o / 2) &* oh &+ i) &* chunks &* 2 &+ o % 2) &* lanes
+                for c in 0..<chunks {
+                    let first = c &* lanes, to = pair + 2 &* c &* lanes
+                    if first &+ lanes <= ow {
+                        UnsafeMutableRawPointer(to).storeBytes(of: UnsafeRawPointer(row + first).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+                    } else {
+                        for l in 0..<(ow &- first) { to[l] = row[first &+ l] }
+                    }
+                }
+            } }
+            qd_direct_weight_gradient_f32(buffer, padded.rows, padded.paddedWidth, pairs, g.inChannels, g.kernelHeight, g.kernelWidth,
+                                          outs, oh, chunks, WideKernels.floats(chains)!)
+            for k in 0..<(outs &* g.patch) { dw[k] += load(chains + k &* lanes).sum() }
         }
     }
 

@@ -177,6 +177,26 @@ final class TensorReferenceTests: XCTestCase {
         }
     }
 
+    func testDirectWeightGradientIsTheSameOnBothPaths() throws {
+        // the AVX-512 weight gradient of the direct path (six outputs to a tile) sums the AVX2
+        // path's per-lane chains, so the bits must agree: LeNet's first layer on MNIST and
+        // CIFAR-10, and twelve outputs of a 6-wide kernel on 19-wide rows (two tiles, leftover
+        // taps, a partial last vector); the naive-loop test checks the values themselves
+        guard WideKernels.available else { print("note: this CPU has no AVX-512; one path only"); return }
+        let wide = WideKernels.enabled
+        defer { WideKernels.enabled = wide }
+        var rng = SeededRandom(seed: 17)
+        for (n, c, h, w, o, k, padding) in [(3, 1, 28, 28, 6, 5, 2), (2, 3, 32, 32, 6, 5, 0), (2, 2, 9, 19, 12, 6, 1)] {
+            let x = Tensor<Float>.normal([n, c, h, w], using: &rng), weight = Tensor<Float>.normal([o, c, k, k], using: &rng).requiringGrad()
+            let r = Tensor<Float>.normal(try x.conv2d(weight, padding: padding).shape, using: &rng)
+            let gradients = try [true, false].map { usesWideVectors in
+                WideKernels.enabled = usesWideVectors
+                return try Autograd.gradients(of: (x.conv2d(weight, padding: padding) * r).sum(), wrt: [weight])[0].values
+            }
+            XCTAssertEqual(zip(gradients[0], gradients[1]).filter { $0 != $1 }.count, 0, "\(c) channel(s), \(o) outputs")
+        }
+    }
+
     func testConvolutionOfAnEmptyBatchHasZeroWeightGradient() throws {
         var rng = SeededRandom(seed: 4)
         let w = Tensor<Double>.normal([3, 2, 3, 3], using: &rng).requiringGrad()

@@ -48,4 +48,13 @@ void qd_direct_forward_f32(const float *padded, long padded_rows, long padded_wi
                            long channels, long kernel_height, long kernel_width, long outputs, long out_height, long out_width,
                            float *out);
 
+/// One image of DirectConvolution's weight gradient for a multiple of six outputs, as per-lane
+/// chains: for output o and tap (c, ki, kj), `lanes[(o·patch + tap)·8 + l]` receives
+/// Σ_{i, v} ∂y[o, i, 8v + l]·xpad[c, i + ki, 8v + l + kj] over rows i and vectors v in order, one
+/// chain for kj < 4·⌊kw/4⌋, else the chains over even and odd v added (the AVX2 kernel's tiles).
+/// `pairs` holds ∂y as [O/2][Ho][chunks][2][8]: for outputs 2q and 2q + 1, row i and vector v,
+/// output 2q's eight values, then output 2q + 1's (zeros past Wo); `padded` as the forward pass.
+void qd_direct_weight_gradient_f32(const float *padded, long padded_rows, long padded_width, const float *pairs, long channels,
+                                   long kernel_height, long kernel_width, long outputs, long out_height, long chunks, float *lanes);
+
 #endif
