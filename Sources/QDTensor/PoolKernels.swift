@@ -60,8 +60,9 @@ private func maxPoolImpl<T: TensorScalar>(_ x: [T], _ window: PoolWindow) -> ([T
             let (xb, ob, ab) = (xp.baseAddress!, out.baseAddress!, ap.baseAddress!)
             forEachRange(g.n * g.c, work: x.count) { planes in
                 for plane in planes {
-                    if window.kernel == 2 && window.stride == 2 && window.padding == 0 {
-                        maxPool2x2Plane(xb, plane, window, ob, ab)
+                    if window.kernel == 2 && window.stride == 2 && window.padding == 0 && T.self == Float.self && g.ow >= 4 {
+                        maxPool2x2Plane(UnsafeRawPointer(xb).assumingMemoryBound(to: Float.self), plane, window,
+                                        UnsafeMutableRawPointer(ob).assumingMemoryBound(to: Float.self), ab)
                     } else if window.kernel == 3 && window.stride == 2 && window.padding == 1 {
                         maxPool3x3Stride2Plane(xb, plane, window, ob, ab)
                     } else {
@@ -148,54 +149,62 @@ private func maxPool3x3Stride2Plane<T: TensorScalar>(_ x: UnsafePointer<T>, _ pl
     }
 }
 
-/// 2×2 windows with stride 2 on one plane, four at a time with vector compares and selects:
-/// nothing branches (after a ReLU half the candidates tie at zero, and a branch would mispredict).
-@inline(__always)
-private func maxPool2x2Plane<T: TensorScalar>(_ x: UnsafePointer<T>, _ plane: Int, _ window: PoolWindow,
-                                              _ out: UnsafeMutablePointer<T>, _ argmax: UnsafeMutablePointer<Int32>) {
-    typealias Offsets = SIMD4<T.SIMDMaskScalar>
-    let g = window.g
-    let base = plane * g.h * g.w
-    var k = plane * g.oh * g.ow
-    let even = Offsets(0, 2, 4, 6), zero = Offsets(repeating: 0), one = Offsets(repeating: 1)
-    let down = Offsets(repeating: T.SIMDMaskScalar(truncatingIfNeeded: g.w)), none = Offsets(repeating: -1)
+/// 2×2 windows with stride 2 on one Float plane whose rows have at least four windows, eight (or,
+/// in rows narrower than eight windows, four) at a time with vector compares and selects: nothing
+/// branches (after a ReLU half the candidates tie at zero, and a branch would mispredict). A row's
+/// last group is its last eight (four) windows, overlapping the one before it, which rewrites the
+/// same values. Concrete Float, not generic: generic SIMD code compiles lane by lane. (Double,
+/// used by the gradient checks, takes ``maxPoolPlane``.)
+private func maxPool2x2Plane(_ x: UnsafePointer<Float>, _ plane: Int, _ window: PoolWindow,
+                             _ out: UnsafeMutablePointer<Float>, _ argmax: UnsafeMutablePointer<Int32>) {
+    let g = window.g, lanes = g.ow >= 8 ? 8 : 4
     for oi in 0..<g.oh {
-        let top = base + 2 * oi * g.w
+        let top = plane &* g.h &* g.w &+ 2 &* oi &* g.w, first = (plane &* g.oh &+ oi) &* g.ow
         var oj = 0
-        while oj + 4 <= g.ow {
-            let upper = UnsafeRawPointer(x + top + 2 * oj).loadUnaligned(as: SIMD8<T>.self)
-            let lower = UnsafeRawPointer(x + top + g.w + 2 * oj).loadUnaligned(as: SIMD8<T>.self)
-            let rightUpper = upper.oddHalf .> upper.evenHalf, rightLower = lower.oddHalf .> lower.evenHalf
-            let maxUpper = upper.evenHalf.replacing(with: upper.oddHalf, where: rightUpper)
-            let maxLower = lower.evenHalf.replacing(with: lower.oddHalf, where: rightLower)
-            let below = maxLower .> maxUpper
-            var best = maxUpper.replacing(with: maxLower, where: below)
-            var offsets = zero.replacing(with: one, where: rightUpper)
-                .replacing(with: down &+ zero.replacing(with: one, where: rightLower), where: below) &+ even
-                &+ Offsets(repeating: T.SIMDMaskScalar(truncatingIfNeeded: top + 2 * oj))
-            if window.rectified {
-                let positive = best .> 0
-                best = SIMD4<T>(repeating: 0).replacing(with: best, where: positive)
-                offsets = none.replacing(with: offsets, where: positive)
-            }
-            UnsafeMutableRawPointer(out + k).storeBytes(of: best, as: SIMD4<T>.self)
-            for l in 0..<4 { argmax[k + l] = Int32(truncatingIfNeeded: offsets[l]) }
-            oj += 4
-            k += 4
-        }
-        for oj in oj..<g.ow {
-            let a = top + 2 * oj, c = a + g.w
-            let va = x[a], vb = x[a + 1], vc = x[c], vd = x[c + 1]
-            let ab = vb > va ? a + 1 : a, vab = vb > va ? vb : va
-            let cd = vd > vc ? c + 1 : c, vcd = vd > vc ? vd : vc
-            let (v, i) = vcd > vab ? (vcd, cd) : (vab, ab)
-            if window.rectified && !(v > 0) {
-                (out[k], argmax[k]) = (0, -1)
+        while true {
+            let start = min(oj, g.ow &- lanes), cell = top &+ 2 &* start
+            // the windows' upper and lower rows (four windows: their eight cells, twice)
+            let upper: SIMD16<Float>, lower: SIMD16<Float>
+            if lanes == 8 {
+                upper = UnsafeRawPointer(x + cell).loadUnaligned(as: SIMD16<Float>.self)
+                lower = UnsafeRawPointer(x + (cell &+ g.w)).loadUnaligned(as: SIMD16<Float>.self)
             } else {
-                (out[k], argmax[k]) = (v, Int32(truncatingIfNeeded: i))
+                let u = UnsafeRawPointer(x + cell).loadUnaligned(as: SIMD8<Float>.self)
+                let l = UnsafeRawPointer(x + (cell &+ g.w)).loadUnaligned(as: SIMD8<Float>.self)
+                (upper, lower) = (SIMD16(lowHalf: u, highHalf: u), SIMD16(lowHalf: l, highHalf: l))
             }
-            k += 1
+            windowMaxima(upper, lower, cell: cell, lanes: lanes, window, out + (first &+ start), argmax + (first &+ start))
+            if start == g.ow &- lanes { break }
+            oj &+= lanes
         }
+    }
+}
+
+/// Eight neighbouring 2×2 windows, one per lane, from their upper and lower rows and the flat
+/// index of the first window's top-left cell. Writes the first `lanes` (8 or 4) maxima and their
+/// cells (the first in row-major order among equal maxima), rectified as ``writeWindow``.
+@inline(__always)
+private func windowMaxima(_ upper: SIMD16<Float>, _ lower: SIMD16<Float>, cell: Int, lanes: Int, _ window: PoolWindow,
+                          _ out: UnsafeMutablePointer<Float>, _ argmax: UnsafeMutablePointer<Int32>) {
+    let rightUpper = upper.oddHalf .> upper.evenHalf, rightLower = lower.oddHalf .> lower.evenHalf
+    let maxUpper = upper.evenHalf.replacing(with: upper.oddHalf, where: rightUpper)
+    let maxLower = lower.evenHalf.replacing(with: lower.oddHalf, where: rightLower)
+    let below = maxLower .> maxUpper
+    var best = maxUpper.replacing(with: maxLower, where: below)
+    let (zero, one, down) = (SIMD8<Int32>(repeating: 0), SIMD8<Int32>(repeating: 1), SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: window.g.w)))
+    var offsets = zero.replacing(with: one, where: rightUpper).replacing(with: down &+ zero.replacing(with: one, where: rightLower), where: below)
+        &+ SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14) &+ SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: cell))
+    if window.rectified {
+        let positive = best .> 0
+        best = SIMD8<Float>(repeating: 0).replacing(with: best, where: positive)
+        offsets = SIMD8<Int32>(repeating: -1).replacing(with: offsets, where: positive)
+    }
+    if lanes == 8 {
+        UnsafeMutableRawPointer(out).storeBytes(of: best, as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(argmax).storeBytes(of: offsets, as: SIMD8<Int32>.self)
+    } else {
+        UnsafeMutableRawPointer(out).storeBytes(of: best.lowHalf, as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(argmax).storeBytes(of: offsets.lowHalf, as: SIMD4<Int32>.self)
     }
 }
 
