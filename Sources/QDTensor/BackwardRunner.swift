@@ -58,7 +58,7 @@ final class ParallelBackward<S: TensorScalar> {
     private let kept: Set<Int>
     /// Whether each node drops its rule once it has run.
     private let release: Bool
-    private let lock = NSLock()
+    private let lock = SpinLock()
     // guarded by `lock`
     private var inboxes: [GradientInbox<S>]
     private var awaited: [Int]
@@ -113,9 +113,7 @@ final class ParallelBackward<S: TensorScalar> {
         while true {
             lock.lock()
             if finishedBeforeLimit == limit { lock.unlock(); return }
-            func priority(_ t: Task) -> (Int, Int, Int) { (depth[t.node], -t.node, -(t.piece ?? 0)) }
-            let candidates = ready.indices.filter { ready[$0].node < limit }
-            guard let slot = candidates.max(by: { priority(ready[$0]) < priority(ready[$1]) }) else {
+            guard let slot = bestReadyTask() else {
                 lock.unlock()
                 seen = waitForProgress(after: seen)
                 continue
@@ -147,6 +145,18 @@ final class ParallelBackward<S: TensorScalar> {
                 fail(k, error)
             }
         }
+    }
+
+    /// The ready task (before ``limit``) with the longest chain ahead; ties: plan order, then piece
+    /// order. Called with the lock held.
+    private func bestReadyTask() -> Int? {
+        func priority(_ t: Task) -> (Int, Int, Int) { (depth[t.node], -t.node, -(t.piece ?? 0)) }
+        var best: Int?
+        for slot in ready.indices where ready[slot].node < limit {
+            if let b = best, priority(ready[slot]) <= priority(ready[b]) { continue }
+            best = slot
+        }
+        return best
     }
 
     /// Runs one piece of split node `k`; the thread that finishes its last piece merges the pieces'
