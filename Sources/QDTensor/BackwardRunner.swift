@@ -209,12 +209,11 @@ final class ParallelBackward<S: TensorScalar> {
     /// Waits until ``progress`` moves past `seen`: spinning at first (the next node is usually
     /// microseconds away), then yielding the core. Returns the new value.
     private func waitForProgress(after seen: Int) -> Int {
-        var spins = 0
+        var backoff = Backoff()
         while true {
             let now = progress.load(ordering: .acquiring)
             if now != seen { return now }
-            spins += 1
-            if spins > 4_000 { sched_yield() }
+            backoff.pause()
         }
     }
 }

@@ -221,7 +221,7 @@ enum Kernels {
     private static func stridedCopyImpl<T: TensorScalar>(_ x: [T], _ shape: [Int], _ strides: [Int]) -> [T] {
         let runs = StridedRuns(shape, strides, strides), step = runs.runStrides.a
         return filled(shape.reduce(1, *)) { o in x.withUnsafeBufferPointer { xp in
-            guard let (ob, xb) = o.baseAddress.flatMap({ ob in xp.baseAddress.map { (ob, $0) } }) else { return }
+            guard let ob = o.baseAddress, let xb = xp.baseAddress else { return }
             runs.forEach { out, a, _, n in
                 switch step {
                 case 0: (ob + out).update(repeating: xb[a], count: n)

@@ -10,15 +10,24 @@ final class SpinLock: Sendable {
 
     /// Takes the lock, spinning while another thread holds it.
     func lock() {
-        var spins = 0
+        var backoff = Backoff()
         while !held.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
-            while held.load(ordering: .relaxed) {
-                spins += 1
-                if spins > 4_000 { sched_yield() }
-            }
+            while held.load(ordering: .relaxed) { backoff.pause() }
         }
     }
 
     /// Releases the lock.
     func unlock() { held.store(false, ordering: .releasing) }
+}
+
+/// How a thread waits for another's next step, which is usually microseconds away: it spins for
+/// the first few thousand checks, then yields its core at each one.
+struct Backoff {
+    private var spins = 0
+
+    /// One wait between two checks.
+    mutating func pause() {
+        spins += 1
+        if spins > 4_000 { sched_yield() }
+    }
 }

@@ -2,7 +2,8 @@ import CWideKernels
 
 /// The AVX-512 convolution kernels (CWideKernels): used on CPUs that have AVX-512F, for Float
 /// tensors, by LeNet-style layers: ``ChannelLaneConvolution``'s forward pass, input gradient and
-/// weight gradient (sixteen outputs), and ``DirectConvolution``'s forward pass (few channels). They
+/// weight gradient (sixteen outputs), and ``DirectConvolution``'s forward pass (few channels, and
+/// through it the input gradient) and weight gradient (a multiple of six outputs). They
 /// compute the same chains of fused multiply-adds in the same order as the AVX2 kernels the
 /// package is built with, so results are bit for bit the same either way.
 public enum WideKernels {

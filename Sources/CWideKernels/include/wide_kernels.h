@@ -1,8 +1,9 @@
 // AVX-512 versions of QDTensor's direct convolution kernels (ChannelLaneConvolution, and
-// DirectConvolution's forward pass), chosen at run time on CPUs that have AVX-512 (the package
-// itself builds for AVX2). A 512-bit vector holds sixteen lanes where the AVX2 kernels use two of
-// eight, and each value is the same chain of fused multiply-adds, in the same order, as on the
-// AVX2 path: the results are bit for bit the same.
+// DirectConvolution's forward pass and weight gradient), chosen at run time on CPUs that have
+// AVX-512 (the package itself builds for AVX2). A 512-bit vector holds sixteen lanes where the
+// AVX2 kernels use two of eight (the direct weight gradient: two outputs' eight lanes), and each
+// value is the same chain of fused multiply-adds, in the same order, as on the AVX2 path: the
+// results are bit for bit the same.
 #ifndef QD_WIDE_KERNELS_H
 #define QD_WIDE_KERNELS_H
 
