@@ -101,9 +101,10 @@ struct LayerAdjoint {
         for first in Swift.stride(from: 0, to: batch, by: width) {
             let count = min(width, batch - first)
             // lanes past the batch repeat its last sample, and are dropped
-            let samples = (0..<width).map { min(first + $0, batch - 1) }
+            let s = (first, min(first + 1, batch - 1), min(first + 2, batch - 1), min(first + 3, batch - 1))
             func lanes(_ x: DualArray, _ i: Int, _ size: Int) -> DualLanes {
-                DualLanes(value: SIMD4(samples.map { x.values[$0 * size + i] }), tangent: SIMD4(samples.map { x.tangents[$0 * size + i] }))
+                DualLanes(value: SIMD4(x.values[s.0 * size + i], x.values[s.1 * size + i], x.values[s.2 * size + i], x.values[s.3 * size + i]),
+                          tangent: SIMD4(x.tangents[s.0 * size + i], x.tangents[s.1 * size + i], x.tangents[s.2 * size + i], x.tangents[s.3 * size + i]))
             }
             let x = (0..<features).map { lanes(h, $0, features) }
             let weights = (0..<outputs).map { lanes(upstream, $0, outputs) }
@@ -190,16 +191,14 @@ struct LayerAdjoint {
                     swap(&lambda, &scratch)
                     continue
                 }
-                let s = a.stride(step)
-                a.applyAdjoint(gate.matrix, stride: s, psi)
+                let overlaps = a.unapply(gate.matrix, stride: a.stride(step), psi, lambda)
                 switch step {
                 case .rot(_, let k):
-                    for t in 0..<3 { dAngles[k + t] = dAngles[k + t] + two * a.overlap(lambda, gate.derivative(t), psi, stride: s) }
+                    for t in 0..<3 { dAngles[k + t] = dAngles[k + t] + two * overlaps.realPart(against: gate.derivative(t)) }
                 case .featureRotation(_, _, let f):
-                    dh[f] = dh[f] + two * a.overlap(lambda, gate.derivative(0), psi, stride: s)
+                    dh[f] = dh[f] + two * overlaps.realPart(against: gate.derivative(0))
                 case .permutation: break
                 }
-                a.applyAdjoint(gate.matrix, stride: s, lambda)
             }
             if a.amplitudeEmbedding {
                 // ψ₀ = x/‖x‖ with a = ∂L/∂ψ₀ = 2 Re λ: ∂L/∂x = (a − ψ₀(ψ₀·a))/‖x‖
@@ -217,6 +216,12 @@ struct LayerAdjoint {
     struct Matrix<T: AdjointScalar> {
         var u00, u01, u10, u11: ComplexOf<T>
         static var zero: Matrix { Matrix(u00: .zero, u01: .zero, u10: .zero, u11: .zero) }
+
+        /// Re Σ_rc D_rc·M_rc with M = self: Re⟨λ|D|ψ⟩ when self holds the overlaps of ``unapply``.
+        func realPart(against d: Matrix) -> T {
+            func re(_ x: ComplexOf<T>, _ y: ComplexOf<T>) -> T { x.re * y.re - x.im * y.im }
+            return re(d.u00, u00) + re(d.u01, u01) + re(d.u10, u10) + re(d.u11, u11)
+        }
     }
 
     /// A gate's matrix and its derivatives with respect to its parameters (three for Rot, one for a
@@ -281,43 +286,48 @@ struct LayerAdjoint {
         }
     }
 
-    /// Calls `body(i0, i1)` for every pair of amplitudes a one-wire gate with `stride` mixes.
+    /// The k-th pair (i0, i1 = i0 + stride) of amplitudes a one-wire gate with `stride` (a power of
+    /// two) mixes, for k in 0..<2^(n−1): k's bits below the stride stay, the bits above move up one.
     @inline(__always)
-    private func forEachPair(_ stride: Int, _ body: (Int, Int) -> Void) {
-        var base = 0
-        while base < 1 << qubits {
-            for i in base..<(base + stride) { body(i, i + stride) }
-            base += 2 * stride
-        }
+    private static func pair(_ k: Int, stride: Int) -> (Int, Int) {
+        let low = k & (stride - 1), i0 = ((k - low) << 1) | low
+        return (i0, i0 + stride)
     }
 
     /// ψ ← Uψ for a one-wire gate.
     private func apply<T>(_ m: Matrix<T>, stride: Int, _ psi: UnsafeMutablePointer<ComplexOf<T>>) {
-        forEachPair(stride) { i0, i1 in
+        for k in 0..<(1 << (qubits - 1)) {
+            let (i0, i1) = Self.pair(k, stride: stride)
             let (a, b) = (psi[i0], psi[i1])
             psi[i0] = m.u00 * a + m.u01 * b
             psi[i1] = m.u10 * a + m.u11 * b
         }
     }
 
-    /// ψ ← U†ψ for a one-wire gate.
-    private func applyAdjoint<T>(_ m: Matrix<T>, stride: Int, _ psi: UnsafeMutablePointer<ComplexOf<T>>) {
-        forEachPair(stride) { i0, i1 in
+    /// One gate of the backward sweep: ψ ← U†ψ, then λ ← U†λ, returning the overlaps between
+    /// them in between, M_rc = Σ_pairs conj(λ_r)·ψ_c over each pair (ψ_0, ψ_1) the gate mixes, with
+    /// ψ already unapplied and λ not yet. For any one-wire matrix D, ⟨λ|D|ψ⟩ = Σ_rc D_rc·M_rc, so the
+    /// gradient of every parameter of the gate comes from M (``Matrix/realPart(against:)``)
+    /// without another pass over the state.
+    private func unapply<T>(_ m: Matrix<T>, stride: Int, _ psi: UnsafeMutablePointer<ComplexOf<T>>,
+                            _ lambda: UnsafeMutablePointer<ComplexOf<T>>) -> Matrix<T> {
+        let (c00, c01, c10, c11) = (m.u00.conjugate, m.u01.conjugate, m.u10.conjugate, m.u11.conjugate)
+        var overlaps = Matrix<T>.zero
+        for k in 0..<(1 << (qubits - 1)) {
+            let (i0, i1) = Self.pair(k, stride: stride)
             let (a, b) = (psi[i0], psi[i1])
-            psi[i0] = m.u00.conjugate * a + m.u10.conjugate * b
-            psi[i1] = m.u01.conjugate * a + m.u11.conjugate * b
+            let (p0, p1) = (c00 * a + c10 * b, c01 * a + c11 * b)
+            psi[i0] = p0
+            psi[i1] = p1
+            let (l0, l1) = (lambda[i0], lambda[i1])
+            overlaps.u00 = overlaps.u00 + l0.conjugate * p0
+            overlaps.u01 = overlaps.u01 + l0.conjugate * p1
+            overlaps.u10 = overlaps.u10 + l1.conjugate * p0
+            overlaps.u11 = overlaps.u11 + l1.conjugate * p1
+            lambda[i0] = c00 * l0 + c10 * l1
+            lambda[i1] = c01 * l0 + c11 * l1
         }
-    }
-
-    /// Re⟨λ| D |ψ⟩ for a one-wire matrix D.
-    private func overlap<T>(_ lambda: UnsafeMutablePointer<ComplexOf<T>>, _ d: Matrix<T>, _ psi: UnsafeMutablePointer<ComplexOf<T>>, stride: Int) -> T {
-        var total = T(constant: 0)
-        forEachPair(stride) { i0, i1 in
-            let (a, b) = (psi[i0], psi[i1])
-            let d0 = d.u00 * a + d.u01 * b, d1 = d.u10 * a + d.u11 * b
-            total = total + lambda[i0].re * d0.re + lambda[i0].im * d0.im + lambda[i1].re * d1.re + lambda[i1].im * d1.im
-        }
-        return total
+        return overlaps
     }
 
     // MARK: observables
@@ -347,13 +357,10 @@ struct LayerAdjoint {
     private func applyObservable<T>(_ h: [ComplexOf<T>], _ readout: Readout, _ psi: UnsafeMutablePointer<ComplexOf<T>>,
                                     into out: UnsafeMutablePointer<ComplexOf<T>>) {
         let (outer, d, inner) = layout(readout)
-        out.update(repeating: .zero, count: 1 << qubits)
-        for o in 0..<outer { for a in 0..<d { for b in 0..<d {
-            let hab = h[a * d + b]
-            for l in 0..<inner {
-                let target = (o * d + a) * inner + l
-                out[target] = out[target] + hab * psi[(o * d + b) * inner + l]
-            }
+        for o in 0..<outer { for a in 0..<d { for l in 0..<inner {
+            var sum = ComplexOf<T>.zero
+            for b in 0..<d { sum = sum + h[a * d + b] * psi[(o * d + b) * inner + l] }
+            out[(o * d + a) * inner + l] = sum
         } } }
     }
 
