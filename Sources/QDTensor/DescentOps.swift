@@ -14,9 +14,15 @@ extension Tensor {
         }
         let theta = self
         return Tensor.record(Tensor(unchecked: shape, Kernels.descent(values, g.values, s.values)), [theta, g, s]) { gbar in
-            [theta.needsGradient ? gbar : nil,
-             g.needsGradient ? try gbar * s.negated() : nil,
-             s.needsGradient ? try (gbar * g).summed(toShape: s.shape).negated() : nil]
+            guard !Autograd.isRecording else {
+                return [theta.needsGradient ? gbar : nil,
+                        g.needsGradient ? try gbar * s.negated() : nil,
+                        s.needsGradient ? try (gbar * g).summed(toShape: s.shape).negated() : nil]
+            }
+            // not differentiated again (the meta-gradient's last pass): both in one pass, same bits
+            let (dg, ds) = Kernels.descentGradients(gbar.values, g.values, s.values)
+            return [theta.needsGradient ? gbar : nil, g.needsGradient ? Tensor(unchecked: g.shape, dg) : nil,
+                    s.needsGradient ? Tensor(unchecked: s.shape, ds) : nil]
         }
     }
 }
@@ -41,5 +47,52 @@ extension Kernels {
                 }
             }
         } } } }
+    }
+
+    /// The gradients of θ − s⊙g with respect to g and s for the output's gradient ḡ, in one pass:
+    /// ḡ[i]·(−s), and −Σ ḡ[i]·g[i] for one step size (summed as ``runSum(_:_:)`` sums the products,
+    /// so the bits are those of `(gbar * g).sum()`), or −ḡ[i]·g[i] for one per element.
+    static func descentGradients<S: TensorScalar>(_ gbar: [S], _ g: [S], _ s: [S]) -> (gradient: [S], stepSize: [S]) {
+        concrete(S.self,
+                 float: { let r = descentGradientsImpl(cast(gbar, to: Float.self), cast(g, to: Float.self), cast(s, to: Float.self))
+                          return (cast(r.0, to: S.self), cast(r.1, to: S.self)) },
+                 double: { let r = descentGradientsImpl(cast(gbar, to: Double.self), cast(g, to: Double.self), cast(s, to: Double.self))
+                           return (cast(r.0, to: S.self), cast(r.1, to: S.self)) },
+                 generic: { descentGradientsImpl(gbar, g, s) })
+    }
+
+    private static func descentGradientsImpl<T: TensorScalar>(_ gbar: [T], _ g: [T], _ s: [T]) -> ([T], [T]) {
+        let n = gbar.count
+        if s.count != 1 {
+            var ds = [T]()
+            let dg = filled(n) { (o: UnsafeMutableBufferPointer<T>) in
+                ds = filled(n) { (q: UnsafeMutableBufferPointer<T>) in
+                    for i in 0..<n { o[i] = gbar[i] * -s[i]; q[i] = -(gbar[i] * g[i]) }
+                }
+            }
+            return (dg, ds)
+        }
+        let step = -s[0]
+        var total = T.zero
+        let dg = filled(n) { (o: UnsafeMutableBufferPointer<T>) in gbar.withUnsafeBufferPointer { a in g.withUnsafeBufferPointer { b in
+            let (o, a, b) = (o.baseAddress!, a.baseAddress!, b.baseAddress!)
+            @inline(__always) func load(_ p: UnsafePointer<T>, _ k: Int) -> SIMD8<T> { UnsafeRawPointer(p + k).loadUnaligned(as: SIMD8<T>.self) }
+            @inline(__always) func scale(_ k: Int) -> SIMD8<T> {
+                let x = load(a, k)
+                UnsafeMutableRawPointer(o + k).storeBytes(of: x * step, as: SIMD8<T>.self)
+                return x * load(b, k)
+            }
+            // the accumulators and order of runSum
+            var (a0, a1, a2, a3) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
+            var j = 0
+            while j &+ 32 <= n {
+                a0 += scale(j); a1 += scale(j &+ 8); a2 += scale(j &+ 16); a3 += scale(j &+ 24)
+                j &+= 32
+            }
+            while j &+ 8 <= n { a0 += scale(j); j &+= 8 }
+            total = ((a0 + a1) + (a2 + a3)).sum()
+            while j < n { o[j] = a[j] * step; total += a[j] * b[j]; j &+= 1 }
+        } } }
+        return (dg, [-total])
     }
 }

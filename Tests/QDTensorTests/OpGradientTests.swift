@@ -36,16 +36,17 @@ final class OpGradientTests: XCTestCase {
         let theta = random([2, 5]), g = random([2, 5]), one = random([1]), each = random([2, 5])
         try check("descended, one step size", [theta, g, one]) { try $0[0].descended(along: $0[1], stepSize: $0[2]).squared() * $0[1] }
         try check("descended, a step size each", [theta, g, each]) { try $0[0].descended(along: $0[1], stepSize: $0[2]).squared() }
+        // (sizes past the eight- and 32-wide sums of the one-pass backward rule, with tails)
         var floats = SeededRandom(seed: 7)
-        for stepShape in [[1], [2, 5]] {
-            let t = Tensor<Float>.normal([2, 5], using: &floats).requiringGrad(), d = Tensor<Float>.normal([2, 5], using: &floats).requiringGrad()
-            let r = Tensor<Float>.normal(stepShape, using: &floats).requiringGrad(), upstream = Tensor<Float>.normal([2, 5], using: &floats)
+        for shape in [[2, 5], [3, 37], [1003]] { for stepShape in [[1], shape] {
+            let t = Tensor<Float>.normal(shape, using: &floats).requiringGrad(), d = Tensor<Float>.normal(shape, using: &floats).requiringGrad()
+            let r = Tensor<Float>.normal(stepShape, using: &floats).requiringGrad(), upstream = Tensor<Float>.normal(shape, using: &floats)
             let fused = try t.descended(along: d, stepSize: r), composed = try t - d * r
             XCTAssertEqual(fused.values, composed.values, "step size \(stepShape)")
             let a = try Autograd.gradients(of: (fused * upstream).sum(), wrt: [t, d, r])
             let b = try Autograd.gradients(of: (composed * upstream).sum(), wrt: [t, d, r])
-            for k in 0..<3 { XCTAssertEqual(a[k].values, b[k].values, "step size \(stepShape), gradient \(k)") }
-        }
+            for k in 0..<3 { XCTAssertEqual(a[k].values, b[k].values, "shape \(shape), step size \(stepShape), gradient \(k)") }
+        } }
         XCTAssertThrowsError(try theta.descended(along: random([5, 2]), stepSize: one)) {
             XCTAssertTrue("\($0)".contains("expected [2, 5]"), "\($0)")
         }
