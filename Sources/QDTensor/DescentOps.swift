@@ -1,7 +1,8 @@
 /// The gradient-descent update θ − s⊙g as one operation: the distillation's inner step, applied to
 /// every parameter 30 times per outer iteration and differentiated through by the meta-gradient.
 /// As `theta - g * s` it took two passes over the parameters forward and four backward; here it
-/// takes one forward and three backward, with the same rounding.
+/// takes one forward, and one backward (three when the backward pass records a graph, so that it
+/// can be differentiated again), with the same rounding.
 extension Tensor {
     /// self − s⊙g, for a gradient g of self's shape and a step size s of one element (one rate) or
     /// of self's shape (one per element), rounded as `self - g * s` (the product, then the
