@@ -51,8 +51,9 @@ extension Kernels {
     }
 
     /// The gradients of θ − s⊙g with respect to g and s for the output's gradient ḡ, in one pass:
-    /// ḡ[i]·(−s), and −Σ ḡ[i]·g[i] for one step size (summed as ``runSum(_:_:)`` sums the products,
-    /// so the bits are those of `(gbar * g).sum()`), or −ḡ[i]·g[i] for one per element.
+    /// ḡ[i]·(−s), and −Σ ḡ[i]·g[i] for one step size (summed by ``runSum(_:eight:one:)`` as the
+    /// reduction sums the products, so the bits are those of `(gbar * g).sum()`), or −ḡ[i]·g[i] for
+    /// one per element.
     static func descentGradients<S: TensorScalar>(_ gbar: [S], _ g: [S], _ s: [S]) -> (gradient: [S], stepSize: [S]) {
         concrete(S.self,
                  float: { let r = descentGradientsImpl(cast(gbar, to: Float.self), cast(g, to: Float.self), cast(s, to: Float.self))
@@ -78,21 +79,17 @@ extension Kernels {
         let dg = filled(n) { (o: UnsafeMutableBufferPointer<T>) in gbar.withUnsafeBufferPointer { a in g.withUnsafeBufferPointer { b in
             let (o, a, b) = (o.baseAddress!, a.baseAddress!, b.baseAddress!)
             @inline(__always) func load(_ p: UnsafePointer<T>, _ k: Int) -> SIMD8<T> { UnsafeRawPointer(p + k).loadUnaligned(as: SIMD8<T>.self) }
-            @inline(__always) func scale(_ k: Int) -> SIMD8<T> {
+            // ∂g written on the way through the sum of the products ḡ⊙g
+            @inline(__always) func eight(_ k: Int) -> SIMD8<T> {
                 let x = load(a, k)
                 UnsafeMutableRawPointer(o + k).storeBytes(of: x * step, as: SIMD8<T>.self)
                 return x * load(b, k)
             }
-            // the accumulators and order of runSum
-            var (a0, a1, a2, a3) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
-            var j = 0
-            while j &+ 32 <= n {
-                a0 += scale(j); a1 += scale(j &+ 8); a2 += scale(j &+ 16); a3 += scale(j &+ 24)
-                j &+= 32
+            @inline(__always) func one(_ k: Int) -> T {
+                o[k] = a[k] * step
+                return a[k] * b[k]
             }
-            while j &+ 8 <= n { a0 += scale(j); j &+= 8 }
-            total = ((a0 + a1) + (a2 + a3)).sum()
-            while j < n { o[j] = a[j] * step; total += a[j] * b[j]; j &+= 1 }
+            total = runSum(n, eight: eight, one: one)
         } } }
         return (dg, [-total])
     }

@@ -157,16 +157,24 @@ enum Kernels {
     /// Σ p[0..<n] in four eight-wide accumulators (independent add chains), then the tail.
     @inline(__always)
     static func runSum<T: TensorScalar>(_ p: UnsafePointer<T>, _ n: Int) -> T {
+        runSum(n, eight: { UnsafeRawPointer(p + $0).loadUnaligned(as: SIMD8<T>.self) }, one: { p[$0] })
+    }
+
+    /// Σ of n terms, where `eight(j)` gives terms j ..< j + 8 and `one(j)` term j, in the order of
+    /// ``runSum(_:_:)``: four eight-wide accumulators over blocks of 32, one over the blocks of 8
+    /// left, their lanes summed, then the tail one by one. Each term is asked for once, in order, so
+    /// a caller can compute it (and write something beside it) on the way.
+    @inline(__always)
+    static func runSum<T: TensorScalar>(_ n: Int, eight: (Int) -> SIMD8<T>, one: (Int) -> T) -> T {
         var (a0, a1, a2, a3) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
         var j = 0
-        @inline(__always) func load(_ k: Int) -> SIMD8<T> { UnsafeRawPointer(p + k).loadUnaligned(as: SIMD8<T>.self) }
         while j &+ 32 <= n {
-            a0 += load(j); a1 += load(j &+ 8); a2 += load(j &+ 16); a3 += load(j &+ 24)
+            a0 += eight(j); a1 += eight(j &+ 8); a2 += eight(j &+ 16); a3 += eight(j &+ 24)
             j &+= 32
         }
-        while j &+ 8 <= n { a0 += load(j); j &+= 8 }
+        while j &+ 8 <= n { a0 += eight(j); j &+= 8 }
         var acc = ((a0 + a1) + (a2 + a3)).sum()
-        while j < n { acc += p[j]; j &+= 1 }
+        while j < n { acc += one(j); j &+= 1 }
         return acc
     }
 
