@@ -14,6 +14,48 @@ bool qd_wide_kernels_available(void) {
 }
 
 #define WIDE __attribute__((target("avx512f"), always_inline)) static inline
+/// Before a loop whose trip count is a constant once its function is inlined: unrolled fully, so
+/// that its array of vectors lives in registers (SwiftPM compiles C at -O2, whose unrolling can
+/// stop short of that and leave the accumulators in memory).
+#define UNROLLED _Pragma("clang loop unroll(full)")
+
+/// r[i] lane j ↔ r[j] lane i: a 16 × 16 tile in sixteen registers, transposed by 64 shuffles
+/// (pairs of rows interleaved by 32-bit, then 64-bit, then 128-bit, then 256-bit lanes).
+WIDE void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    UNROLLED for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+#define PD(v) _mm512_castps_pd(v)
+    UNROLLED for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(PD(t[i]), PD(t[i + 2])));
+        r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(PD(t[i]), PD(t[i + 2])));
+        r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(PD(t[i + 1]), PD(t[i + 3])));
+        r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(PD(t[i + 1]), PD(t[i + 3])));
+    }
+#undef PD
+    UNROLLED for (int h = 0; h < 16; h += 8) {
+        UNROLLED for (int k = 0; k < 4; k++) {
+            t[h + k] = _mm512_shuffle_f32x4(r[h + k], r[h + k + 4], 0x88);
+            t[h + k + 4] = _mm512_shuffle_f32x4(r[h + k], r[h + k + 4], 0xdd);
+        }
+    }
+    UNROLLED for (int k = 0; k < 8; k++) {
+        r[k] = _mm512_shuffle_f32x4(t[k], t[k + 8], 0x88);
+        r[k + 8] = _mm512_shuffle_f32x4(t[k], t[k + 8], 0xdd);
+    }
+}
+
+/// planes[o·positions + p + t] = bias[o] + acc[t][o] for t < R (R ≤ 12) and the sixteen channels
+/// o: the R vectors of channels, transposed in registers into sixteen rows of R positions.
+WIDE void store_positions(const __m512 *acc, const float *bias, long positions, long p, int R, float *planes) {
+    __m512 b = bias ? _mm512_loadu_ps(bias) : _mm512_setzero_ps(), tile[16];
+    UNROLLED for (int t = 0; t < 16; t++) tile[t] = t < R ? (bias ? _mm512_add_ps(b, acc[t]) : acc[t]) : _mm512_setzero_ps();
+    transpose16(tile);
+    __mmask16 inside = (__mmask16)((1u << R) - 1);
+    UNROLLED for (int o = 0; o < 16; o++) _mm512_mask_storeu_ps(planes + o * positions + p, inside, tile[o]);
+}
 
 /// Output positions p ..< p + R of one output row (R ≤ 12, a constant where it is called), every
 /// channel: R chains, each tap loading its weight vector once for the R inputs under it.
@@ -26,16 +68,30 @@ WIDE void forward_row(const float *source, const float *wt, const float *bias, c
         __m512 weights = _mm512_loadu_ps(wt + tap * 16);
         for (int t = 0; t < R; t++) acc[t] = _mm512_fmadd_ps(weights, _mm512_set1_ps(s[t]), acc[t]);
     }
-    __m512 b = bias ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();
-    float lanes[16];
-    for (int t = 0; t < R; t++) {
-        _mm512_storeu_ps(lanes, bias ? _mm512_add_ps(b, acc[t]) : acc[t]);
-        for (int o = 0; o < 16; o++) planes[o * positions + p + t] = lanes[o];
+    store_positions(acc, bias, positions, p, R, planes);
+}
+
+/// forward_row for a kernel five wide: each kernel row (c, ki) broadcasts the R + 4 inputs under
+/// it once for its five taps (R accumulators, R + 4 inputs and a weight vector fit in the 32
+/// registers), instead of each tap broadcasting its R. The chains are the same: taps in order.
+WIDE void forward_row_five(const float *source, const float *wt, const float *bias, const long *taps, long patch,
+                           long positions, long p, int R, float *planes) {
+    __m512 acc[12];
+    UNROLLED for (int t = 0; t < R; t++) acc[t] = _mm512_setzero_ps();
+    for (long row = 0; row < patch / 5; row++) {
+        const float *s = source + taps[row * 5];
+        __m512 inputs[16];
+        UNROLLED for (int m = 0; m < R + 4; m++) inputs[m] = _mm512_set1_ps(s[m]);
+        UNROLLED for (int kj = 0; kj < 5; kj++) {
+            __m512 weights = _mm512_loadu_ps(wt + (row * 5 + kj) * 16);
+            UNROLLED for (int t = 0; t < R; t++) acc[t] = _mm512_fmadd_ps(weights, inputs[t + kj], acc[t]);
+        }
     }
+    store_positions(acc, bias, positions, p, R, planes);
 }
 
 __attribute__((target("avx512f")))
-void qd_lane_forward_f32(const float *x, const float *wt, const float *bias, const long *taps, long patch,
+void qd_lane_forward_f32(const float *x, const float *wt, const float *bias, const long *taps, long patch, long kernel_width,
                          long image_size, long width, long out_height, long out_width, long first, long end, float *out) {
     long positions = out_height * out_width;
     for (long n = first; n < end; n++) {
@@ -45,6 +101,14 @@ void qd_lane_forward_f32(const float *x, const float *wt, const float *bias, con
             for (long j = 0; j < out_width; j += 12) {
                 const float *source = image + i * width + j;
                 long p = i * out_width + j;
+                if (kernel_width == 5) {
+                    switch (out_width - j < 12 ? out_width - j : 12) {
+#define ROW(R) case R: forward_row_five(source, wt, bias, taps, patch, positions, p, R, planes); break;
+                    ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ROW(8) ROW(9) ROW(10) ROW(11) ROW(12)
+#undef ROW
+                    }
+                    continue;
+                }
                 switch (out_width - j < 12 ? out_width - j : 12) {
 #define ROW(R) case R: forward_row(source, wt, bias, taps, patch, positions, p, R, planes); break;
                 ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ROW(8) ROW(9) ROW(10) ROW(11) ROW(12)
@@ -126,29 +190,46 @@ void qd_lane_input_rows_f32(const float *cols, long columns, long channels, long
 
 __attribute__((target("avx512f")))
 void qd_transpose16_f32(const float *a, long columns, float *t) {
-    int rows[16];
-    for (int r = 0; r < 16; r++) rows[r] = (int)(r * columns);
-    __m512i index = _mm512_loadu_si512(rows);
-    for (long q = 0; q < columns; q++) _mm512_storeu_ps(t + q * 16, _mm512_i32gather_ps(index, a + q, 4));
+    for (long q = 0; q < columns; q += 16) {
+        long count = columns - q < 16 ? columns - q : 16;
+        __mmask16 inside = (__mmask16)((1u << count) - 1);
+        __m512 block[16];
+        UNROLLED for (int r = 0; r < 16; r++) block[r] = _mm512_maskz_loadu_ps(inside, a + r * columns + q);
+        transpose16(block);
+        for (long k = 0; k < count; k++) _mm512_storeu_ps(t + (q + k) * 16, block[k]);
+    }
+}
+
+/// Positions j ..< j + J of one output row (J ≤ 4) for kernel rows r ..< r + ROWS (ROWS ≤ 2), KW
+/// taps each (KW ≤ 6): J ∂y vectors, and each input under them broadcast once for the taps over
+/// it. Each chain still takes the positions in order.
+WIDE void weight_block(const float *s0, const float *s1, const float *d, int J, int ROWS, int KW, __m512 *acc) {
+    __m512 dy[4];
+    UNROLLED for (int jj = 0; jj < J; jj++) dy[jj] = _mm512_loadu_ps(d + 16 * jj);
+    UNROLLED for (int row = 0; row < ROWS; row++) {
+        const float *s = row == 0 ? s0 : s1;
+        __m512 inputs[9];
+        UNROLLED for (int m = 0; m < J + KW - 1; m++) inputs[m] = _mm512_set1_ps(s[m]);
+        UNROLLED for (int jj = 0; jj < J; jj++)
+            UNROLLED for (int kj = 0; kj < KW; kj++) acc[row * KW + kj] = _mm512_fmadd_ps(dy[jj], inputs[jj + kj], acc[row * KW + kj]);
+    }
 }
 
 /// Kernel rows r ..< r + ROWS (ROWS ≤ 2) of one image, KW taps each (KW ≤ 6; both constants where
-/// it is called): ROWS·KW chains over the positions, each position loading its ∂y vector once.
+/// it is called): ROWS·KW chains over the positions, four positions at a time.
 WIDE void weight_tile(const float *x, const float *dyt, const long *row_offsets, long r, int ROWS, int KW,
                       long width, long out_height, long out_width, float *dwt) {
     __m512 acc[12];
-    for (int t = 0; t < ROWS * KW; t++) acc[t] = _mm512_setzero_ps();
+    UNROLLED for (int t = 0; t < ROWS * KW; t++) acc[t] = _mm512_setzero_ps();
     const float *d = dyt;
     for (long i = 0; i < out_height; i++) {
         const float *s0 = x + row_offsets[r] + i * width;
         const float *s1 = x + row_offsets[ROWS > 1 ? r + 1 : r] + i * width;
-        for (long j = 0; j < out_width; j++, d += 16) {
-            __m512 v = _mm512_loadu_ps(d);
-            for (int kj = 0; kj < KW; kj++) acc[kj] = _mm512_fmadd_ps(v, _mm512_set1_ps(s0[j + kj]), acc[kj]);
-            if (ROWS > 1) for (int kj = 0; kj < KW; kj++) acc[KW + kj] = _mm512_fmadd_ps(v, _mm512_set1_ps(s1[j + kj]), acc[KW + kj]);
-        }
+        long j = 0;
+        for (; j + 4 <= out_width; j += 4, d += 64) weight_block(s0 + j, s1 + j, d, 4, ROWS, KW, acc);
+        for (; j < out_width; j++, d += 16) weight_block(s0 + j, s1 + j, d, 1, ROWS, KW, acc);
     }
-    for (int t = 0; t < ROWS * KW; t++) {
+    UNROLLED for (int t = 0; t < ROWS * KW; t++) {
         float *target = dwt + (r * KW + t) * 16;
         _mm512_storeu_ps(target, _mm512_add_ps(_mm512_loadu_ps(target), acc[t]));
     }
@@ -316,7 +397,7 @@ void qd_direct_weight_gradient_f32(const float *padded, long padded_rows, long p
 
 bool qd_wide_kernels_available(void) { return false; }
 
-void qd_lane_forward_f32(const float *x, const float *wt, const float *bias, const long *taps, long patch,
+void qd_lane_forward_f32(const float *x, const float *wt, const float *bias, const long *taps, long patch, long kernel_width,
                          long image_size, long width, long out_height, long out_width, long first, long end, float *out) {}
 void qd_lane_columns_f32(const float *dy, const float *w, long patch, long columns, float *cols) {}
 void qd_lane_input_rows_f32(const float *cols, long columns, long channels, long kernel_height, long kernel_width, long height,

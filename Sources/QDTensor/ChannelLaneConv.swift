@@ -103,7 +103,7 @@ enum ChannelLaneConvolution {
         // with ``WideKernels`` on, the passes below run as AVX-512 kernels: one vector holds the
         // sixteen lanes (or sixteen columns of an input row)
         if let x = WideKernels.floats(x), let wt = WideKernels.floats(UnsafePointer(wt)), let out = WideKernels.floats(out) {
-            qd_lane_forward_f32(x, wt, bias.flatMap(WideKernels.floats), offsets, g.patch, imageSize, g.width, g.outHeight, g.outWidth,
+            qd_lane_forward_f32(x, wt, bias.flatMap(WideKernels.floats), offsets, g.patch, g.kernelWidth, imageSize, g.width, g.outHeight, g.outWidth,
                                 images.lowerBound, images.upperBound, out)
             return
         }

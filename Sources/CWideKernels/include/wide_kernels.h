@@ -14,8 +14,9 @@ bool qd_wide_kernels_available(void);
 
 /// y[n, o, p] = b[o] + Σ_tap w[o, tap]·x[n, tap, p] for images first ..< end (stride 1, no
 /// padding, sixteen outputs). `wt` is the weight transposed to [patch][16]; `taps[tap]` is the
-/// offset c·H·W + ki·W + kj of each tap; `bias` may be NULL.
-void qd_lane_forward_f32(const float *x, const float *wt, const float *bias, const long *taps, long patch,
+/// offset c·H·W + ki·W + kj of each tap; `bias` may be NULL. Kernels five wide (LeNet's) load each
+/// input once per kernel row instead of once per tap; the sums are the same.
+void qd_lane_forward_f32(const float *x, const float *wt, const float *bias, const long *taps, long patch, long kernel_width,
                          long image_size, long width, long out_height, long out_width, long first, long end, float *out);
 
 /// cols[tap, column] = Σ_o w[o, tap]·dy[o, column] over the sixteen outputs o, for every tap and
@@ -31,13 +32,14 @@ void qd_lane_input_rows_f32(const float *cols, long columns, long channels, long
                             long width, long out_height, long out_width, float *image);
 
 /// t[q][r] = a[r][q] for a of sixteen rows of `columns` values (one image's ∂y, for the weight
-/// gradient): one gather of the sixteen rows per column.
+/// gradient): blocks of sixteen columns transposed in registers.
 void qd_transpose16_f32(const float *a, long columns, float *t);
 
 /// dwt[tap][0 ..< 16] += Σ_p dyt[p][0 ..< 16]·x[tap, p] for one image and every tap, kernel rows
 /// (c, ki) two at a time: `x` is the image, `dyt` its ∂y transposed to [positions][16],
 /// `row_offsets[r]` the offset c·H·W + ki·W of kernel row r = c·kh + ki, and `kernel_width` at
-/// most 6 (twelve chains per tile).
+/// most 6 (twelve chains per tile, each input broadcast once for the taps over it in a block of
+/// four positions).
 void qd_lane_weight_gradient_f32(const float *x, const float *dyt, const long *row_offsets, long kernel_rows, long kernel_width,
                                  long width, long out_height, long out_width, float *dwt);
 
