@@ -33,14 +33,10 @@ enum ChannelLaneConvolution {
         g.stride == 1 && g.padding == 0 && g.outChannels == outputs && !DirectConvolution.applies(g)
     }
 
-    /// Eight values from `p` on.
-    @inline(__always)
-    private static func load<T: TensorScalar>(_ p: UnsafePointer<T>) -> SIMD8<T> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<T>.self) }
-
     /// v[0..<8] += a.
     @inline(__always)
     private static func add<T: TensorScalar>(_ a: SIMD8<T>, into v: UnsafeMutablePointer<T>) {
-        UnsafeMutableRawPointer(v).storeBytes(of: load(UnsafePointer(v)) + a, as: SIMD8<T>.self)
+        storeVector(loadEight(v) + a, to: v)
     }
 
     /// A register tile: two vectors (the sixteen lanes) for each of six rows, twelve accumulators
@@ -131,7 +127,7 @@ enum ChannelLaneConvolution {
         var tile = Tile<T>()
         for tap in 0..<g.patch {
             let k = taps[tap], weights = wt + tap &* outputs
-            tile.accumulate(load(weights), load(weights + lanes), (s0[k], s1[k], s2[k], s3[k], s4[k], s5[k]))
+            tile.accumulate(loadEight(weights), loadEight(weights + lanes), (s0[k], s1[k], s2[k], s3[k], s4[k], s5[k]))
         }
         tile.forEachRow(count) { t, low, high in
             let p = first &+ t, planeSize = g.positions
@@ -201,12 +197,12 @@ enum ChannelLaneConvolution {
         var tile = Tile<T>()
         for o in 0..<outputs {
             let d = padded + (o &* width &+ column), weights = w + o &* g.patch
-            tile.accumulate(load(d), load(d + lanes), (weights[k0], weights[k1], weights[k2], weights[k3], weights[k4], weights[k5]))
+            tile.accumulate(loadEight(d), loadEight(d + lanes), (weights[k0], weights[k1], weights[k2], weights[k3], weights[k4], weights[k5]))
         }
         tile.forEachRow(taps.count) { t, low, high in
-            let target = UnsafeMutableRawPointer(cols + ((taps.lowerBound &+ t) &* width &+ column))
-            target.storeBytes(of: low, as: SIMD8<T>.self)
-            target.storeBytes(of: high, toByteOffset: lanes * MemoryLayout<T>.stride, as: SIMD8<T>.self)
+            let target = cols + ((taps.lowerBound &+ t) &* width &+ column)
+            storeVector(low, to: target)
+            storeVector(high, to: target + lanes)
         }
     }
 
@@ -251,12 +247,12 @@ enum ChannelLaneConvolution {
                 for kj in 0..<kw {
                     let outside = masks.outside[kj &* masks.vectors &+ v]
                     let tap = cols + ((ki &* kw &+ kj) &* width &+ (i &- ki) &* ow &+ v &* lanes &- kj)
-                    s0 += load(tap + p0).replacing(with: zero, where: outside)
-                    s1 += load(tap + p1).replacing(with: zero, where: outside)
-                    s2 += load(tap + p2).replacing(with: zero, where: outside)
-                    s3 += load(tap + p3).replacing(with: zero, where: outside)
-                    s4 += load(tap + p4).replacing(with: zero, where: outside)
-                    s5 += load(tap + p5).replacing(with: zero, where: outside)
+                    s0 += loadEight(tap + p0).replacing(with: zero, where: outside)
+                    s1 += loadEight(tap + p1).replacing(with: zero, where: outside)
+                    s2 += loadEight(tap + p2).replacing(with: zero, where: outside)
+                    s3 += loadEight(tap + p3).replacing(with: zero, where: outside)
+                    s4 += loadEight(tap + p4).replacing(with: zero, where: outside)
+                    s5 += loadEight(tap + p5).replacing(with: zero, where: outside)
                 }
             }
             let count = min(lanes, g.width &- v &* lanes)
@@ -264,7 +260,7 @@ enum ChannelLaneConvolution {
                 let sum = t == 0 ? s0 : t == 1 ? s1 : t == 2 ? s2 : t == 3 ? s3 : t == 4 ? s4 : s5
                 let row = image + (((channels.lowerBound &+ t) &* g.height &+ i) &* g.width &+ v &* lanes)
                 if count == lanes {
-                    UnsafeMutableRawPointer(row).storeBytes(of: sum, as: SIMD8<T>.self)
+                    storeVector(sum, to: row)
                 } else {
                     for j in 0..<count { row[j] = sum[j] }
                 }
@@ -315,7 +311,7 @@ enum ChannelLaneConvolution {
         for i in 0..<g.outHeight {
             let s = image + i &* g.width
             for j in 0..<g.outWidth {
-                tile.accumulate(load(d), load(d + lanes), (s[k0 &+ j], s[k1 &+ j], s[k2 &+ j], s[k3 &+ j], s[k4 &+ j], s[k5 &+ j]))
+                tile.accumulate(loadEight(d), loadEight(d + lanes), (s[k0 &+ j], s[k1 &+ j], s[k2 &+ j], s[k3 &+ j], s[k4 &+ j], s[k5 &+ j]))
                 d += outputs
             }
         }

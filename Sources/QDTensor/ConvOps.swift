@@ -216,12 +216,12 @@ private func copyShortRow<S: TensorScalar>(_ dst: UnsafeMutablePointer<S>, _ src
     guard n >= 8 else { for j in 0..<n { dst[j] = src[j] }; return }
     var j = 0
     while j &+ 8 <= n {
-        UnsafeMutableRawPointer(dst + j).storeBytes(of: UnsafeRawPointer(src + j).loadUnaligned(as: SIMD8<S>.self), as: SIMD8<S>.self)
+        storeVector(loadEight(src + j), to: dst + j)
         j &+= 8
     }
     if j < n {
         let last = n &- 8
-        UnsafeMutableRawPointer(dst + last).storeBytes(of: UnsafeRawPointer(src + last).loadUnaligned(as: SIMD8<S>.self), as: SIMD8<S>.self)
+        storeVector(loadEight(src + last), to: dst + last)
     }
 }
 
@@ -230,8 +230,7 @@ private func copyShortRow<S: TensorScalar>(_ dst: UnsafeMutablePointer<S>, _ src
 private func addShortRow<S: TensorScalar>(_ dst: UnsafeMutablePointer<S>, _ src: UnsafePointer<S>, _ n: Int) {
     var j = 0
     while j &+ 8 <= n {
-        let sum = UnsafeRawPointer(dst + j).loadUnaligned(as: SIMD8<S>.self) + UnsafeRawPointer(src + j).loadUnaligned(as: SIMD8<S>.self)
-        UnsafeMutableRawPointer(dst + j).storeBytes(of: sum, as: SIMD8<S>.self)
+        storeVector(loadEight(dst + j) + loadEight(src + j), to: dst + j)
         j &+= 8
     }
     while j < n { dst[j] += src[j]; j &+= 1 }

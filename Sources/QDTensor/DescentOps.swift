@@ -78,12 +78,11 @@ extension Kernels {
         var total = T.zero
         let dg = filled(n) { (o: UnsafeMutableBufferPointer<T>) in gbar.withUnsafeBufferPointer { a in g.withUnsafeBufferPointer { b in
             let (o, a, b) = (o.baseAddress!, a.baseAddress!, b.baseAddress!)
-            @inline(__always) func load(_ p: UnsafePointer<T>, _ k: Int) -> SIMD8<T> { UnsafeRawPointer(p + k).loadUnaligned(as: SIMD8<T>.self) }
             // ∂g written on the way through the sum of the products ḡ⊙g
             @inline(__always) func eight(_ k: Int) -> SIMD8<T> {
-                let x = load(a, k)
-                UnsafeMutableRawPointer(o + k).storeBytes(of: x * step, as: SIMD8<T>.self)
-                return x * load(b, k)
+                let x = loadEight(a + k)
+                storeVector(x * step, to: o + k)
+                return x * loadEight(b + k)
             }
             @inline(__always) func one(_ k: Int) -> T {
                 o[k] = a[k] * step

@@ -46,10 +46,6 @@ enum DirectConvolution {
         }
     }
 
-    /// Eight values from `p` on.
-    @inline(__always)
-    static func load<T: TensorScalar>(_ p: UnsafePointer<T>) -> SIMD8<T> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<T>.self) }
-
     /// The zero-padded planes of one image: C planes of (H + 2p) rows of `paddedWidth` columns,
     /// wide enough that every vector load of a row stays inside it.
     struct PaddedImage<T: TensorScalar> {
@@ -154,7 +150,7 @@ enum DirectConvolution {
             let source = UnsafePointer(padded.buffer + ((c &* padded.rows &+ row &+ ki) &* pw &+ chunk &* lanes))
             for kj in 0..<g.kernelWidth {
                 let p = source + kj
-                let (x0, x1, x2, x3) = (load(p), load(p + lanes), load(p + 2 &* lanes), load(p + 3 &* lanes))
+                let (x0, x1, x2, x3) = (loadEight(p), loadEight(p + lanes), loadEight(p + 2 &* lanes), loadEight(p + 3 &* lanes))
                 let (v0, v1, v2) = (w0[tap], w1[tap], w2[tap])
                 a00 = a00.addingProduct(x0, v0); a01 = a01.addingProduct(x1, v0); a02 = a02.addingProduct(x2, v0); a03 = a03.addingProduct(x3, v0)
                 a10 = a10.addingProduct(x0, v1); a11 = a11.addingProduct(x1, v1); a12 = a12.addingProduct(x2, v1); a13 = a13.addingProduct(x3, v1)
@@ -185,10 +181,10 @@ enum DirectConvolution {
             let source = UnsafePointer(padded.buffer + ((c &* padded.rows &+ row &+ ki) &* pw &+ chunk &* lanes))
             for kj in 0..<g.kernelWidth {
                 let p = source + kj, v = weights[tap]
-                a00 = a00.addingProduct(load(p), v); a01 = a01.addingProduct(load(p + lanes), v)
-                a10 = a10.addingProduct(load(p + pw), v); a11 = a11.addingProduct(load(p + (pw &+ lanes)), v)
-                a20 = a20.addingProduct(load(p + 2 &* pw), v); a21 = a21.addingProduct(load(p + (2 &* pw &+ lanes)), v)
-                a30 = a30.addingProduct(load(p + 3 &* pw), v); a31 = a31.addingProduct(load(p + (3 &* pw &+ lanes)), v)
+                a00 = a00.addingProduct(loadEight(p), v); a01 = a01.addingProduct(loadEight(p + lanes), v)
+                a10 = a10.addingProduct(loadEight(p + pw), v); a11 = a11.addingProduct(loadEight(p + (pw &+ lanes)), v)
+                a20 = a20.addingProduct(loadEight(p + 2 &* pw), v); a21 = a21.addingProduct(loadEight(p + (2 &* pw &+ lanes)), v)
+                a30 = a30.addingProduct(loadEight(p + 3 &* pw), v); a31 = a31.addingProduct(loadEight(p + (3 &* pw &+ lanes)), v)
                 tap &+= 1
             }
         } }
@@ -209,7 +205,7 @@ enum DirectConvolution {
         for c in 0..<g.inChannels { for ki in 0..<g.kernelHeight {
             let source = UnsafePointer(padded.buffer + ((c &* padded.rows &+ row &+ ki) &* pw &+ chunk &* lanes))
             for kj in 0..<g.kernelWidth {
-                acc = acc.addingProduct(load(source + kj), weights[tap])
+                acc = acc.addingProduct(loadEight(source + kj), weights[tap])
                 tap &+= 1
             }
         } }
@@ -222,7 +218,7 @@ enum DirectConvolution {
     private static func store<T: TensorScalar>(_ v: SIMD8<T>, _ row: UnsafeMutablePointer<T>, chunk: Int, width: Int) {
         let first = chunk &* lanes
         if first &+ lanes <= width {
-            UnsafeMutableRawPointer(row + first).storeBytes(of: v, as: SIMD8<T>.self)
+            storeVector(v, to: row + first)
         } else {
             for l in 0..<(width &- first) { row[first &+ l] = v[l] }
         }
@@ -291,7 +287,7 @@ enum DirectConvolution {
                 for c in 0..<chunks {
                     let first = c &* lanes, to = pair + 2 &* c &* lanes
                     if first &+ lanes <= ow {
-                        UnsafeMutableRawPointer(to).storeBytes(of: UnsafeRawPointer(row + first).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+                        storeVector(loadEight(row + first), to: to)
                     } else {
                         for l in 0..<(ow &- first) { to[l] = row[first &+ l] }
                     }
@@ -299,7 +295,7 @@ enum DirectConvolution {
             } }
             qd_direct_weight_gradient_f32(buffer, padded.rows, padded.paddedWidth, pairs, g.inChannels, g.kernelHeight, g.kernelWidth,
                                           outs, oh, chunks, WideKernels.floats(chains)!)
-            for k in 0..<(outs &* g.patch) { dw[k] += load(chains + k &* lanes).sum() }
+            for k in 0..<(outs &* g.patch) { dw[k] += loadEight(chains + k &* lanes).sum() }
         }
     }
 
@@ -326,8 +322,8 @@ enum DirectConvolution {
         for i in 0..<g.outHeight {
             for chunk in 0..<padded.chunks {
                 let d = i &* rowWidth &+ chunk &* lanes, p = source + (i &* pw &+ chunk &* lanes)
-                let (g0, g1, g2) = (load(d0 + d), load(d1 + d), load(d2 + d))
-                let (x0, x1, x2, x3) = (load(p), load(p + 1), load(p + 2), load(p + 3))
+                let (g0, g1, g2) = (loadEight(d0 + d), loadEight(d1 + d), loadEight(d2 + d))
+                let (x0, x1, x2, x3) = (loadEight(p), loadEight(p + 1), loadEight(p + 2), loadEight(p + 3))
                 a00 = a00.addingProduct(g0, x0); a01 = a01.addingProduct(g0, x1); a02 = a02.addingProduct(g0, x2); a03 = a03.addingProduct(g0, x3)
                 a10 = a10.addingProduct(g1, x0); a11 = a11.addingProduct(g1, x1); a12 = a12.addingProduct(g1, x2); a13 = a13.addingProduct(g1, x3)
                 a20 = a20.addingProduct(g2, x0); a21 = a21.addingProduct(g2, x1); a22 = a22.addingProduct(g2, x2); a23 = a23.addingProduct(g2, x3)
@@ -353,11 +349,11 @@ enum DirectConvolution {
         var (even0, odd0, even1, odd1, even2, odd2) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
         for i in 0..<g.outHeight {
             for chunk in 0..<padded.chunks {
-                let d = i &* rowWidth &+ chunk &* lanes, x = load(source + (i &* pw &+ chunk &* lanes))
+                let d = i &* rowWidth &+ chunk &* lanes, x = loadEight(source + (i &* pw &+ chunk &* lanes))
                 if chunk & 1 == 0 {
-                    even0 = even0.addingProduct(load(d0 + d), x); even1 = even1.addingProduct(load(d1 + d), x); even2 = even2.addingProduct(load(d2 + d), x)
+                    even0 = even0.addingProduct(loadEight(d0 + d), x); even1 = even1.addingProduct(loadEight(d1 + d), x); even2 = even2.addingProduct(loadEight(d2 + d), x)
                 } else {
-                    odd0 = odd0.addingProduct(load(d0 + d), x); odd1 = odd1.addingProduct(load(d1 + d), x); odd2 = odd2.addingProduct(load(d2 + d), x)
+                    odd0 = odd0.addingProduct(loadEight(d0 + d), x); odd1 = odd1.addingProduct(loadEight(d1 + d), x); odd2 = odd2.addingProduct(loadEight(d2 + d), x)
                 }
             }
         }
@@ -378,7 +374,7 @@ enum DirectConvolution {
         for i in 0..<g.outHeight {
             for chunk in 0..<padded.chunks {
                 let d = grad + (i &* rowWidth &+ chunk &* lanes), p = source + (i &* pw &+ chunk &* lanes)
-                if chunk & 1 == 0 { a0 = a0.addingProduct(load(d), load(p)) } else { a1 = a1.addingProduct(load(d), load(p)) }
+                if chunk & 1 == 0 { a0 = a0.addingProduct(loadEight(d), loadEight(p)) } else { a1 = a1.addingProduct(loadEight(d), loadEight(p)) }
             }
         }
         dw[o &* g.patch &+ (c &* g.kernelHeight &+ ki) &* g.kernelWidth &+ kj] += (a0 + a1).sum()

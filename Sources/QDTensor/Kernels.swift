@@ -157,7 +157,7 @@ enum Kernels {
     /// Σ p[0..<n] in four eight-wide accumulators (independent add chains), then the tail.
     @inline(__always)
     static func runSum<T: TensorScalar>(_ p: UnsafePointer<T>, _ n: Int) -> T {
-        runSum(n, eight: { UnsafeRawPointer(p + $0).loadUnaligned(as: SIMD8<T>.self) }, one: { p[$0] })
+        runSum(n, eight: { loadEight(p + $0) }, one: { p[$0] })
     }
 
     /// Σ of n terms, where `eight(j)` gives terms j ..< j + 8 and `one(j)` term j, in the order of

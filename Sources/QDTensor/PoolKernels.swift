@@ -166,11 +166,11 @@ private func maxPool2x2Plane(_ x: UnsafePointer<Float>, _ plane: Int, _ window: 
             // the windows' upper and lower rows (four windows: their eight cells, twice)
             let upper: SIMD16<Float>, lower: SIMD16<Float>
             if lanes == 8 {
-                upper = UnsafeRawPointer(x + cell).loadUnaligned(as: SIMD16<Float>.self)
-                lower = UnsafeRawPointer(x + (cell &+ g.w)).loadUnaligned(as: SIMD16<Float>.self)
+                upper = loadVector(SIMD16<Float>.self, from: x + cell)
+                lower = loadVector(SIMD16<Float>.self, from: x + (cell &+ g.w))
             } else {
-                let u = UnsafeRawPointer(x + cell).loadUnaligned(as: SIMD8<Float>.self)
-                let l = UnsafeRawPointer(x + (cell &+ g.w)).loadUnaligned(as: SIMD8<Float>.self)
+                let u = loadEight(x + cell)
+                let l = loadEight(x + (cell &+ g.w))
                 (upper, lower) = (SIMD16(lowHalf: u, highHalf: u), SIMD16(lowHalf: l, highHalf: l))
             }
             windowMaxima(upper, lower, cell: cell, lanes: lanes, window, out + (first &+ start), argmax + (first &+ start))
@@ -200,11 +200,11 @@ private func windowMaxima(_ upper: SIMD16<Float>, _ lower: SIMD16<Float>, cell: 
         offsets = SIMD8<Int32>(repeating: -1).replacing(with: offsets, where: positive)
     }
     if lanes == 8 {
-        UnsafeMutableRawPointer(out).storeBytes(of: best, as: SIMD8<Float>.self)
-        UnsafeMutableRawPointer(argmax).storeBytes(of: offsets, as: SIMD8<Int32>.self)
+        storeVector(best, to: out)
+        storeVector(offsets, to: argmax)
     } else {
-        UnsafeMutableRawPointer(out).storeBytes(of: best.lowHalf, as: SIMD4<Float>.self)
-        UnsafeMutableRawPointer(argmax).storeBytes(of: offsets.lowHalf, as: SIMD4<Int32>.self)
+        storeVector(best.lowHalf, to: out)
+        storeVector(offsets.lowHalf, to: argmax)
     }
 }
 
