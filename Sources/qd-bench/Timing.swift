@@ -1,4 +1,5 @@
 import Foundation
+import QDLearning
 
 /// Wall-clock timing in the anchors' shape: `warmup` untimed calls, then repeats until both
 /// `minReps` calls and `targetSeconds` have passed (or `maxReps`).
@@ -24,6 +25,20 @@ struct Timer {
     }
 }
 
+/// The middle value of `values` (the mean of the two middle ones for an even count); nil when empty.
+func median(_ values: [Double]) -> Double? {
+    let s = values.sorted()
+    guard !s.isEmpty else { return nil }
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+/// The median milliseconds of each phase of a meta-gradient over the timed repetitions.
+func phaseMedians(_ phases: ArraySlice<DistillationPhaseTimes>) -> [String: Double] {
+    func milliseconds(_ seconds: [Double]) -> Double { (median(seconds) ?? 0) * 1000 }
+    return ["inner_steps": milliseconds(phases.map(\.innerSteps)), "real_batch": milliseconds(phases.map(\.realBatch)),
+            "meta_gradient": milliseconds(phases.map(\.metaGradient))]
+}
+
 /// The CPU's model name from `/proc/cpuinfo` (as the anchors record it), or "unknown": ratios
 /// differ from one machine to the next, so every record names its machine.
 func cpuModel() -> String {
@@ -38,7 +53,7 @@ func emit(_ record: [String: Any], times: [Double]) {
     let sorted = times.sorted()
     r["reps"] = times.count
     r["min_s"] = sorted.first
-    r["median_s"] = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    r["median_s"] = median(times)
     r["max_s"] = sorted.last
     var load = [0.0, 0.0, 0.0]
     getloadavg(&load, 3)

@@ -151,30 +151,41 @@ do {
             let real = Tensor<Float>.normal(w == "D4" ? [1024, 3, 32, 32] : [1024, 1, 28, 28], using: &rng)
             let labels = (0..<1024).map { _ in Int.random(in: 0..<10, using: &rng) }
             let times: [Double]
+            var phases: [DistillationPhaseTimes] = []
             if w == "D1" {
                 var lenetConfig = Distiller<LeNet, Float>.Configuration()
                 lenetConfig.steps = config.steps
                 let distiller = try Distiller<LeNet, Float>(model: LeNet(), configuration: lenetConfig, seed: 1)
                 if let slice = outerSlice { distiller.outerSlice = slice }
                 let theta0: Tensor<Float> = LeNet().initialParameters(seed: 2)
-                times = try timer.measure { try distiller.step(initial: theta0, realImages: real, realLabels: labels) }
+                times = try timer.measure {
+                    try distiller.step(initial: theta0, realImages: real, realLabels: labels)
+                    phases.append(distiller.lastPhaseTimes!)
+                }
             } else if w == "D4" {
                 var alexConfig = Distiller<AlexCifarNet, Float>.Configuration()
                 (alexConfig.steps, alexConfig.epochs) = (config.steps, config.epochs)
                 let distiller = try Distiller<AlexCifarNet, Float>(model: AlexCifarNet(), configuration: alexConfig, seed: 1)
                 if let slice = outerSlice { distiller.outerSlice = slice }
                 let theta0: Tensor<Float> = AlexCifarNet().initialParameters(seed: 2)
-                times = try timer.measure { try distiller.step(initial: theta0, realImages: real, realLabels: labels) }
+                times = try timer.measure {
+                    try distiller.step(initial: theta0, realImages: real, realLabels: labels)
+                    phases.append(distiller.lastPhaseTimes!)
+                }
             } else {
                 let model = try QuantumLeNet()
                 let distiller = try Distiller<QuantumLeNet, Float>(model: model, configuration: config, seed: 1)
                 if let slice = outerSlice { distiller.outerSlice = slice }
                 let theta0: Tensor<Float> = model.initialParameters(seed: 2)
-                times = try timer.measure { try distiller.step(initial: theta0, realImages: real, realLabels: labels) }
+                times = try timer.measure {
+                    try distiller.step(initial: theta0, realImages: real, realLabels: labels)
+                    phases.append(distiller.lastPhaseTimes!)
+                }
             }
             emit(record(w, ["model": ["D1": "LeNet", "D4": "AlexCifarNet"][w] ?? "QLeNet", "images": w == "D3" || w == "D4" ? 100 : 10,
                             "inner_steps": w == "D3" || w == "D4" ? 30 : 3, "real_batch": 1024, "dtype": "float32",
-                            "method": "unrolled inner steps with exact meta-gradient + Adam"]), times: times)
+                            "method": "unrolled inner steps with exact meta-gradient + Adam",
+                            "phases_median_ms": phaseMedians(phases.suffix(times.count))]), times: times)
         case "mnist-lenet":
             // Full MNIST LeNet training: SGD (lr 0.01, momentum 0.9), batch 64, the rate halved
             // every 5 epochs; one JSON line per epoch with its seconds and the test accuracy.

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 import QDLearning
 import QDTensor
@@ -104,6 +105,26 @@ final class DistillerTests: XCTestCase {
         XCTAssertEqual(outcomes[0].0, outcomes[1].0)
         XCTAssertEqual(outcomes[0].1, outcomes[1].1)
         XCTAssertEqual(outcomes[0].2, outcomes[1].2)
+    }
+
+    /// The phases' times: none before the first step; after a step, three non-negative times
+    /// whose sum fits inside the step's own wall time, for a single initialisation and for several
+    /// (the last network's).
+    func testPhaseTimesAreRecordedWithinTheStep() throws {
+        let model = TinyNet()
+        let distiller = try Distiller<TinyNet, Double>(model: model, configuration: .init(), seed: 1)
+        XCTAssertNil(distiller.lastPhaseTimes)
+        var rng = SeededRandom(seed: 2)
+        let real = Tensor<Double>.normal([12, 1, 2, 2], using: &rng)
+        let realLabels = (0..<12).map { $0 % 3 }
+        for initials in [[model.initialParameters(seed: 3)], (4..<7).map { model.initialParameters(seed: $0) }] as [[Tensor<Double>]] {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try distiller.step(initials: initials, realImages: real, realLabels: realLabels)
+            let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let phases = try XCTUnwrap(distiller.lastPhaseTimes)
+            for t in [phases.innerSteps, phases.realBatch, phases.metaGradient] { XCTAssertGreaterThanOrEqual(t, 0) }
+            XCTAssertLessThanOrEqual(phases.innerSteps + phases.realBatch + phases.metaGradient, wall)
+        }
     }
 
     func testSoftLabelMetaGradientMatchesFiniteDifferencesAndOneHotStartEqualsHardLabels() throws {

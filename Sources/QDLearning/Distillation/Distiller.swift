@@ -163,16 +163,18 @@ public final class Distiller<M: Model, S: TensorScalar> {
     public func metaGradient(initial: Tensor<S>, realImages: Tensor<S>, realLabels: [Int]) throws
         -> (loss: S, images: Tensor<S>, rawRates: Tensor<S>, targets: Tensor<S>?) {
         let m = try metaGradientAndAccuracy(initial: initial, realImages: realImages, realLabels: realLabels)
-        batchAccuracy = m.accuracy
+        (batchAccuracy, lastPhaseTimes) = (m.accuracy, m.phases)
         return (m.loss, m.images, m.rawRates, m.targets)
     }
 
-    /// ``metaGradient(initial:realImages:realLabels:)`` and the real-batch accuracy, changing
-    /// nothing in the distiller (so several can run at once).
+    /// ``metaGradient(initial:realImages:realLabels:)``, the real-batch accuracy and the phases'
+    /// times, changing nothing in the distiller (so several can run at once).
     private func metaGradientAndAccuracy(initial: Tensor<S>, realImages: Tensor<S>, realLabels: [Int]) throws
-        -> (loss: S, images: Tensor<S>, rawRates: Tensor<S>, targets: Tensor<S>?, accuracy: Double) {
+        -> (loss: S, images: Tensor<S>, rawRates: Tensor<S>, targets: Tensor<S>?, accuracy: Double, phases: DistillationPhaseTimes) {
         let x = images.requiringGrad(), r = rawRates.requiringGrad(), t = targets?.requiringGrad()
+        let start = DispatchTime.now().uptimeNanoseconds
         let theta = try unroll(from: initial, images: x, rawRates: r, targets: t, keepGraph: true)
+        var phases = DistillationPhaseTimes(innerSteps: DistillationPhaseTimes.seconds(since: start), realBatch: 0, metaGradient: 0)
         defer { Self.freeInBackground(theta) }
         let n = realImages.shape[0]
         guard n == realLabels.count, n > 0 else {
@@ -198,9 +200,11 @@ public final class Distiller<M: Model, S: TensorScalar> {
             loss += part.loss
             correct += part.correct
         }
+        phases.realBatch = DistillationPhaseTimes.seconds(since: start) - phases.innerSteps
         // the last pass through the unrolled steps: each node frees what its rule saved as it runs
         let grads = try Autograd.gradients(of: theta, wrt: [x, r] + (t.map { [$0] } ?? []), seed: outerGradient!, releaseGraph: true)
-        return (S(loss), grads[0], grads[1], t == nil ? nil : grads[2], Double(correct) / Double(n))
+        phases.metaGradient = DistillationPhaseTimes.seconds(since: start) - phases.innerSteps - phases.realBatch
+        return (S(loss), grads[0], grads[1], t == nil ? nil : grads[2], Double(correct) / Double(n), phases)
     }
 
     /// Lets another thread free `graph` (θ_T with the unrolled steps' graph: thousands of nodes,
@@ -216,6 +220,10 @@ public final class Distiller<M: Model, S: TensorScalar> {
     /// initialisation's, for random init): a live view of how well the distilled images teach.
     public private(set) var batchAccuracy = 0.0
 
+    /// The phases' times of the last meta-gradient (the last initialisation's, for random init);
+    /// nil before the first.
+    public private(set) var lastPhaseTimes: DistillationPhaseTimes?
+
     /// One outer iteration: the meta-gradient averaged over the initial weights in `initials` (one
     /// for a fixed init, several for random init), then one Adam step. Returns the mean outer loss.
     /// On a non-finite loss or gradient it throws and leaves the images, rates and optimiser state
@@ -229,7 +237,7 @@ public final class Distiller<M: Model, S: TensorScalar> {
         }
         var loss = 0.0
         var gx: Tensor<S>?, gr: Tensor<S>?, gt: Tensor<S>?
-        for (l, x, r, t, _) in perNetwork {
+        for (l, x, r, t, _, _) in perNetwork {
             loss += Double(l)
             gx = try gx.map { try $0 + x } ?? x
             gr = try gr.map { try $0 + r } ?? r
@@ -248,7 +256,7 @@ public final class Distiller<M: Model, S: TensorScalar> {
         images = newImages
         rawRates = newRates
         targets = newTargets
-        batchAccuracy = perNetwork.last!.accuracy
+        (batchAccuracy, lastPhaseTimes) = (perNetwork.last!.accuracy, perNetwork.last!.phases)
         return S(loss)
     }
 
