@@ -186,17 +186,36 @@ enum Kernels {
                  generic: { addBlocksImpl(blocks, count) })
     }
 
+    /// Blocks that do not overlap (a model's parameter blocks, each read once) are written as
+    /// 0 + v in one pass, in offset order, with only the gaps between them zeroed: the same values as
+    /// adding each block to zeros (0 + v, not v, keeps a −0 gradient +0 as before). Overlapping
+    /// blocks are added to zeros one after another, in the order given.
     private static func addBlocksImpl<T: TensorScalar>(_ blocks: [(offset: Int, values: [T])], _ count: Int) -> [T] {
-        var out = [T](repeating: 0, count: count)
-        out.withUnsafeMutableBufferPointer { o in
-            for block in blocks {
-                block.values.withUnsafeBufferPointer { v in
-                    let base = o.baseAddress! + block.offset
-                    for k in 0..<v.count { base[k] += v[k] }
+        let sorted = blocks.sorted { $0.offset < $1.offset }
+        let disjoint = zip(sorted, sorted.dropFirst()).allSatisfy { $0.offset + $0.values.count <= $1.offset }
+        return filled(count) { o in
+            guard let ob = o.baseAddress else { return }
+            guard disjoint else {
+                o.update(repeating: 0)
+                for block in blocks {
+                    block.values.withUnsafeBufferPointer { v in
+                        let base = ob + block.offset
+                        for k in 0..<v.count { base[k] += v[k] }
+                    }
                 }
+                return
             }
+            var covered = 0
+            for block in sorted {
+                (ob + covered).update(repeating: 0, count: block.offset - covered)
+                block.values.withUnsafeBufferPointer { v in
+                    let base = ob + block.offset
+                    for k in 0..<v.count { base[k] = 0 + v[k] }
+                }
+                covered = block.offset + block.values.count
+            }
+            (ob + covered).update(repeating: 0, count: count - covered)
         }
-        return out
     }
 
     /// Copies `count` elements from `x` at `from[k]` to `out` at `to[k]` for every block k, into
@@ -208,12 +227,16 @@ enum Kernels {
                  generic: { copyBlocksImpl(x, from, to, count, outCount) })
     }
 
+    /// Blocks that tile the output in order (a slice, or a concatenation) leave nothing to zero.
     private static func copyBlocksImpl<T: TensorScalar>(_ x: [T], _ from: [Int], _ to: [Int], _ count: Int, _ outCount: Int) -> [T] {
-        var out = [T](repeating: 0, count: outCount)
-        x.withUnsafeBufferPointer { xp in out.withUnsafeMutableBufferPointer { o in
-            for (f, t) in zip(from, to) where count > 0 { (o.baseAddress! + t).update(from: xp.baseAddress! + f, count: count) }
-        } }
-        return out
+        let tiles = outCount == to.count * count && to.indices.allSatisfy { to[$0] == $0 * count }
+        return filled(outCount) { o in
+            guard let ob = o.baseAddress else { return }
+            if !tiles { o.update(repeating: 0) }
+            x.withUnsafeBufferPointer { xp in
+                for (f, t) in zip(from, to) where count > 0 { (ob + t).update(from: xp.baseAddress! + f, count: count) }
+            }
+        }
     }
 
     /// out[i] = x[offset(i)] over `shape` with read strides `strides` (broadcast copies, permutations).

@@ -107,6 +107,17 @@ final class OpGradientTests: XCTestCase {
             let m = t[0]
             return try (m.sliced(axis: 0, 0..<2) * m.sliced(axis: 0, 1..<3)).squared().sum() + m.sliced(axis: 1, 0..<1).sum()
         }
+        // disjoint blocks, used out of storage order, with cells no block covers (zero gradient)
+        try check("disjoint blocks with gaps", [random([9])]) { t in
+            let x = t[0]
+            return try x.sliced(axis: 0, 6..<9).squared().sum() + x.sliced(axis: 0, 0..<2).exp().sum()
+        }
+        // a block's −0 gradient assembles to +0, as adding it to zeros does
+        let x = Tensor<Double>(vector: [1, 2, 3, 4]).requiringGrad()
+        let y = try (x.sliced(axis: 0, 0..<2) * Tensor<Double>(vector: [-0.0, 1])).sum() + x.sliced(axis: 0, 2..<4).sum()
+        let g = try Autograd.gradients(of: y, wrt: [x])[0].values
+        XCTAssertEqual(g, [0, 1, 1, 1])
+        XCTAssertEqual(g[0].sign, .plus)
     }
 
     func testMatmulInEveryTransposeCombination() throws {
