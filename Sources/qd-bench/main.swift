@@ -146,46 +146,27 @@ do {
             // 10 steps × 10, 3 epochs (30 inner steps), with the quantum LeNet; D4 D3's schedule with
             // AlexCifarNet on CIFAR-10-shaped images [3, 32, 32].
             TensorThreads.count = threads
-            var config = Distiller<QuantumLeNet, Float>.Configuration()
+            var config = DistillerConfiguration()
             if w == "D3" || w == "D4" { (config.steps, config.epochs) = (10, 3) }
             let real = Tensor<Float>.normal(w == "D4" ? [1024, 3, 32, 32] : [1024, 1, 28, 28], using: &rng)
             let labels = (0..<1024).map { _ in Int.random(in: 0..<10, using: &rng) }
-            let times: [Double]
-            var phases: [DistillationPhaseTimes] = []
-            if w == "D1" {
-                var lenetConfig = Distiller<LeNet, Float>.Configuration()
-                lenetConfig.steps = config.steps
-                let distiller = try Distiller<LeNet, Float>(model: LeNet(), configuration: lenetConfig, seed: 1)
-                if let slice = outerSlice { distiller.outerSlice = slice }
-                let theta0: Tensor<Float> = LeNet().initialParameters(seed: 2)
-                times = try timer.measure {
-                    try distiller.step(initial: theta0, realImages: real, realLabels: labels)
-                    phases.append(distiller.lastPhaseTimes!)
-                }
-            } else if w == "D4" {
-                var alexConfig = Distiller<AlexCifarNet, Float>.Configuration()
-                (alexConfig.steps, alexConfig.epochs) = (config.steps, config.epochs)
-                let distiller = try Distiller<AlexCifarNet, Float>(model: AlexCifarNet(), configuration: alexConfig, seed: 1)
-                if let slice = outerSlice { distiller.outerSlice = slice }
-                let theta0: Tensor<Float> = AlexCifarNet().initialParameters(seed: 2)
-                times = try timer.measure {
-                    try distiller.step(initial: theta0, realImages: real, realLabels: labels)
-                    phases.append(distiller.lastPhaseTimes!)
-                }
-            } else {
-                let model = try QuantumLeNet()
-                let distiller = try Distiller<QuantumLeNet, Float>(model: model, configuration: config, seed: 1)
+            // every model's outer iterations timed the same way, with their phases
+            func timeSteps<M: Model>(of model: M) throws -> (times: [Double], phases: ArraySlice<DistillationPhaseTimes>) {
+                let distiller = try Distiller<M, Float>(model: model, configuration: config, seed: 1)
                 if let slice = outerSlice { distiller.outerSlice = slice }
                 let theta0: Tensor<Float> = model.initialParameters(seed: 2)
-                times = try timer.measure {
+                var phases: [DistillationPhaseTimes] = []
+                let times = try timer.measure {
                     try distiller.step(initial: theta0, realImages: real, realLabels: labels)
                     phases.append(distiller.lastPhaseTimes!)
                 }
+                return (times, phases.suffix(times.count))
             }
+            let (times, phases) = try w == "D1" ? timeSteps(of: LeNet()) : w == "D4" ? timeSteps(of: AlexCifarNet()) : timeSteps(of: QuantumLeNet())
             emit(record(w, ["model": ["D1": "LeNet", "D4": "AlexCifarNet"][w] ?? "QLeNet", "images": w == "D3" || w == "D4" ? 100 : 10,
                             "inner_steps": w == "D3" || w == "D4" ? 30 : 3, "real_batch": 1024, "dtype": "float32",
                             "method": "unrolled inner steps with exact meta-gradient + Adam",
-                            "phases_median_ms": phaseMedians(phases.suffix(times.count))]), times: times)
+                            "phases_median_ms": phaseMedians(phases)]), times: times)
         case "mnist-lenet":
             // Full MNIST LeNet training: SGD (lr 0.01, momentum 0.9), batch 64, the rate halved
             // every 5 epochs; one JSON line per epoch with its seconds and the test accuracy.
