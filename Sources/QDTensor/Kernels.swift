@@ -187,9 +187,9 @@ enum Kernels {
     }
 
     /// Blocks that do not overlap (a model's parameter blocks, each read once) are written as
-    /// 0 + v in one pass, in offset order, with only the gaps between them zeroed: the same values as
-    /// adding each block to zeros (0 + v, not v, keeps a −0 gradient +0 as before). Overlapping
-    /// blocks are added to zeros one after another, in the order given.
+    /// 0 + v, in offset order, and only the cells between them zeroed: the same values as adding
+    /// each block to zeros (0 + v, not v, keeps a −0 gradient +0 as before). Overlapping blocks are
+    /// added to zeros one after another, in the order given.
     private static func addBlocksImpl<T: TensorScalar>(_ blocks: [(offset: Int, values: [T])], _ count: Int) -> [T] {
         let sorted = blocks.sorted { $0.offset < $1.offset }
         let disjoint = zip(sorted, sorted.dropFirst()).allSatisfy { $0.offset + $0.values.count <= $1.offset }
@@ -205,21 +205,30 @@ enum Kernels {
                 }
                 return
             }
-            var covered = 0
+            zeroOutside(sorted.map { $0.offset..<($0.offset + $0.values.count) }, of: o)
             for block in sorted {
-                (ob + covered).update(repeating: 0, count: block.offset - covered)
                 block.values.withUnsafeBufferPointer { v in
                     let base = ob + block.offset
                     for k in 0..<v.count { base[k] = 0 + v[k] }
                 }
-                covered = block.offset + block.values.count
             }
-            (ob + covered).update(repeating: 0, count: count - covered)
         }
     }
 
+    /// Zeros the cells of `out` outside `ranges`, which are in increasing order and disjoint: what
+    /// no block writes, when blocks are written into an array that was not zero-filled first.
+    private static func zeroOutside<T: TensorScalar>(_ ranges: [Range<Int>], of out: UnsafeMutableBufferPointer<T>) {
+        guard let base = out.baseAddress else { return }
+        var covered = 0
+        for range in ranges {
+            (base + covered).update(repeating: 0, count: range.lowerBound - covered)
+            covered = range.upperBound
+        }
+        (base + covered).update(repeating: 0, count: out.count - covered)
+    }
+
     /// Copies `count` elements from `x` at `from[k]` to `out` at `to[k]` for every block k, into
-    /// `outCount` zeros (slicing, padding and concatenation are all this).
+    /// `outCount` zeros (slicing and padding are both this).
     static func copyBlocks<S: TensorScalar>(_ x: [S], from: [Int], to: [Int], count: Int, into outCount: Int) -> [S] {
         concrete(S.self,
                  float: { cast(copyBlocksImpl(cast(x, to: Float.self), from, to, count, outCount), to: S.self) },
@@ -227,12 +236,13 @@ enum Kernels {
                  generic: { copyBlocksImpl(x, from, to, count, outCount) })
     }
 
-    /// Blocks that tile the output in order (a slice, or a concatenation) leave nothing to zero.
+    /// Only the cells no block covers are zeroed when the blocks are in increasing order and
+    /// disjoint, as a slice's and a padding's are: none for a slice.
     private static func copyBlocksImpl<T: TensorScalar>(_ x: [T], _ from: [Int], _ to: [Int], _ count: Int, _ outCount: Int) -> [T] {
-        let tiles = outCount == to.count * count && to.indices.allSatisfy { to[$0] == $0 * count }
+        let ordered = zip(to, to.dropFirst()).allSatisfy { $0 + count <= $1 }
         return filled(outCount) { o in
             guard let ob = o.baseAddress else { return }
-            if !tiles { o.update(repeating: 0) }
+            if ordered { zeroOutside(to.map { $0..<($0 + count) }, of: o) } else { o.update(repeating: 0) }
             x.withUnsafeBufferPointer { xp in
                 for (f, t) in zip(from, to) where count > 0 { (ob + t).update(from: xp.baseAddress! + f, count: count) }
             }

@@ -228,6 +228,34 @@ final class TensorReferenceTests: XCTestCase {
                 try Autograd.gradients(of: (out * r.converted(to: Float.self)).sum(), wrt: [xl])[0].values.map(Double.init))
     }
 
+    func testSliceAndPadMatchNaiveLoops() throws {
+        // both copy blocks into an array that is not zero-filled first: a slice's blocks tile it,
+        // a padding zeroes only the cells between its blocks (along the first, a middle and the
+        // last axis, with zero-width padding on one side)
+        var rng = SeededRandom(seed: 18)
+        let x = Tensor<Double>.normal([3, 4, 5], using: &rng)
+        func value(_ i: Int, _ j: Int, _ k: Int) -> Double { x.values[(i * 4 + j) * 5 + k] }
+        for axis in 0..<3 {
+            let n = x.shape[axis], (before, after) = ([2, 0, 1][axis], [1, 3, 0][axis])
+            var sliced = [Double](), padded = [Double]()
+            for i in 0..<3 { for j in 0..<4 { for k in 0..<5 {
+                let index = [i, j, k][axis]
+                if (1..<(n - 1)).contains(index) { sliced.append(value(i, j, k)) }
+            } } }
+            var paddedShape = x.shape
+            paddedShape[axis] += before + after
+            for i in 0..<paddedShape[0] { for j in 0..<paddedShape[1] { for k in 0..<paddedShape[2] {
+                var at = [i, j, k]
+                at[axis] -= before
+                padded.append((0..<n).contains(at[axis]) ? value(at[0], at[1], at[2]) : 0)
+            } } }
+            XCTAssertEqual(try x.sliced(axis: axis, 1..<(n - 1)).values, sliced, "slice along axis \(axis)")
+            let p = try x.padded(axis: axis, before: before, after: after)
+            XCTAssertEqual(p.shape, paddedShape)
+            XCTAssertEqual(p.values, padded, "padding along axis \(axis)")
+        }
+    }
+
     func testMaxPoolMatchesNaiveLoopWithTies() throws {
         // The inputs are small integers (after a ReLU, or rounded), so many windows have several
         // maxima; the gradient must go to the first in row-major window order, as PyTorch's does.
