@@ -26,7 +26,8 @@ final class FuzzTests: XCTestCase {
             try String(contentsOf: ScriptRunner.root.appendingPathComponent("examples/\($0)"), encoding: .utf8)
         }
         let pieces = ["(", ")", "[", "]", "{", "}", ",", ";", "\n", "0", "-1", "40", "1e308", "pi", "x", "@", "on", "each", "ctrl @ ", "inv @ ",
-                      "..<", "...", "+", "*", "^", "\"", "#", "let ", "fn ", "return", "circuit(2) {", "param w[2] = ", "input z[3]", ".", "nil", "im"]
+                      "..<", "...", "+", "*", "^", "\"", "#", "let ", "fn ", "return", "circuit(2) {", "param w[2] = ", "input z[3]", ".", "nil", "im",
+                      "9223372036854775807", "-9223372036854775807 - 1", "1e300", "%", "abs(", "round(", "len("]
         let start = Date()
         var count = 0
         while count < 1500 {
@@ -67,10 +68,18 @@ final class FuzzTests: XCTestCase {
         let qd = Interpreter(options: options)
         qd.onDisplay = { _ in }
         for text in [String(repeating: "[", count: 100_000), "fn f() { return f() }\nf()", "for i in 0..<1000000000 { }",
-                     "zeros(100000, 100000)", "circuit(1000) { }", "1 / 0", "[1][10 ^ 18]"] {
+                     "zeros(100000, 100000)", "circuit(1000) { }", "1 / 0", "[1][10 ^ 18]",
+                     // each of these stopped the program (integer traps, a range expanded into memory)
+                     "0...9223372036854775807", "len(-9223372036854775807..<9223372036854775807)", "abs(-9223372036854775807 - 1)",
+                     "X0 on each 0..<9223372036854775807", "(0..<1000000000000) + 1", "tensor(0..<9223372036854775807)"] {
             XCTAssertFalse(qd.run(SourceFile(name: "p.qd", text: text)).isEmpty, "no error for \(text.prefix(40))")
         }
         XCTAssertEqual(try qd.evaluate("2 ^ 100000").asDouble, .infinity)
+        XCTAssertEqual(try qd.evaluate("(-9223372036854775807 - 1) % -1").asInt, 0)
+        XCTAssertEqual(try qd.evaluate("round(1e300)").asDouble, 1e300)
+        XCTAssertEqual(try qd.evaluate("round(-2.5)").asInt, -3)
+        XCTAssertEqual(try qd.evaluate("len(-5..<9223372036854775807 - 5)").asInt, .max)
+        XCTAssertEqual(try qd.evaluate("len(3..<1)").asInt, 0)
         XCTAssertEqual(try qd.evaluate("let s = \"ab\"\nfor i in 0..<20 { s = s + s }\nlen(s)").asInt, 2 << 20)
     }
 }

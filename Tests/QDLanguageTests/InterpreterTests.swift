@@ -145,8 +145,8 @@ final class InterpreterTests: XCTestCase {
         let script = "seed 5\nlet c = circuit(2) { param w[2] = normal(0, 1); ry(w[0]) 0; ry(w[1]) 1 }\nc.params"
         let a = try Interpreter().evaluate(script), b = try Interpreter().evaluate(script)
         let c = try Interpreter().evaluate(script.replacingOccurrences(of: "seed 5", with: "seed 6"))
-        XCTAssertEqual(a.asArray, b.asArray)
-        XCTAssertNotEqual(a.asArray, c.asArray)
+        XCTAssertEqual(try a.asArray, try b.asArray)
+        XCTAssertNotEqual(try a.asArray, try c.asArray)
     }
 
     func testRuntimeErrorsNameThePlaceAndTheValidRange() {

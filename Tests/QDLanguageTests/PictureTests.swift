@@ -122,6 +122,32 @@ final class PictureTests: XCTestCase {
         XCTAssertEqual(try Self.decode(Data(contentsOf: dir.appendingPathComponent("cut.png"))).width, 640)
     }
 
+    /// Values whose range overflows a double (−10³⁰⁸ to 10³⁰⁸), or whose equal values cannot be
+    /// widened into a range (10³⁰⁰), and infinite or NaN bars still draw: the points sit where their
+    /// fractions of the range put them (they once stopped the program converting NaN to a pixel).
+    func testExtremeValuesStillDraw() throws {
+        let dir = try scratchDirectory("qd-png")
+        try run("""
+        plot([-1e308, 1e308, 0], file: "wide.png")
+        plot([1e300, 1e300], file: "flat.png")
+        let inf = 1e308 * 10
+        histogram([inf, inf - inf, 1, 0.5], file: "bars.png")
+        """, in: dir)
+        let wide = try Self.decode(Data(contentsOf: dir.appendingPathComponent("wide.png")))
+        // plot area x 64...624, y 28...328: (1, −1e308) bottom left, (2, 1e308) top middle, (3, 0) mid-height right
+        for (x, y) in [(64, 328), (344, 28), (624, 178)] { XCTAssertEqual(wide.pixel(x, y), [31, 119, 180], "a point at (\(x), \(y))") }
+        let flat = try Self.decode(Data(contentsOf: dir.appendingPathComponent("flat.png")))
+        XCTAssertEqual(flat.pixel(64, 178), [31, 119, 180], "equal values draw at mid-height")
+        let bars = try Self.decode(Data(contentsOf: dir.appendingPathComponent("bars.png")))
+        // bars (from x 48, from y 240 up to 28 for the largest finite value): infinity and 1 full,
+        // NaN none, 0.5 half
+        let bar = (bars.width - 64) / 4, blue: [UInt8] = [31, 119, 180]
+        func column(_ k: Int, _ y: Int) -> [UInt8] { bars.pixel(48 + k * bar + 4, y) }
+        XCTAssertEqual([column(0, 30), column(2, 30), column(3, 230)], [blue, blue, blue])
+        XCTAssertNotEqual(column(1, 230), blue)
+        XCTAssertNotEqual(column(3, 100), blue)
+    }
+
     /// The en dash of per-layer step-size ranges ("0.0704–3.19" in a distilled grid's title) is
     /// drawn as a dash, not as the box of a missing glyph.
     func testStepSizeRangesDrawTheirDash() throws {

@@ -37,7 +37,7 @@ final class QASMTests: XCTestCase {
         probs(from_qasm("OPENQASM 2.0;\\ninclude \\"qelib1.inc\\";\\nqreg a[1];\\nqreg b[2];\\nx a[0];\\nu2(0, pi) b[1]; // a Hadamard\\ncx a[0], b[0];\\nbarrier a, b;"))
         """)
         // wire 0 = a[0] = 1, wire 1 = b[0] = 1 (CNOT), wire 2 = b[1] in |+⟩
-        XCTAssertEqual(v.asArray?.data.map { ($0 * 1e12).rounded() / 1e12 }, [0, 0, 0, 0, 0, 0, 0.5, 0.5])
+        XCTAssertEqual(try v.asArray?.data.map { ($0 * 1e12).rounded() / 1e12 }, [0, 0, 0, 0, 0, 0, 0.5, 0.5])
     }
 
     func testBadProgramsNameTheLine() {

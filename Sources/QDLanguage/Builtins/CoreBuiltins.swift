@@ -15,16 +15,19 @@ enum CoreBuiltins {
             r.add("math", Builtin(name, "\(name)(x)", doc: doc + " Element-wise on tensors and lists.", example: "\(name)(0.5)") { args in
                 let v = try args.required("x")
                 if v.isScalarNumber, let d = v.asDouble { return .number(f(d)) }
-                guard let a = v.asArray else { throw args.typeError("x", expected: "a number or tensor", got: v) }
+                guard let a = try v.asArray else { throw args.typeError("x", expected: "a number or tensor", got: v) }
                 return .tensor(NDArray(shape: a.shape, data: a.data.map(f)))
             })
         }
         r.add("math", Builtin("abs", "abs(x)", doc: "Absolute value (modulus for complex numbers); element-wise on tensors.", example: "abs(-2)") { args in
             let v = try args.required("x")
-            if case .int(let i) = v { return .int(abs(i)) }
+            if case .int(let i) = v {
+                guard i != .min else { throw RuntimeError("integer overflow in abs(\(i)); integers are 64-bit") }
+                return .int(abs(i))
+            }
             if case .complex(let z) = v { return .number(z.magnitudeSquared.squareRoot()) }
             if v.isScalarNumber, let d = v.asDouble { return .number(abs(d)) }
-            guard let a = v.asArray else { throw args.typeError("x", expected: "a number or tensor", got: v) }
+            guard let a = try v.asArray else { throw args.typeError("x", expected: "a number or tensor", got: v) }
             return .tensor(NDArray(shape: a.shape, data: a.data.map(abs)))
         })
         r.add("math", Builtin("round", "round(x, digits: 0)", doc: "Rounds to `digits` decimal places (half away from zero); element-wise on tensors.", example: "round(pi, digits: 3)") { args in
@@ -32,8 +35,12 @@ enum CoreBuiltins {
             let digits = try args.int("digits", default: 0, in: 0...15)
             let scale = pow(10.0, Double(digits))
             let f = { (x: Double) in (x * scale).rounded() / scale }
-            if v.isScalarNumber, let d = v.asDouble { return digits == 0 ? .int(Int(f(d))) : .number(f(d)) }
-            guard let a = v.asArray else { throw args.typeError("x", expected: "a number or tensor", got: v) }
+            if v.isScalarNumber, let d = v.asDouble {
+                // digits 0 gives an int when it fits in one (|x| < 9·10¹⁸), else the rounded float
+                let r = f(d)
+                return digits == 0 && abs(r) < 9e18 ? .int(Int(r)) : .number(r)
+            }
+            guard let a = try v.asArray else { throw args.typeError("x", expected: "a number or tensor", got: v) }
             return .tensor(NDArray(shape: a.shape, data: a.data.map(f)))
         })
         r.add("math", reduction("sum", doc: "Sum of all elements.") { $0.reduce(0, +) })
@@ -42,7 +49,7 @@ enum CoreBuiltins {
         r.add("math", reduction("max", doc: "Largest element (of a tensor/list, or of several numbers).") { $0.max()! })
         r.add("math", Builtin("argmax", "argmax(x)", doc: "Index of the largest element of a 1-D tensor or list.", example: "argmax([0.1, 0.7, 0.2])") { args in
             let v = try args.required("x")
-            guard let a = v.asArray, a.shape.count == 1, !a.data.isEmpty else { throw args.typeError("x", expected: "a non-empty 1-D tensor or list", got: v) }
+            guard let a = try v.asArray, a.shape.count == 1, !a.data.isEmpty else { throw args.typeError("x", expected: "a non-empty 1-D tensor or list", got: v) }
             return .int(a.data.indices.max { a.data[$0] < a.data[$1] }!)
         })
         r.add("math", Builtin("len", "len(x)", doc: "Length of a list, string, range, or the first dimension of a tensor.", example: "len([1, 2, 3])") { args in
@@ -50,14 +57,17 @@ enum CoreBuiltins {
             switch v {
             case .list(let items): return .int(items.count)
             case .string(let s): return .int(s.count)
-            case .range(let lo, let hi): return .int(max(0, hi - lo))
+            case .range(let lo, let hi):
+                let count = hi.subtractingReportingOverflow(lo)
+                if count.overflow { throw RuntimeError("len: the range \(lo)..<\(hi) holds more integers than the largest integer, \(Int.max)") }
+                return .int(max(0, count.partialValue))
             case .tensor(let t): return .int(t.shape.first ?? 1)
             default: throw args.typeError("x", expected: "a list, string, range or tensor", got: v)
             }
         })
         r.add("math", Builtin("tensor", "tensor(values)", doc: "A Float64 tensor from nested lists (all rows the same length).", example: "tensor([[1, 2], [3, 4]])") { args in
             let v = try args.required("values")
-            guard let a = v.asArray else { throw args.typeError("values", expected: "a number or nested lists of numbers of equal lengths", got: v) }
+            guard let a = try v.asArray else { throw args.typeError("values", expected: "a number or nested lists of numbers of equal lengths", got: v) }
             return .tensor(a)
         })
         for (name, fill) in [("zeros", 0.0), ("ones", 1.0)] {
@@ -121,7 +131,7 @@ enum CoreBuiltins {
             let values = args.rest()
             let data: [Double]
             if values.count == 1 {
-                guard let a = values[0].asArray else { throw args.typeError("x", expected: "a tensor, list or number", got: values[0]) }
+                guard let a = try values[0].asArray else { throw args.typeError("x", expected: "a tensor, list or number", got: values[0]) }
                 data = a.data
             } else {
                 data = try values.map { v in

@@ -155,7 +155,7 @@ enum QuantumBuiltins {
                                  example: "ctrl(circuit(1) { x 0 }, [1])") { args in
             let c = try args.circuit("circuit")
             let v = try args.required("controls")
-            guard let wires = v.asIntList else { throw args.typeError("controls", expected: "a wire or list of wires", got: v) }
+            guard let wires = try v.asIntList else { throw args.typeError("controls", expected: "a wire or list of wires", got: v) }
             return .circuit(try CircuitBuilder.transform(c, controls: wires))
         })
     }
@@ -165,7 +165,7 @@ enum QuantumBuiltins {
         let v = try args.required("observables")
         var o = try ObservableValue.from(v, function: args.function)
         if let p = args.option("obs_params") {
-            guard let a = p.asArray, a.count == o.parameters.count else {
+            guard let a = try p.asArray, a.count == o.parameters.count else {
                 throw RuntimeError("\(args.function): obs_params must hold \(o.parameters.count) numbers")
             }
             o.parameters = a.data

@@ -15,14 +15,14 @@ struct RunSetup {
         var values = circuit.values
         let f = args.function
         if let p = args.option("params") {
-            guard let a = p.asArray, a.count == values.count else {
+            guard let a = try p.asArray, a.count == values.count else {
                 throw RuntimeError("\(f): params must hold the circuit's \(values.count) trainable values")
             }
             values = a.data
         }
         for block in circuit.parameters {
             guard let v = args.option(block.name) else { continue }
-            guard let a = v.asArray, a.count == block.count else {
+            guard let a = try v.asArray, a.count == block.count else {
                 throw RuntimeError("\(f): \(block.name) must hold \(block.count) values (shape \(block.shape))")
             }
             values.replaceSubrange(block.slots, with: a.data)
@@ -36,7 +36,7 @@ struct RunSetup {
             guard let v = args.option(block.name) else {
                 throw RuntimeError("\(f): the circuit input \(block.name) (\(block.count) features) needs a value: \(f)(c, \(block.name): ...)")
             }
-            guard let a = v.asArray else { throw RuntimeError("\(f): input \(block.name) must be numbers; got \(v.typeName)") }
+            guard let a = try v.asArray else { throw RuntimeError("\(f): input \(block.name) must be numbers; got \(v.typeName)") }
             let b: Int
             if a.count == block.count && a.shape.count <= 1 { b = 1 } else if a.shape.count == 2 && a.shape[1] == block.count {
                 b = a.shape[0]

@@ -50,10 +50,11 @@ enum Charts {
         if x1 == x0 { x1 = x0 + 1 }
         if y1 == y0 { y0 -= 0.5; y1 += 0.5 }
         let pw = Double(width - left - right), ph = Double(height - top - bottom)
-        func px(_ x: Double) -> Int { left + Int(((x - x0) / (x1 - x0) * pw).rounded()) }
-        func py(_ y: Double) -> Int { top + Int(((y1 - min(y, y1)) / (y1 - y0) * ph).rounded()) }
+        func px(_ x: Double) -> Int { left + Int((fraction(x, from: x0, to: x1) * pw).rounded()) }
+        func py(_ y: Double) -> Int { top + Int((fraction(min(y, y1), from: y1, to: y0) * ph).rounded()) }
         for k in 0...4 {
-            let y = y0 + (y1 - y0) * Double(k) / 4
+            // the span y1 − y0 overflows only for values near ±1.8·10³⁰⁸; a weighted sum cannot
+            let t = Double(k) / 4, y = (y1 - y0).isFinite ? y0 + (y1 - y0) * t : y0 * (1 - t) + y1 * t
             canvas.line(left, py(y), width - right, py(y), .light)
             canvas.text(formatNumber(Double(String(format: "%.4g", y)) ?? y), x: 4, y: py(y) - 3, .grey)
         }
@@ -83,6 +84,17 @@ enum Charts {
         return canvas
     }
 
+    /// Where `v` lies from `from` (0) to `to` (1), clamped to −1 ... 2 so that a pixel position
+    /// always fits an `Int`: (v − from) / (to − from), computed on halves so that a span wider than
+    /// the largest double does not overflow (halving is exact, so other values keep their bits);
+    /// 0.5 when the ends coincide.
+    private static func fraction(_ v: Double, from: Double, to: Double) -> Double {
+        let span = to / 2 - from / 2
+        guard span != 0 else { return 0.5 }
+        let f = (v / 2 - from / 2) / span
+        return f.isNaN ? 0.5 : min(2, max(-1, f))
+    }
+
     /// A y value above which a chart of `values` is clipped so that rare huge spikes do not
     /// flatten the rest: 1.5 × the 99.5th percentile, or infinity when nothing lies that far out.
     static func spikeClip(_ values: [Double]) -> Double {
@@ -101,7 +113,7 @@ enum Charts {
         let height = 260
         var canvas = try Canvas(width: max(left + values.count * bar + 16, Canvas.textWidth(title) + 16), height: height)
         canvas.text(title, x: 8, y: 8)
-        let top1 = max(values.max() ?? 1, 1e-12)
+        let top1 = max(values.filter(\.isFinite).max() ?? 1, 1e-12)
         let ph = Double(height - top - bottom)
         for k in 0...4 {
             let v = top1 * Double(k) / 4, y = top + Int(((1 - Double(k) / 4) * ph).rounded())
@@ -109,7 +121,7 @@ enum Charts {
             canvas.text(String(format: "%.2f", v), x: 4, y: y - 3, .grey)
         }
         for (k, v) in values.enumerated() {
-            let hgt = Int((max(0, v) / top1 * ph).rounded())
+            let hgt = Int(((v.isNaN ? 0 : min(1, max(0, v / top1))) * ph).rounded())
             canvas.fill(x: left + k * bar + 2, y: height - bottom - hgt, w: bar - 4, h: hgt, .blue)
             if k < labels.count { canvas.text(labels[k], x: left + k * bar + 2, y: height - bottom + 6) }
         }

@@ -24,7 +24,7 @@ enum PictureBuiltins {
             case .object(let o as DistilledObject):
                 canvas = try distilledGrid(o.data)
             default:
-                guard let t = v.asArray else { throw args.typeError("x", expected: "a dataset, distiller, distilled data or image tensor", got: v) }
+                guard let t = try v.asArray else { throw args.typeError("x", expected: "a dataset, distiller, distilled data or image tensor", got: v) }
                 canvas = try Charts.imageGrid(t, columns: perRow, title: "\(t.shape.first ?? 0) images")
             }
             return try write(canvas, file, args.interpreter)
@@ -54,14 +54,14 @@ enum PictureBuiltins {
                     charts.append(try Charts.lineChart(accuracySeries, title: "accuracy of networks trained on the distilled images"))
                 }
                 canvas = try Canvas.stacked(charts)
-            } else if case .list(let items) = v, items.allSatisfy({ $0.asArray?.shape.count == 1 && !($0.asDouble != nil && $0.asArray?.shape.isEmpty == true) }),
+            } else if case .list(let items) = v, try items.allSatisfy({ try $0.asArray?.shape.count == 1 }),
                       items.count > 1, case .list = items[0] {
                 canvas = try Charts.lineChart(items.enumerated().map { k, item in
-                    let y = item.asArray!.data
+                    let y = try item.asArray!.data
                     return ("series \(k + 1)", y.indices.map { Double($0 + 1) }, y, colors[k % colors.count])
                 }, title: title, markers: markers)
             } else {
-                guard let a = v.asArray, a.shape.count == 1 else { throw args.typeError("y", expected: "a list or 1-D tensor of numbers, a list of them, or a distiller", got: v) }
+                guard let a = try v.asArray, a.shape.count == 1 else { throw args.typeError("y", expected: "a list or 1-D tensor of numbers, a list of them, or a distiller", got: v) }
                 canvas = try Charts.lineChart([(title, a.data.indices.map { Double($0 + 1) }, a.data, .blue)], title: title, markers: markers)
             }
             return try write(canvas, file, args.interpreter)
@@ -72,7 +72,7 @@ enum PictureBuiltins {
             let v = try args.required("probs")
             let file = try fileOption(&args, default: "histogram.png")
             let title = try titleOption(&args, default: "probabilities")
-            guard let a = v.asArray, a.shape.count == 1 else { throw args.typeError("probs", expected: "a list or 1-D tensor", got: v) }
+            guard let a = try v.asArray, a.shape.count == 1 else { throw args.typeError("probs", expected: "a list or 1-D tensor", got: v) }
             var labels: [String] = (0..<a.count).map(String.init)
             if a.count > 1 && a.count.nonzeroBitCount == 1 {
                 let n = a.count.trailingZeroBitCount
@@ -121,7 +121,7 @@ enum PictureBuiltins {
     /// The `markers` option: x values (a list or 1-D tensor of numbers), or none.
     static func markerOption(_ args: inout Arguments) throws -> [Double] {
         guard let v = args.option("markers"), !v.isNone else { return [] }
-        guard let a = v.asArray, a.shape.count <= 1 else { throw args.typeError("markers", expected: "a list of numbers", got: v) }
+        guard let a = try v.asArray, a.shape.count <= 1 else { throw args.typeError("markers", expected: "a list of numbers", got: v) }
         return a.data
     }
 

@@ -29,36 +29,57 @@ extension Value {
     }
 
     /// A list, range or tensor as an n-dimensional array of reals; nil for ragged or non-numeric lists.
+    /// Throws for a range longer than ``maxExpandedRange``.
     public var asArray: NDArray? {
-        switch self {
-        case .tensor(let t): return t
-        case .range(let lo, let hi): return NDArray((lo..<max(lo, hi)).map(Double.init))
-        case .list(let items):
-            if items.isEmpty { return NDArray(shape: [0], data: []) }
-            if let scalars = items.map(\.asDouble) as [Double?]?, scalars.allSatisfy({ $0 != nil }),
-               !items.contains(where: { if case .list = $0 { return true }; if case .tensor = $0 { return true }; return false }) {
-                return NDArray(scalars.map { $0! })
+        get throws {
+            switch self {
+            case .tensor(let t): return t
+            case .range(let lo, let hi): return NDArray(try Value.expanded(lo, hi).map(Double.init))
+            case .list(let items):
+                if items.isEmpty { return NDArray(shape: [0], data: []) }
+                if let scalars = items.map(\.asDouble) as [Double?]?, scalars.allSatisfy({ $0 != nil }),
+                   !items.contains(where: { if case .list = $0 { return true }; if case .tensor = $0 { return true }; return false }) {
+                    return NDArray(scalars.map { $0! })
+                }
+                let parts = try items.map { try $0.asArray }
+                guard let first = parts.first ?? nil, parts.allSatisfy({ $0?.shape == first.shape }) else { return nil }
+                return NDArray(shape: [items.count] + first.shape, data: parts.flatMap { $0!.data })
+            default:
+                return asDouble.map { NDArray(shape: [], data: [$0]) }
             }
-            let parts = items.map(\.asArray)
-            guard let first = parts.first ?? nil, parts.allSatisfy({ $0?.shape == first.shape }) else { return nil }
-            return NDArray(shape: [items.count] + first.shape, data: parts.flatMap { $0!.data })
-        default:
-            return asDouble.map { NDArray(shape: [], data: [$0]) }
         }
     }
 
-    /// A list or range of integers (wires, shapes).
+    /// A list or range of integers (wires, shapes). Throws for a range longer than ``maxExpandedRange``.
     public var asIntList: [Int]? {
-        switch self {
-        case .range(let lo, let hi): return Array(lo..<max(lo, hi))
-        case .list(let items):
-            let v = items.map(\.asInt)
-            return v.contains(where: { $0 == nil }) ? nil : v.map { $0! }
-        case .tensor(let t) where t.shape.count == 1:
-            let v = t.data.map { Value.number($0).asInt }
-            return v.contains(where: { $0 == nil }) ? nil : v.map { $0! }
-        default: return asInt.map { [$0] }
+        get throws {
+            switch self {
+            case .range(let lo, let hi): return try Value.expanded(lo, hi)
+            case .list(let items):
+                let v = items.map(\.asInt)
+                return v.contains(where: { $0 == nil }) ? nil : v.map { $0! }
+            case .tensor(let t) where t.shape.count == 1:
+                let v = t.data.map { Value.number($0).asInt }
+                return v.contains(where: { $0 == nil }) ? nil : v.map { $0! }
+            default: return asInt.map { [$0] }
+            }
         }
+    }
+
+    /// The most integers a range expands to where a list is needed (wires, a tensor), as many as the
+    /// largest tensor `zeros` makes by default. Longer ranges still drive `for` loops, which never
+    /// expand them.
+    public static let maxExpandedRange = 100_000_000
+
+    /// The integers lo ..< hi (none when hi ≤ lo), or an error naming the limit when there are more
+    /// than ``maxExpandedRange``.
+    static func expanded(_ lo: Int, _ hi: Int) throws -> [Int] {
+        guard hi > lo else { return [] }
+        let count = hi.subtractingReportingOverflow(lo)
+        guard !count.overflow, count.partialValue <= maxExpandedRange else {
+            throw RuntimeError("the range \(lo)..<\(hi) is too long to expand into a list: at most \(maxExpandedRange) integers")
+        }
+        return Array(lo..<hi)
     }
 
     /// A square matrix of complex entries from nested lists (`[[1, 0], [0, -1]]`) or a 2-D tensor.
@@ -78,9 +99,10 @@ extension Value {
         return ComplexMatrix(dimension: rows.count, entries: entries)
     }
 
-    /// A single number (an int, float, bool or 0-d tensor), as opposed to a list or tensor with
-    /// elements: element-wise builtins map those and compute a number for this.
-    public var isScalarNumber: Bool { asDouble != nil && !(asArray.map { !$0.shape.isEmpty } ?? false) }
+    /// A single number (an int, float, bool, real complex or 0-d tensor: whatever ``asDouble``
+    /// reads), as opposed to a list or tensor with elements: element-wise builtins map those and
+    /// compute a number for this.
+    public var isScalarNumber: Bool { asDouble != nil }
 
     /// Truthiness for `if` and `and`/`or`: only booleans are allowed.
     public var asBool: Bool? {

@@ -45,11 +45,14 @@ extension Interpreter {
             let a = try eval(lo, scope), b = try eval(hi, scope)
             guard let i = a.asInt else { throw RuntimeError("a range bound must be an integer; got \(a.typeName)", at: lo.location) }
             guard let j = b.asInt else { throw RuntimeError("a range bound must be an integer; got \(b.typeName)", at: hi.location) }
-            return .range(lower: i, upper: closed ? j + 1 : j)
+            guard closed else { return .range(lower: i, upper: j) }
+            let upper = j.addingReportingOverflow(1)
+            if upper.overflow { throw RuntimeError("the range \(i)...\(j) ends past the largest integer; use \(i)..<\(j) instead", at: hi.location) }
+            return .range(lower: i, upper: upper.partialValue)
         case .placement(let target, let wiresExpr, let each):
             let value = try eval(target, scope)
             let w = try eval(wiresExpr, scope)
-            guard let wires = w.asIntList else { throw RuntimeError("wires after 'on' must be an integer, a list of integers or a range; got \(w.typeName)", at: wiresExpr.location) }
+            guard let wires = try w.asIntList else { throw RuntimeError("wires after 'on' must be an integer, a list of integers or a range; got \(w.typeName)", at: wiresExpr.location) }
             return try place(value, on: wires, each: each)
         case .call(let callee, let args):
             let f = try eval(callee, scope)

@@ -47,12 +47,12 @@ extension Interpreter {
         var wires: [Int] = []
         if let w = g.wires {
             let v = try eval(w, scope)
-            guard let list = v.asIntList else { throw RuntimeError("wires after 'on' must be integers, a list or a range; got \(v.typeName)", at: w.location) }
+            guard let list = try v.asIntList else { throw RuntimeError("wires after 'on' must be integers, a list or a range; got \(v.typeName)", at: w.location) }
             wires = list
         } else {
             for operand in g.operands {
                 let v = try eval(operand, scope)
-                guard let list = v.asIntList else {
+                guard let list = try v.asIntList else {
                     throw RuntimeError("a gate operand must be a wire number (or a list or range of them); got \(v.typeName)", at: operand.location)
                 }
                 wires += list

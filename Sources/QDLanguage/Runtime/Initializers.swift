@@ -18,7 +18,7 @@ enum Initializers {
                 guard d.isFinite else { throw RuntimeError("param \(name): initial value \(d) is not finite") }
                 return [Double](repeating: d, count: count)
             }
-            if let a = v.asArray {
+            if let a = try v.asArray {
                 guard a.count == count else { throw RuntimeError("param \(name): the initial list has \(a.count) numbers; shape \(shape) needs \(count)") }
                 guard a.data.allSatisfy(\.isFinite) else { throw RuntimeError("param \(name): the initial values contain NaN or infinity") }
                 return a.data

@@ -22,7 +22,7 @@ enum Operators {
         }
         if let x = a.asDouble, let y = b.asDouble, !isTensorLike(a), !isTensorLike(b) { return .number(try real(op, x, y)) }
         if let x = a.asComplex, let y = b.asComplex, !isTensorLike(a), !isTensorLike(b) { return .complex(try complex(op, x, y)) }
-        if isTensorLike(a) || isTensorLike(b), let x = a.asArray, let y = b.asArray {
+        if isTensorLike(a) || isTensorLike(b), let x = try a.asArray, let y = try b.asArray {
             return .tensor(try broadcast(x, y) { try real(op, $0, $1) })
         }
         throw RuntimeError("'\(op.rawValue)' is not defined for \(a.typeName) and \(b.typeName)")
@@ -48,7 +48,7 @@ enum Operators {
         case .divide: return .number(try real(.divide, Double(x), Double(y)))
         case .remainder:
             guard y != 0 else { throw RuntimeError("remainder by zero: \(x) % 0") }
-            return .int(x % y)
+            return .int(y == -1 ? 0 : x % y)  // Int.min % -1 would trap; every x % -1 is 0
         case .power:
             guard y >= 0 else { return .number(pow(Double(x), Double(y))) }
             var r = 1
@@ -139,7 +139,7 @@ enum Operators {
         case (.int(let x), .int(let y)): return x == y
         default:
             if let x = a.asComplex, let y = b.asComplex { return x == y }
-            if let x = a.asArray, let y = b.asArray { return x == y }
+            if let x = try a.asArray, let y = try b.asArray { return x == y }
             throw RuntimeError("'==' cannot compare \(a.typeName) with \(b.typeName)")
         }
     }

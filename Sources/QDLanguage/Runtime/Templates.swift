@@ -60,7 +60,7 @@ enum Templates {
                 throw RuntimeError("strongly_entangling on \(wires.count) wires needs weights of shape [L, \(wires.count), 3]; \(w.name) has shape \(w.shape)")
             }
             let ranges = try take("ranges").map { v -> [Int] in
-                guard let r = v.asIntList else { throw RuntimeError("strongly_entangling: ranges must be a list of integers") }
+                guard let r = try v.asIntList else { throw RuntimeError("strongly_entangling: ranges must be a list of integers") }
                 return r
             }
             try builder.mutateCircuit { try $0.stronglyEntanglingLayers(layers: shape[0], wires: wires, offset: w.offset, ranges: ranges) }
