@@ -80,6 +80,10 @@ final class FuzzTests: XCTestCase {
         XCTAssertEqual(try qd.evaluate("round(-2.5)").asInt, -3)
         XCTAssertEqual(try qd.evaluate("len(-5..<9223372036854775807 - 5)").asInt, .max)
         XCTAssertEqual(try qd.evaluate("len(3..<1)").asInt, 0)
+        // a dimension of 1 broadcasts to 0 (it once became 1 and read past an empty tensor)
+        XCTAssertEqual(try qd.evaluate("zeros(2, 0) + 1").asArray?.shape, [2, 0])
+        XCTAssertEqual(try qd.evaluate("zeros(2, 0) * ones(2, 1)").asArray?.shape, [2, 0])
+        XCTAssertEqual(try qd.evaluate("len(cos([[]]) + 1)").asInt, 1)
         XCTAssertEqual(try qd.evaluate("let s = \"ab\"\nfor i in 0..<20 { s = s + s }\nlen(s)").asInt, 2 << 20)
     }
 }

@@ -127,6 +127,27 @@ final class DistillerTests: XCTestCase {
         }
     }
 
+    /// A state whose optimiser moments do not fit the distiller (a corrupt checkpoint's) is refused
+    /// before anything changes; the distiller then steps as before.
+    func testRestoringMismatchedOptimiserMomentsIsAnErrorThatChangesNothing() throws {
+        let model = TinyNet()
+        let distiller = try Distiller<TinyNet, Double>(model: model, configuration: .init(), seed: 1)
+        var rng = SeededRandom(seed: 2)
+        let real = Tensor<Double>.normal([12, 1, 2, 2], using: &rng)
+        try distiller.step(initials: [model.initialParameters(seed: 3)], realImages: real, realLabels: (0..<12).map { $0 % 3 })
+        let before = distiller.state()
+        var bad = before
+        bad.imageOptimizer.v = [1]
+        XCTAssertThrowsError(try distiller.restore(bad)) {
+            XCTAssertTrue("\($0)".contains("the images' optimiser: Adam moments of \(before.images.count) and 1 values"), "\($0)")
+        }
+        bad = before
+        bad.rateOptimizer.t = -1
+        XCTAssertThrowsError(try distiller.restore(bad)) { XCTAssertTrue("\($0)".contains("the rates' optimiser"), "\($0)") }
+        XCTAssertEqual(distiller.state(), before)
+        try distiller.step(initials: [model.initialParameters(seed: 3)], realImages: real, realLabels: (0..<12).map { $0 % 3 })
+    }
+
     func testSoftLabelMetaGradientMatchesFiniteDifferencesAndOneHotStartEqualsHardLabels() throws {
         let model = TinyNet()
         var config = Distiller<TinyNet, Double>.Configuration()

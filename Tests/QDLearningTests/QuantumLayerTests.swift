@@ -165,6 +165,10 @@ final class QuantumLayerTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("needs angles [9]"))
         }
         XCTAssertThrowsError(try QuantumLayer(qubits: 0, layers: 1))
+        // a saved model asking for 2⁶³ − 1 layers once overflowed the parameter count
+        XCTAssertThrowsError(try QuantumLeNet(qubits: 6, layers: .max)) {
+            XCTAssertTrue("\($0)".contains("layers 9223372036854775807 in 1...100"), "\($0)")
+        }
         XCTAssertThrowsError(try QuantumLayer(qubits: 6, layers: 1, readout: .hermitian(wires: 4))) {
             XCTAssertTrue("\($0)".contains("valid: 1, 2, 3, 6"), "\($0)")
         }

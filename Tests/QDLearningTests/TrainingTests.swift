@@ -58,6 +58,23 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(p.values, [1, 2])
     }
 
+    /// Moments that do not fit the parameters (a corrupt checkpoint's) are an error, not an
+    /// out-of-range read; the parameters are left as they were.
+    func testAdamMomentsOfTheWrongSizeAreAnError() throws {
+        var adam = Adam<Float>(learningRate: 0.1)
+        var p = Tensor<Float>(vector: [1, 2])
+        adam.state = .init(m: [0], v: [0], t: 1)
+        XCTAssertThrowsError(try adam.step(&p, gradient: Tensor<Float>(vector: [1, 1]))) {
+            XCTAssertTrue("\($0)".contains("Adam moments of 1 and 1 values at step 1; they must both be empty or hold the 2 parameters"), "\($0)")
+        }
+        XCTAssertEqual(p.values, [1, 2])
+        adam.state = .init(m: [0, 0], v: [0], t: 1)
+        XCTAssertThrowsError(try adam.step(&p, gradient: Tensor<Float>(vector: [1, 1])))
+        adam.state = .init(m: [], v: [], t: 0)
+        try adam.step(&p, gradient: Tensor<Float>(vector: [1, 1]))
+        XCTAssertEqual(p.values, [0.9, 1.9])
+    }
+
     func testLeNetLearnsTheEmbeddedMNISTSubset() throws {
         // 1000 training images, 500 test images; chance is 10%.
         let train = try Datasets.load(.mnist, split: .train), test = try Datasets.load(.mnist, split: .test)

@@ -37,10 +37,10 @@ enum LearningBuiltins {
                                   doc: "The paper's quantum LeNet: LeNet features → amplitude embedding on `qubits` qubits → `layers` StronglyEntanglingLayers → a trainable 2×2 Hermitian per qubit, mixed with a residual path by a trainable α. Variants: hermitian \"frozen\" (initial random H kept fixed) or \"pauli_z\"; Hermitians on groups of `readout_wires` wires; residual: false; residual_weight: \"half\" (0.5 instead of 1 − α, what the reference code computes); angles: \"frozen\" (as the reference code); embedding \"angle\" or \"dense_angle\".",
                                   example: "let q = qlenet(hermitian: \"pauli_z\", residual: false)") { args in
             var spec = ModelSpec(kind: .qlenet, input: try inputName(&args))
-            spec.qubits = try args.int("qubits", default: 6, in: 1...12)
-            spec.layers = try args.int("layers", default: 3, in: 1...100)
+            spec.qubits = try args.int("qubits", default: 6, in: QuantumLayer.qubitRange)
+            spec.layers = try args.int("layers", default: 3, in: QuantumLayer.layerRange)
             spec.hermitian = try args.choice("hermitian", QuantumLeNet.Options.Hermitian.allCases.map(\.rawValue), default: "trainable")
-            spec.readoutWires = try args.int("readout_wires", default: 1, in: 1...12)
+            spec.readoutWires = try args.int("readout_wires", default: 1, in: QuantumLayer.qubitRange)
             spec.residual = try args.bool("residual", default: true)
             let paperWeight = QuantumLeNet.Options.ResidualWeight.oneMinusAlpha.rawValue
             let weight = try args.choice("residual_weight", QuantumLeNet.Options.ResidualWeight.allCases.map(\.rawValue), default: paperWeight)

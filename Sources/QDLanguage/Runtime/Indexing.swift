@@ -33,7 +33,8 @@ extension Interpreter {
         guard let i = v.asInt else { throw RuntimeError("a \(what) index must be an integer or a range; got \(v.typeName)") }
         let k = i < 0 ? i + count : i
         guard (0..<count).contains(k) else {
-            throw RuntimeError("index \(i) is out of range for a \(what) of length \(count); valid indices are 0..<\(count) (or -\(count)...-1)")
+            let valid = count == 0 ? "it is empty, so no index is valid" : "valid indices are 0..<\(count) (or -\(count)...-1)"
+            throw RuntimeError("index \(i) is out of range for a \(what) of length \(count); \(valid)")
         }
         return k
     }

@@ -108,7 +108,7 @@ enum Operators {
             guard x == y || x == 1 || y == 1 else {
                 throw RuntimeError("shapes \(a.shape) and \(b.shape) do not broadcast: dimensions must match or be 1")
             }
-            shape.append(max(x, y))
+            shape.append(x == 1 ? y : x)  // a 1 stretches to the other size, even to 0
         }
         func strides(_ s: [Int]) -> [Int] {
             var st = [Int](repeating: 0, count: n)

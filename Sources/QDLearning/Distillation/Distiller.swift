@@ -108,6 +108,9 @@ public final class Distiller<M: Model, S: TensorScalar> {
         guard s.targets?.count == targets?.count, (s.targets == nil) == (s.targetOptimizer == nil) else {
             throw TensorError.shape("distiller state: \(s.targets.map { "\($0.count) soft-label values" } ?? "fixed labels"); this distiller has \(targets.map { "\($0.count) soft-label values" } ?? "fixed labels")")
         }
+        try s.imageOptimizer.check(count: images.count, what: "distiller state: the images' optimiser")
+        try s.rateOptimizer.check(count: rawRates.count, what: "distiller state: the rates' optimiser")
+        try s.targetOptimizer?.check(count: targets?.count ?? 0, what: "distiller state: the soft labels' optimiser")
         images = try Tensor(shape: images.shape, values: s.images.map { S($0) })
         rawRates = try Tensor(shape: rawRates.shape, values: s.rawRates.map { S($0) })
         imageOptimizer.state = s.imageOptimizer

@@ -46,10 +46,15 @@ public struct QuantumLayer: Sendable, Equatable {
     /// The readout.
     public let readout: Readout
 
+    /// The qubit counts a layer may have (the amplitude embedding then takes up to 2¹² = 4,096 features).
+    public static let qubitRange = 1...12
+    /// The layer counts a layer may have.
+    public static let layerRange = 1...100
+
     /// A layer; the readout's wire groups must divide the qubits.
     public init(qubits: Int, layers: Int, embedding: Embedding = .amplitude, readout: Readout = .hermitian(wires: 1)) throws {
-        guard (1...12).contains(qubits), layers >= 1 else {
-            throw TensorError.argument("QuantumLayer: qubits \(qubits) must be in 1...12 and layers \(layers) ≥ 1")
+        guard Self.qubitRange.contains(qubits), Self.layerRange.contains(layers) else {
+            throw TensorError.argument("QuantumLayer: qubits \(qubits) must be in \(Self.qubitRange) and layers \(layers) in \(Self.layerRange)")
         }
         if case .hermitian(let k) = readout, !(1...qubits).contains(k) || qubits % k != 0 {
             throw TensorError.argument("QuantumLayer: a Hermitian readout on groups of \(k) wires must divide the \(qubits) qubits (valid: \((1...qubits).filter { qubits % $0 == 0 }.map(String.init).joined(separator: ", ")))")

@@ -73,6 +73,14 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
 
         /// A state with these moments and step count.
         public init(m: [Double], v: [Double], t: Int) { (self.m, self.v, self.t) = (m, v, t) }
+
+        /// Throws unless this state fits `count` parameters: both moments empty (no step taken
+        /// yet) or `count` long, and a step count ≥ 0. `what` names the optimiser in the message.
+        public func check(count: Int, what: String) throws {
+            guard m.count == v.count, m.isEmpty || m.count == count, t >= 0 else {
+                throw TensorError.shape("\(what): Adam moments of \(m.count) and \(v.count) values at step \(t); they must both be empty or hold the \(count) parameters, at a step ≥ 0")
+            }
+        }
     }
 
     /// The optimiser's state; setting it resumes exactly where a checkpoint left off.
@@ -86,6 +94,7 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
     @_specialize(where Scalar == Double)
     public mutating func step(_ parameters: inout Tensor<Scalar>, gradient: Tensor<Scalar>) throws {
         try checkShapes(parameters, gradient)
+        try state.check(count: parameters.count, what: "optimizer step")
         var p = parameters.values
         if m.isEmpty { m = [Double](repeating: 0, count: p.count); v = m }
         t += 1
