@@ -148,6 +148,24 @@ final class PictureTests: XCTestCase {
         XCTAssertNotEqual(column(3, 100), blue)
     }
 
+    /// Distilled data whose labels are not the distiller's layout (a hand-edited file) is not drawn
+    /// as a class grid (a huge label once overflowed, or looped for ever); its images still draw.
+    func testDistilledDataOutOfLayoutIsAnErrorNamingTheWayOut() throws {
+        let dir = try scratchDirectory("qd-png")
+        for labels in ["[1, 0]", "[0, 9223372036854775807]"] {
+            try Data("""
+            {"format": "qd-distilled-1", "model": "tiny", "imageShape": [1, 2, 2], "images": [0, 1, 2, 3, 4, 5, 6, 7],
+             "labels": \(labels), "stepSizes": [0.1], "steps": 1, "seed": 7}
+            """.utf8).write(to: dir.appendingPathComponent("d.json"))
+            var options = Interpreter.Options()
+            options.workingDirectory = dir
+            let r = ScriptRunner(options: options)
+            XCTAssertEqual(r.run("let x = load_distilled(\"d.json\")\nimages(x, file: \"grid.png\")").first,
+                           "test.qd:2:1: error: images: the distilled labels are not the distiller's layout (each step's images by class, the same count of each); draw its images member instead, images(x.images)")
+            XCTAssertEqual(r.run("let x = load_distilled(\"d.json\")\nimages(x.images, file: \"plain.png\");"), [])
+        }
+    }
+
     /// The en dash of per-layer step-size ranges ("0.0704–3.19" in a distilled grid's title) is
     /// drawn as a dash, not as the box of a missing glyph.
     func testStepSizeRangesDrawTheirDash() throws {

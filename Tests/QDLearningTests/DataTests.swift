@@ -48,6 +48,19 @@ final class DataTests: XCTestCase {
         }
     }
 
+    /// Sizes whose product overflows an Int (each is below 2³²) are a header promising more than
+    /// any file holds, not a crash.
+    func testAnIDXHeaderWhoseSizesOverflowIsAnError() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qd-idx-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data([0, 0, 8, 3] + [UInt8](repeating: 0xFF, count: 12) + [0, 0]).write(to: dir.appendingPathComponent("train-images-idx3-ubyte"))
+        try Data([0, 0, 8, 1, 0, 0, 0, 1, 0]).write(to: dir.appendingPathComponent("train-labels-idx1-ubyte"))
+        XCTAssertThrowsError(try Datasets.load(.mnist, split: .train, folder: dir)) {
+            XCTAssertTrue("\($0)".contains("promises 4294967295×4294967295×4294967295 = more than 2⁶³ bytes of data; found 2"), "\($0)")
+        }
+    }
+
     func testReadsCIFARRecordsAndRejectsBrokenOnes() throws {
         let good = try Datasets.load(.cifar10, split: .test, folder: fixture("cifar-good"), requireStandardSize: false)
         XCTAssertEqual(good.labels, [3, 8])

@@ -40,6 +40,30 @@ final class SavedJSONTests: XCTestCase {
         XCTAssertEqual(try message(reading: "[1]"), "not a probe: the file should hold a JSON object but holds an array")
     }
 
+    /// Distilled data whose image shape overflows or is negative or empty, or whose labels are
+    /// negative, is refused when read (an overflowing shape once stopped the program).
+    func testDistilledDataWithImpossibleShapesOrLabelsIsAnError() throws {
+        let good = DistilledData(model: "tiny", imageShape: [1, 2, 2], images: [Float](repeating: 0.5, count: 8), labels: [0, 1],
+                                 stepSizes: [0.1], steps: 1, seed: 7)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("qd-distilled-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try good.save(to: url)
+        XCTAssertEqual(try DistilledData.load(from: url), good)
+        var cases: [(DistilledData, String)] = []
+        for shape in [[Int.max, 2], [1, 2, Int.min], [4611686018427387904, 2, 2], [1, 0, 2]] {
+            var d = good
+            d.imageShape = shape
+            cases.append((d, "inconsistent distilled dataset: 8 values for 2 images of \(shape)"))
+        }
+        var negative = good
+        negative.labels = [0, -1]
+        cases.append((negative, "label 1 is -1"))
+        for (d, message) in cases {
+            try d.save(to: url)
+            XCTAssertThrowsError(try DistilledData.load(from: url)) { XCTAssertTrue("\($0)".contains(message), "\($0)") }
+        }
+    }
+
     func testAMissingFileIsAnErrorNamingIt() {
         let url = URL(fileURLWithPath: "/nonexistent/qd-probe.json")
         XCTAssertThrowsError(try SavedJSON.read(Probe.self, from: url, what: "a probe")) {

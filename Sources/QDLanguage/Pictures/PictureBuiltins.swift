@@ -87,7 +87,12 @@ enum PictureBuiltins {
     /// Rows are classes, columns are (step, image) pairs; the title lists the learned step sizes
     /// (per-layer ones as each inner step's smallest–largest).
     static func distilledGrid(_ d: DistilledData) throws -> Canvas {
-        let classes = (d.labels.max() ?? 0) + 1, perStep = d.perStep, perClass = perStep / max(classes, 1)
+        // the distiller's layout: each step holds its classes in order, the same count of each
+        let perStep = d.perStep, top = d.labels.max() ?? 0
+        let classes = top < perStep ? top + 1 : perStep + 1, perClass = perStep / classes
+        guard perStep % classes == 0, d.labels.indices.allSatisfy({ d.labels[$0] == $0 % perStep / perClass }) else {
+            throw RuntimeError("images: the distilled labels are not the distiller's layout (each step's images by class, the same count of each); draw its images member instead, images(x.images)")
+        }
         let per = d.imageShape.reduce(1, *)
         var values: [Double] = []
         for k in 0..<classes {

@@ -11,9 +11,11 @@ enum IDX {
             throw DataError(file: file, String(format: "wrong magic number 0x%08X; expected 0x%08X (unsigned bytes, %d dimension(s))", magic, 0x0800 | rank, rank))
         }
         let dims = (0..<rank).map { d in bytes[(4 + 4 * d)..<(8 + 4 * d)].reduce(0) { $0 << 8 | Int($1) } }
-        let expected = dims.reduce(1, *), header = 4 + 4 * rank
+        // each size is below 2³², so three of them can overflow an Int
+        let expected = elementCount(dims), header = 4 + 4 * rank
         guard bytes.count - header == expected else {
-            throw DataError(file: file, "the header promises \(dims.map(String.init).joined(separator: "×")) = \(expected) bytes of data; found \(bytes.count - header)")
+            let promised = expected.map(String.init) ?? "more than 2⁶³"
+            throw DataError(file: file, "the header promises \(dims.map(String.init).joined(separator: "×")) = \(promised) bytes of data; found \(bytes.count - header)")
         }
         return (dims, bytes[header...])
     }

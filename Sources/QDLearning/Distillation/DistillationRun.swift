@@ -41,7 +41,8 @@ public final class DistillationRun<M: Model> {
             throw TensorError.shape("distillation: the data's images are \(data.imageShape) but the model takes \(model.inputShape)")
         }
         let c = settings.distiller
-        guard data.count >= 1, c.imagesPerClass >= 1, c.steps >= 1, c.epochs >= 1, settings.realBatch >= 1,
+        guard data.count >= 1 else { throw TensorError.argument("distillation: the training data holds no images") }
+        guard c.imagesPerClass >= 1, c.steps >= 1, c.epochs >= 1, settings.realBatch >= 1,
               settings.networksPerIteration >= 1, settings.decayEvery >= 1, settings.totalEpochs >= 1 else {
             throw TensorError.argument("distillation: images per class, steps, epochs, the real batch, networks per iteration, decay period and total epochs must all be ≥ 1")
         }

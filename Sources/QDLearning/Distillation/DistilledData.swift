@@ -90,11 +90,14 @@ public struct DistilledData: Codable, Equatable, Sendable {
     /// Reads data written by ``save(to:)``, checking its consistency.
     public static func load(from url: URL) throws -> DistilledData {
         let d = try SavedJSON.read(DistilledData.self, from: url, what: "a qd distilled dataset")
-        let per = d.imageShape.reduce(1, *)
-        guard d.format == "qd-distilled-1", d.steps >= 1, d.labels.count % d.steps == 0, d.images.count == d.labels.count * per,
+        let values = elementCount([d.labels.count] + d.imageShape)
+        guard d.format == "qd-distilled-1", d.steps >= 1, d.labels.count % d.steps == 0, !d.imageShape.contains(0), d.images.count == values,
               !d.stepSizes.isEmpty, d.stepSizes.count % d.rateGroups == 0, d.images.allSatisfy(\.isFinite), d.stepSizes.allSatisfy(\.isFinite),
               d.targets.map({ t in !d.labels.isEmpty && t.count % d.labels.count == 0 && t.allSatisfy(\.isFinite) }) ?? true else {
             throw DataError(file: url.path, "inconsistent distilled dataset: \(d.images.count) values for \(d.labels.count) images of \(d.imageShape), \(d.steps) steps, \(d.stepSizes.count) step sizes\(d.targets.map { ", \($0.count) soft-label values" } ?? "")")
+        }
+        if let bad = d.labels.firstIndex(where: { $0 < 0 }) {
+            throw DataError(file: url.path, "label \(bad) is \(d.labels[bad]); labels are class numbers, 0 or more")
         }
         return d
     }
