@@ -215,6 +215,8 @@ final class DistillationLanguageTests: XCTestCase {
                        "test.qd:1:1: error: distill: argument 'batch' is 0; it must be in 1...1000000")
         XCTAssertEqual(r.run("resume(\"/nonexistent/ckpt\", m, data)").first?.hasPrefix("test.qd:1:1: error: /nonexistent/ckpt: cannot read: "), true)
         XCTAssertEqual(r.run("train(m, 3)").first, "test.qd:1:1: error: train: argument 'data' must be a dataset (mnist(), cifar10()) or distilled data; got int 3")
+        XCTAssertEqual(r.run("distill(m, data, images_per_class: 10000, steps: 10000)").first,
+                       "test.qd:1:1: error: distillation: 10000 images per class × 10 classes × 10000 steps of [1, 28, 28] make 784000000000 synthetic values; at most 268435456 fit")
         XCTAssertEqual(r.run("distill(m, data, lr: -1)").first, "test.qd:1:1: error: distill: argument 'lr' is -1; it must be ≥ 0")
         XCTAssertEqual(r.run("distill(m, data, distill_lr: 0)").first, "test.qd:1:1: error: distill: argument 'distill_lr' is 0; it must be > 0")
         XCTAssertEqual(r.run("distill(m, data).run(epochs: -1)").first, "test.qd:1:1: error: run: argument 'epochs' is -1; it must be in 0...1000000")

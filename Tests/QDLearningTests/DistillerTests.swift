@@ -148,6 +148,34 @@ final class DistillerTests: XCTestCase {
         try distiller.step(initials: [model.initialParameters(seed: 3)], realImages: real, realLabels: (0..<12).map { $0 % 3 })
     }
 
+    /// Settings out of range (a corrupt checkpoint's real batch of 2⁶³ − 1 once overflowed the
+    /// iteration count), too many synthetic values, a negative iteration or an empty training set
+    /// are errors naming what is wrong and its range.
+    func testRunSettingsOutOfRangeAreErrorsNamingTheRange() throws {
+        let data = TinyRun.data()
+        var settings = DistillationSettings()
+        settings.realBatch = .max
+        XCTAssertThrowsError(try DistillationRun(model: TinyNet(), data: data, settings: settings)) {
+            XCTAssertEqual("\($0)", "distillation: the real batch 9223372036854775807 is outside 1...1000000")
+        }
+        settings = DistillationSettings()
+        (settings.distiller.imagesPerClass, settings.distiller.steps) = (10_000, 10_000)
+        XCTAssertThrowsError(try DistillationRun(model: TinyNet(), data: data, settings: settings)) {
+            XCTAssertEqual("\($0)", "distillation: 10000 images per class × 3 classes × 10000 steps of [1, 2, 2] make 1200000000 synthetic values; at most 268435456 fit")
+        }
+        let empty = Dataset(name: "empty", images: .zeros([0, 1, 2, 2]), labels: [], classes: 3)
+        XCTAssertThrowsError(try DistillationRun(model: TinyNet(), data: empty, settings: DistillationSettings())) {
+            XCTAssertEqual("\($0)", "distillation: the training data holds no images")
+        }
+        let run = try TinyRun.run(on: data, recoverFromCollapse: false)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("qd-run-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try run.save(to: url, modelName: "tiny")
+        var checkpoint = try DistillationRun<TinyNet>.loadCheckpoint(from: url)
+        checkpoint.iteration = -1
+        XCTAssertThrowsError(try run.restore(checkpoint)) { XCTAssertTrue("\($0)".contains("iteration -1; iterations count from 0"), "\($0)") }
+    }
+
     func testSoftLabelMetaGradientMatchesFiniteDifferencesAndOneHotStartEqualsHardLabels() throws {
         let model = TinyNet()
         var config = Distiller<TinyNet, Double>.Configuration()

@@ -40,12 +40,8 @@ public final class DistillationRun<M: Model> {
         guard Array(data.imageShape) == model.inputShape else {
             throw TensorError.shape("distillation: the data's images are \(data.imageShape) but the model takes \(model.inputShape)")
         }
-        let c = settings.distiller
         guard data.count >= 1 else { throw TensorError.argument("distillation: the training data holds no images") }
-        guard c.imagesPerClass >= 1, c.steps >= 1, c.epochs >= 1, settings.realBatch >= 1,
-              settings.networksPerIteration >= 1, settings.decayEvery >= 1, settings.totalEpochs >= 1 else {
-            throw TensorError.argument("distillation: images per class, steps, epochs, the real batch, networks per iteration, decay period and total epochs must all be ≥ 1")
-        }
+        try DistillationLimits.check(settings, model: model)
         self.model = model
         self.data = data
         self.settings = settings
@@ -306,6 +302,7 @@ public final class DistillationRun<M: Model> {
         guard sameLength == settings else {
             throw TensorError.argument("the checkpoint was written by a run with different settings (\(Self.differingFields(sameLength, settings)))")
         }
+        guard c.iteration >= 0 else { throw TensorError.argument("the checkpoint is at iteration \(c.iteration); iterations count from 0") }
         guard c.iteration <= totalIterations else {
             let epochsNeeded = (c.iteration + iterationsPerEpoch - 1) / iterationsPerEpoch
             throw TensorError.argument("the checkpoint is at iteration \(c.iteration), past the end of this run's \(settings.totalEpochs) epochs (\(totalIterations) iterations); it needs a schedule of at least \(epochsNeeded) epochs")
