@@ -48,6 +48,9 @@ final class QASMTests: XCTestCase {
                        "test.qd:1:1: error: OpenQASM line 2: q[5] is out of range; q has 2 qubits")
         XCTAssertEqual(r.run("from_qasm(\"qubit[1] q;\\nrx(theta) q[0];\")").first,
                        "test.qd:1:1: error: OpenQASM line 2: cannot read 'theta' in a parameter (only constants, pi and one input name)")
+        // a register of 2⁶³ − 1 qubits once overflowed the qubit count
+        XCTAssertEqual(r.run("from_qasm(\"qreg r[2];\\nqubit[9223372036854775807] big;\")").first,
+                       "test.qd:1:1: error: OpenQASM line 2: register 'big' of 9223372036854775807 qubits makes more than the 34 a circuit may have (2 declared before it)")
         XCTAssertEqual(r.run("qasm(circuit(1) { input x[2]\namplitude(x) on 0 })").first,
                        "test.qd:1:1: error: qasm: OpenQASM 3 has no gate for amplitude embedding; export the circuit without it")
     }

@@ -70,6 +70,9 @@ enum QASMImport {
                     name = String(spec[..<open])
                 }
                 guard size >= 1, registers[name] == nil else { throw fail("register '\(name)' needs a size of at least 1 and a new name") }
+                guard size <= Circuit.maxQubits - qubits else {
+                    throw fail("register '\(name)' of \(size) qubits makes more than the \(Circuit.maxQubits) a circuit may have (\(qubits) declared before it)")
+                }
                 registers[name] = (qubits, size)
                 qubits += size
                 continue
