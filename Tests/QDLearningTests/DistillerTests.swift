@@ -174,6 +174,10 @@ final class DistillerTests: XCTestCase {
         var checkpoint = try DistillationRun<TinyNet>.loadCheckpoint(from: url)
         checkpoint.iteration = -1
         XCTAssertThrowsError(try run.restore(checkpoint)) { XCTAssertTrue("\($0)".contains("iteration -1; iterations count from 0"), "\($0)") }
+        checkpoint.iteration = .max
+        XCTAssertThrowsError(try run.restore(checkpoint)) {
+            XCTAssertTrue("\($0)".contains("it needs a schedule of at least 3074457345618258603 epochs"), "\($0)")
+        }
     }
 
     func testSoftLabelMetaGradientMatchesFiniteDifferencesAndOneHotStartEqualsHardLabels() throws {

@@ -304,7 +304,7 @@ public final class DistillationRun<M: Model> {
         }
         guard c.iteration >= 0 else { throw TensorError.argument("the checkpoint is at iteration \(c.iteration); iterations count from 0") }
         guard c.iteration <= totalIterations else {
-            let epochsNeeded = (c.iteration + iterationsPerEpoch - 1) / iterationsPerEpoch
+            let epochsNeeded = c.iteration / iterationsPerEpoch + (c.iteration % iterationsPerEpoch == 0 ? 0 : 1)  // no overflow near Int.max
             throw TensorError.argument("the checkpoint is at iteration \(c.iteration), past the end of this run's \(settings.totalEpochs) epochs (\(totalIterations) iterations); it needs a schedule of at least \(epochsNeeded) epochs")
         }
         guard c.initial == fixedInitial.values else {
