@@ -70,6 +70,10 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(p.values, [1, 2])
         adam.state = .init(m: [0, 0], v: [0], t: 1)
         XCTAssertThrowsError(try adam.step(&p, gradient: Tensor<Float>(vector: [1, 1])))
+        adam.state = .init(m: [0, 0], v: [0, 0], t: .max)
+        XCTAssertThrowsError(try adam.step(&p, gradient: Tensor<Float>(vector: [1, 1]))) {
+            XCTAssertTrue("\($0)".contains("at a step in 0..<9223372036854775807"), "\($0)")
+        }
         adam.state = .init(m: [], v: [], t: 0)
         try adam.step(&p, gradient: Tensor<Float>(vector: [1, 1]))
         XCTAssertEqual(p.values, [0.9, 1.9])

@@ -75,10 +75,11 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
         public init(m: [Double], v: [Double], t: Int) { (self.m, self.v, self.t) = (m, v, t) }
 
         /// Throws unless this state fits `count` parameters: both moments empty (no step taken
-        /// yet) or `count` long, and a step count ≥ 0. `what` names the optimiser in the message.
+        /// yet) or `count` long, and a step count in 0 ..< 2⁶³ − 1 (the next step adds one). `what`
+        /// names the optimiser in the message.
         public func check(count: Int, what: String) throws {
-            guard m.count == v.count, m.isEmpty || m.count == count, t >= 0 else {
-                throw TensorError.shape("\(what): Adam moments of \(m.count) and \(v.count) values at step \(t); they must both be empty or hold the \(count) parameters, at a step ≥ 0")
+            guard m.count == v.count, m.isEmpty || m.count == count, (0..<Int.max).contains(t) else {
+                throw TensorError.shape("\(what): Adam moments of \(m.count) and \(v.count) values at step \(t); they must both be empty or hold the \(count) parameters, at a step in 0..<\(Int.max)")
             }
         }
     }
