@@ -45,6 +45,14 @@ public struct Circuit: Equatable, Sendable {
         }
     }
 
+    /// Throws unless a circuit can grow to hold every wire in `wires`: each below ``maxQubits``
+    /// (negative wires are left to ``checkWires(_:what:)``); the message names `what`.
+    public static func checkGrowable(to wires: [Int], what: String) throws {
+        if let far = wires.first(where: { $0 >= maxQubits }) {
+            throw SimulatorError.invalidWire("\(what): wire \(far) is out of range; a circuit has at most \(maxQubits) wires, 0..<\(maxQubits)")
+        }
+    }
+
     // MARK: building
 
     /// Appends one operation after checking its wires and parameters.
@@ -148,6 +156,7 @@ public struct Circuit: Equatable, Sendable {
         guard preparation == nil else {
             throw SimulatorError.invalidCircuit("a circuit with a state preparation (embedding) cannot be controlled")
         }
+        try Circuit.checkGrowable(to: controls, what: "controls")
         let n = max(qubits, (controls.max() ?? -1) + 1)
         var c = try Circuit(qubits: n)
         try c.checkWires(controls, what: "controls")

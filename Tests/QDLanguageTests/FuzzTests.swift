@@ -72,7 +72,8 @@ final class FuzzTests: XCTestCase {
                      // each of these stopped the program (integer traps, a range expanded into memory)
                      "0...9223372036854775807", "len(-9223372036854775807..<9223372036854775807)", "abs(-9223372036854775807 - 1)",
                      "X0 on each 0..<9223372036854775807", "(0..<1000000000000) + 1", "tensor(0..<9223372036854775807)",
-                     "ctrl(circuit(1) { x 0 }, 9223372036854775807)"] {
+                     "ctrl(circuit(1) { x 0 }, 9223372036854775807)", "circuit(1) { param t[1000000, 1000000, 1000000, 1000000] }",
+                     "circuit(1) { input z[1000000, 1000000] }", "circuit(1) { param t[100000, 100000] }"] {
             XCTAssertFalse(qd.run(SourceFile(name: "p.qd", text: text)).isEmpty, "no error for \(text.prefix(40))")
         }
         XCTAssertEqual(try qd.evaluate("2 ^ 100000").asDouble, .infinity)

@@ -21,6 +21,10 @@ final class BadInputTests: XCTestCase {
             _ = try Simulator().expectations(Circuit(qubits: 3), observables: [.z(5)])
         }
         assertError("1...34") { _ = try Circuit(qubits: 0) }
+        // a control wire of 2⁶³ − 1 once overflowed the grown circuit's wire count
+        assertError("controls: wire 9223372036854775807 is out of range; a circuit has at most 34 wires") {
+            _ = try c.controlled(by: [.max])
+        }
     }
 
     func testTooManyQubitsForMemory() {

@@ -80,8 +80,7 @@ enum CoreBuiltins {
                     guard let n = d.asInt, (0...limit).contains(n) else { throw RuntimeError("\(name): a dimension must be an integer in 0...\(limit)") }
                     return n
                 }
-                let total = shape.reduce(1) { a, b in a.multipliedReportingOverflow(by: b).overflow ? Int.max : a * b }
-                guard total <= limit else { throw RuntimeError("\(name): \(shape) has more than \(limit) elements") }
+                try args.interpreter.checkElementCount(shape, what: name)
                 return .tensor(NDArray(shape: shape, data: [Double](repeating: fill, count: shape.reduce(1, *))))
             })
         }

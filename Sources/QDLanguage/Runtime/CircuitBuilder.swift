@@ -217,9 +217,7 @@ final class CircuitBuilder {
 
     /// A whole circuit transformed: inverted, controlled, or repeated `times` times (sharing parameters).
     static func transform(_ c: CircuitValue, controls: [Int] = [], adjoint: Bool = false, times: Int = 1) throws -> CircuitValue {
-        if let far = controls.first(where: { $0 >= Circuit.maxQubits }) {
-            throw RuntimeError("control wire \(far) is out of range; a circuit has at most \(Circuit.maxQubits) wires, 0..<\(Circuit.maxQubits)")
-        }
+        try Circuit.checkGrowable(to: controls, what: "controls")
         let n = max(c.circuit.qubits, (controls.max() ?? -1) + 1)
         let builder = try CircuitBuilder(id: 0, qubits: n)
         for _ in 0..<times { try builder.append(c, wires: nil, controls: controls, adjoint: adjoint) }

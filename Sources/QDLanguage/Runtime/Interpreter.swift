@@ -257,11 +257,13 @@ public final class Interpreter {
         case .param(let name, let shapeExprs, let initExpr):
             guard let b = builders.last else { throw RuntimeError("'param \(name)' declares a trainable circuit parameter; it must be inside circuit(n) { ... }") }
             let shape = try shapeExprs.map { try evalShapeDimension($0, scope) }
+            try checkElementCount(shape, what: "param \(name)")
             let initializer = try initExpr.map { try eval($0, scope) }
             scope.define(name, .symbol(try b.declareParameter(name, shape: shape, initializer: initializer, interpreter: self)))
         case .input(let name, let shapeExprs):
             guard let b = builders.last else { throw RuntimeError("'input \(name)' declares per-sample circuit inputs; it must be inside circuit(n) { ... }") }
             let shape = try shapeExprs.map { try evalShapeDimension($0, scope) }
+            try checkElementCount(shape, what: "input \(name)")
             scope.define(name, .symbol(try b.declareInput(name, shape: shape)))
         case .gate(let g):
             try executeGate(g, scope, at: s.location)
@@ -274,6 +276,19 @@ public final class Interpreter {
             throw RuntimeError("a shape dimension must be an integer in 1...1000000; got \(v.asDouble.map(formatNumber) ?? v.typeName)", at: e.location)
         }
         return n
+    }
+
+    /// Throws unless a tensor of `shape` has at most ``Options/maxTensorElements`` elements, the
+    /// product taken without overflowing; `what` names the tensor in the message.
+    func checkElementCount(_ shape: [Int], what: String) throws {
+        var total = 1
+        for d in shape {
+            let product = total.multipliedReportingOverflow(by: d)
+            guard !product.overflow, product.partialValue <= options.maxTensorElements else {
+                throw RuntimeError("\(what): \(shape) has more than \(options.maxTensorElements) elements")
+            }
+            total = product.partialValue
+        }
     }
 
     func iterate(_ v: Value) throws -> [Value] {
