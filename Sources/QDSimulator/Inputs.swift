@@ -10,7 +10,8 @@ public struct Inputs: Equatable, Sendable {
 
     /// A batch from a flat row-major array; throws unless `values.count == batch·features`.
     public init(batch: Int, features: Int, values: [Double]) throws {
-        guard batch >= 1, features >= 0, values.count == batch * features else {
+        let count = batch.multipliedReportingOverflow(by: features)
+        guard batch >= 1, features >= 0, !count.overflow, values.count == count.partialValue else {
             throw SimulatorError.invalidInput("inputs: \(values.count) values do not form \(batch) item(s) × \(features) feature(s); batch must be ≥ 1")
         }
         self.batch = batch

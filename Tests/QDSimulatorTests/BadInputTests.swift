@@ -59,6 +59,8 @@ final class BadInputTests: XCTestCase {
     }
 
     func testZeroNaNAndTooLongInputVectors() throws {
+        // a batch × features product that overflows is a mismatch, not a trap
+        assertError("do not form 9223372036854775807 item(s) × 2 feature(s)") { _ = try Inputs(batch: .max, features: 2, values: [1, 2]) }
         var c = try Circuit(qubits: 2)
         try c.amplitudeEmbedding(features: 0..<4, wires: [0, 1])
         assertError("item 1 has norm 0.0") {
