@@ -6,13 +6,13 @@ extension Tensor {
     public func reshaped(_ newShape: [Int]) throws -> Tensor {
         var target = newShape
         if let k = newShape.firstIndex(of: -1) {
-            let known = newShape.enumerated().filter { $0.offset != k }.reduce(1) { $0 * $1.element }
+            let known = Tensor.elementCount(newShape.enumerated().filter { $0.offset != k }.map(\.element)) ?? 0
             guard known > 0, count % known == 0 else {
                 throw TensorError.shape("reshape: cannot infer -1 in \(newShape) for \(count) element(s) of shape \(shape)")
             }
             target[k] = count / known
         }
-        guard target.allSatisfy({ $0 >= 0 }), target.reduce(1, *) == count else {
+        guard Tensor.elementCount(target) == count else {
             throw TensorError.shape("reshape: shape \(shape) (\(count) elements) cannot become \(newShape)")
         }
         return Tensor.record(Tensor(unchecked: target, values), [self]) { g in [try g.reshaped(self.shape)] }
@@ -109,7 +109,7 @@ extension Tensor {
 
     /// out[i] = x[indices[i]] over the flat elements, shaped `shape`. Indices are checked.
     public func gathered(flatIndices indices: [Int], shape outShape: [Int]) throws -> Tensor {
-        guard outShape.reduce(1, *) == indices.count else {
+        guard Tensor.elementCount(outShape) == indices.count else {
             throw TensorError.shape("gather: \(indices.count) indices cannot fill shape \(outShape)")
         }
         let valid = 0..<count

@@ -16,11 +16,26 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     /// A tensor of `shape` holding `values` (row-major). Throws unless the counts agree.
     public init(shape: [Int], values: [Scalar]) throws {
         guard shape.allSatisfy({ $0 >= 0 }) else { throw TensorError.shape("shape \(shape) has a negative dimension") }
-        let count = shape.reduce(1, *)
+        guard let count = Self.elementCount(shape) else {
+            throw TensorError.shape("shape \(shape) holds more elements than an Int counts; got \(values.count) value(s)")
+        }
         guard values.count == count else {
             throw TensorError.shape("shape \(shape) holds \(count) element(s); got \(values.count) value(s)")
         }
         self.init(unchecked: shape, values)
+    }
+
+    /// The number of elements of `shape`, or nil when a dimension is negative or the product
+    /// overflows an `Int` (a shape read from a file or a user, checked before it is used).
+    public static func elementCount(_ shape: [Int]) -> Int? {
+        var count = 1
+        for size in shape {
+            guard size >= 0 else { return nil }
+            let product = count.multipliedReportingOverflow(by: size)
+            if product.overflow { return nil }
+            count = product.partialValue
+        }
+        return count
     }
 
     /// A tensor whose element count is known to match (internal: operations build these).

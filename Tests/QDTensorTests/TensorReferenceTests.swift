@@ -520,6 +520,13 @@ final class TensorReferenceTests: XCTestCase {
         XCTAssertThrowsError(try Tensor<Double>.zeros([2, 3]).l2Normalized()) { XCTAssertTrue("\($0)".contains("must be nonzero")) }
         XCTAssertThrowsError(try a.crossEntropy(labels: [0, 7])) { XCTAssertTrue("\($0)".contains("label 7 is outside 0..<3")) }
         XCTAssertThrowsError(try Tensor<Double>(shape: [2, 2], values: [1])) { XCTAssertTrue("\($0)".contains("holds 4 element(s)")) }
+        // shapes whose element counts overflow an Int are errors, not traps
+        XCTAssertThrowsError(try Tensor<Double>(shape: [.max, 2], values: [1])) { XCTAssertTrue("\($0)".contains("more elements than an Int counts")) }
+        XCTAssertThrowsError(try a.reshaped([.max, 2, 3])) { XCTAssertTrue("\($0)".contains("cannot become")) }
+        XCTAssertThrowsError(try a.reshaped([-1, .max, 2])) { XCTAssertTrue("\($0)".contains("cannot infer -1")) }
+        XCTAssertThrowsError(try a.gathered(flatIndices: [0], shape: [.max, 4])) { XCTAssertTrue("\($0)".contains("cannot fill shape")) }
+        XCTAssertEqual(Tensor<Double>.elementCount([3, 0, .max]), 0)
+        XCTAssertNil(Tensor<Double>.elementCount([2, -1]))
     }
 }
 

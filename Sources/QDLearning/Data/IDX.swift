@@ -1,3 +1,5 @@
+import QDTensor
+
 /// The IDX format of MNIST and Fashion-MNIST: a big-endian magic 0x0000 08 NN (unsigned bytes,
 /// NN dimensions), NN big-endian 32-bit sizes, then the bytes.
 enum IDX {
@@ -12,7 +14,7 @@ enum IDX {
         }
         let dims = (0..<rank).map { d in bytes[(4 + 4 * d)..<(8 + 4 * d)].reduce(0) { $0 << 8 | Int($1) } }
         // each size is below 2³², so three of them can overflow an Int
-        let expected = elementCount(dims), header = 4 + 4 * rank
+        let expected = Tensor<Float>.elementCount(dims), header = 4 + 4 * rank
         guard bytes.count - header == expected else {
             let promised = expected.map(String.init) ?? "more than 2⁶³"
             throw DataError(file: file, "the header promises \(dims.map(String.init).joined(separator: "×")) = \(promised) bytes of data; found \(bytes.count - header)")

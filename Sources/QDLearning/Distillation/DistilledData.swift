@@ -90,7 +90,7 @@ public struct DistilledData: Codable, Equatable, Sendable {
     /// Reads data written by ``save(to:)``, checking its consistency.
     public static func load(from url: URL) throws -> DistilledData {
         let d = try SavedJSON.read(DistilledData.self, from: url, what: "a qd distilled dataset")
-        let values = elementCount([d.labels.count] + d.imageShape)
+        let values = Tensor<Float>.elementCount([d.labels.count] + d.imageShape)
         guard d.format == "qd-distilled-1", d.steps >= 1, d.labels.count % d.steps == 0, !d.imageShape.contains(0), d.images.count == values,
               !d.stepSizes.isEmpty, d.stepSizes.count % d.rateGroups == 0, d.images.allSatisfy(\.isFinite), d.stepSizes.allSatisfy(\.isFinite),
               d.targets.map({ t in !d.labels.isEmpty && t.count % d.labels.count == 0 && t.allSatisfy(\.isFinite) }) ?? true else {
