@@ -64,6 +64,32 @@ final class FuzzTests: XCTestCase {
         }
     }
 
+    /// Every builtin function, called with each extreme value as its only argument, after a
+    /// circuit, and twice, ends normally or with diagnostics (ctrl with a control wire of
+    /// 2⁶³ − 1 and round of 10³⁰⁰ once stopped the program).
+    func testEveryBuiltinWithExtremeArgumentsNeverCrashes() throws {
+        var o = options
+        o.workingDirectory = try scratchDirectory("qd-builtin-fuzz")
+        let qd = Interpreter(options: o)
+        qd.onDisplay = { _ in }
+        qd.onProgress = { _ in }
+        XCTAssertTrue(qd.run(SourceFile(name: "setup.qd", text: "let c = circuit(2) { h 0\n cx 0, 1 }")).isEmpty)
+        let functions = qd.registry.names.filter { name in
+            guard let entry = qd.registry.entry(name), case .function = entry.value else { return false }
+            return entry.category != "gate"
+        }
+        XCTAssertGreaterThan(functions.count, 40)
+        let extremes = ["9223372036854775807", "-9223372036854775807 - 1", "-1", "0", "1e300", "-1e308", "1e308 * 10", "1e308 * 10 - 1e308 * 10",
+                        "0..<9223372036854775807", "[]", "[[]]", "[-1]", "\"\"", "nil", "c", "Z0"]
+        for name in functions {
+            for v in extremes {
+                for call in ["\(name)(\(v))", "\(name)(c, \(v))", "\(name)(\(v), \(v))"] {
+                    _ = qd.run(SourceFile(name: "call.qd", text: call))
+                }
+            }
+        }
+    }
+
     func testPathologicalInputsAreErrors() {
         let qd = Interpreter(options: options)
         qd.onDisplay = { _ in }
