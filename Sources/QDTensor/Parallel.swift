@@ -6,11 +6,12 @@ import Synchronization
 /// elementwise operations and reductions split their elements (and the quantum layer runs its
 /// simulator on as many).
 public enum TensorThreads {
-    /// How many threads (default: every active core). Inside a task of ``map(_:_:)`` it reads 1:
-    /// the tasks already share the threads, so their operations do not split again.
+    /// How many threads (default: every active core; a value below 1 sets 1, as ``Simulator``'s
+    /// thread count does). Inside a task of ``map(_:_:)`` it reads 1: the tasks already share the
+    /// threads, so their operations do not split again.
     public static var count: Int {
         get { insideTask.value == nil ? configured : 1 }
-        set { configured = newValue }
+        set { configured = max(1, newValue) }
     }
     nonisolated(unsafe) private static var configured = ProcessInfo.processInfo.activeProcessorCount
 

@@ -11,27 +11,20 @@ import QDTensor
 /// Every workload this executable knows, for the usage line and the unknown-workload error.
 let knownWorkloads = "W1,W2,W3,W3F,W4,W5,gate,membw,L1,L2,Q1,D1,D2,D3,D4,mnist-lenet"
 
-var options: [String: String] = [:]
-var argv = CommandLine.arguments.dropFirst()
-while let key = argv.popFirst() {
-    guard key.hasPrefix("--"), let value = argv.popFirst() else {
-        FileHandle.standardError.write(Data("usage: qd-bench [--threads T] [--workloads \(knownWorkloads)] [--ns 4,8,...] [--batch B] [--n-batch n] [--target-s S] [--min-reps R] [--max-reps M] [--warmup W] [--cache-block-bytes N] [--data DIR] [--epochs E] [--outer-slice N] [--avx512 on|off]\n".utf8))
-        exit(2)
-    }
-    options[String(key.dropFirst(2))] = value
-}
-let threads = Int(options["threads"] ?? "1") ?? 1
-let workloads = (options["workloads"] ?? "W1,W2,W3,W3F,W4,W5,gate,membw,L1,L2").split(separator: ",").map(String.init)
-let ns = (options["ns"] ?? "4,8,10,12,16,20").split(separator: ",").compactMap { Int($0) }
-let batch = Int(options["batch"] ?? "256") ?? 256
-let outerSlice = options["outer-slice"].flatMap(Int.init)
-let nBatch = Int(options["n-batch"] ?? "10") ?? 10
-let timer = Timer(warmup: Int(options["warmup"] ?? "2") ?? 2, minReps: Int(options["min-reps"] ?? "5") ?? 5,
-                  maxReps: Int(options["max-reps"] ?? "200") ?? 200, targetSeconds: Double(options["target-s"] ?? "1") ?? 1)
+let options = BenchOptions(CommandLine.arguments.dropFirst())
+let threads = options.int("threads", 1, in: 1...256)
+let workloads = (options.string("workloads") ?? "W1,W2,W3,W3F,W4,W5,gate,membw,L1,L2").split(separator: ",").map(String.init)
+let ns = options.ints("ns", [4, 8, 10, 12, 16, 20], in: 1...Circuit.maxQubits)
+let batch = options.int("batch", 256, in: 1...1_000_000)
+let outerSlice = options.optionalInt("outer-slice", in: 1...1_000_000)
+let nBatch = options.int("n-batch", 10, in: 1...Circuit.maxQubits)
+let minReps = options.int("min-reps", 5, in: 1...1_000_000)
+let timer = Timer(warmup: options.int("warmup", 2, in: 0...1_000_000), minReps: minReps,
+                  maxReps: options.int("max-reps", max(200, minReps), in: minReps...1_000_000), targetSeconds: options.positive("target-s", 1))
 // the AVX-512 convolution kernels (on by default where the CPU has them; same bits either way)
-if let wide = options["avx512"] { WideKernels.enabled = wide == "on" }
+if let wide = options.onOff("avx512") { WideKernels.enabled = wide }
 let sim = Simulator(threads: threads)
-if let bytes = options["cache-block-bytes"].flatMap(Int.init) { sim.cacheBlockBytes = bytes }
+if let bytes = options.optionalInt("cache-block-bytes", in: 1...(1 << 40)) { sim.cacheBlockBytes = bytes }
 var rng = SeededGenerator(seed: 1234)
 let base: [String: Any] = ["sim": "qd", "threads": threads, "blas_core": BLASRuntime.coreName, "cpu": cpuModel(), "avx512": WideKernels.enabled]
 
@@ -171,7 +164,7 @@ do {
             // Full MNIST LeNet training: SGD (lr 0.01, momentum 0.9), batch 64, the rate halved
             // every 5 epochs; one JSON line per epoch with its seconds and the test accuracy.
             TensorThreads.count = threads
-            guard let folder = options["data"].map({ URL(fileURLWithPath: $0) }) ?? Datasets.environmentFolder else {
+            guard let folder = options.string("data").map({ URL(fileURLWithPath: $0) }) ?? Datasets.environmentFolder else {
                 FileHandle.standardError.write(Data("qd-bench: mnist-lenet needs --data DIR or QD_DATA\n".utf8))
                 exit(2)
             }
@@ -180,7 +173,7 @@ do {
             var theta: Tensor<Float> = model.initialParameters(seed: 1)
             var sgd = SGD<Float>(learningRate: 0.01, momentum: 0.9)
             let schedule = StepDecay(every: 5, factor: 0.5)
-            for epoch in 0..<(Int(options["epochs"] ?? "15") ?? 15) {
+            for epoch in 0..<options.int("epochs", 15, in: 1...10_000) {
                 sgd.learningRate = schedule.rate(base: 0.01, epoch: epoch)
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 theta = try Trainer.train(model, parameters: theta, on: train, epochs: 1, batchSize: 64, optimizer: sgd, seed: UInt64(epoch))

@@ -18,6 +18,17 @@ final class TensorThreadsTests: XCTestCase {
         XCTAssertEqual(TensorThreads.count, 2, "the caller's count is back after the tasks")
     }
 
+    /// A thread count below 1 (`qd-bench --threads 0` once set it and crashed a convolution) sets 1.
+    func testACountBelowOneSetsOne() throws {
+        TensorThreads.count = 0
+        XCTAssertEqual(TensorThreads.count, 1)
+        TensorThreads.count = -3
+        XCTAssertEqual(TensorThreads.count, 1)
+        var rng = SeededRandom(seed: 5)
+        let x = Tensor<Float>.normal([4, 2, 6, 6], using: &rng), w = Tensor<Float>.normal([3, 2, 3, 3], using: &rng).requiringGrad()
+        XCTAssertEqual(try Autograd.gradients(of: x.conv2d(w).sum(), wrt: [w])[0].shape, [3, 2, 3, 3])
+    }
+
     func testTheFirstFailingTaskInOrderIsRethrown() {
         XCTAssertThrowsError(try TensorThreads.map(12) { task -> Int in
             if task % 5 == 3 { throw TaskFailure(task: task) }
