@@ -61,6 +61,15 @@ final class DataTests: XCTestCase {
         }
     }
 
+    /// A prefix of n ≤ 0 images is empty (a negative n once made an invalid range), of more than
+    /// the count the whole set.
+    func testPrefixesOfAnyLength() throws {
+        let train = try Datasets.load(.mnist, split: .train, folder: fixture("mnist-good"))
+        XCTAssertEqual(try train.prefix(-1).count, 0)
+        XCTAssertEqual(try train.prefix(2).labels, [7, 0])
+        XCTAssertEqual(try train.prefix(.max).labels, [7, 0, 9])
+    }
+
     func testReadsCIFARRecordsAndRejectsBrokenOnes() throws {
         let good = try Datasets.load(.cifar10, split: .test, folder: fixture("cifar-good"), requireStandardSize: false)
         XCTAssertEqual(good.labels, [3, 8])

@@ -44,10 +44,11 @@ public struct Dataset: Sendable {
         return Dataset(name: "\(name), \(perClass) per class", images: x, labels: y, classes: classes)
     }
 
-    /// The first `n` images.
+    /// The first `n` images (none for n ≤ 0, all of them for n ≥ count).
     public func prefix(_ n: Int) throws -> Dataset {
-        let (x, y) = try batch(Array(0..<min(n, count)))
-        return Dataset(name: "\(name), first \(min(n, count))", images: x, labels: y, classes: classes)
+        let taken = max(0, min(n, count))
+        let (x, y) = try batch(Array(0..<taken))
+        return Dataset(name: "\(name), first \(taken)", images: x, labels: y, classes: classes)
     }
 
     /// How many images each class has.
