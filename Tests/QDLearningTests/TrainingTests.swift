@@ -79,6 +79,24 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(p.values, [0.9, 1.9])
     }
 
+    /// Batch sizes of Int.max (one batch) and, for evaluation, below 1 (one image at a time) work:
+    /// they once overflowed the step count or made an invalid range.
+    func testExtremeBatchSizes() throws {
+        let data = TinyRun.data(), model = TinyNet()
+        let theta: Tensor<Float> = model.initialParameters(seed: 4)
+        let reference = try Trainer.evaluate(model, parameters: theta, on: data)
+        for size in [Int.max, 0, -5] {
+            let e = try Trainer.evaluate(model, parameters: theta, on: data, batchSize: size)
+            XCTAssertEqual(e.accuracy, reference.accuracy)
+            XCTAssertEqual(e.loss, reference.loss, accuracy: 1e-6)
+        }
+        let oneBatch = try Trainer.train(model, parameters: theta, on: data, epochs: 1, batchSize: .max,
+                                         optimizer: SGD<Float>(learningRate: 0.1), seed: 1)
+        let full = try Trainer.train(model, parameters: theta, on: data, epochs: 1, batchSize: data.count,
+                                     optimizer: SGD<Float>(learningRate: 0.1), seed: 1)
+        XCTAssertEqual(oneBatch.values, full.values)
+    }
+
     func testLeNetLearnsTheEmbeddedMNISTSubset() throws {
         // 1000 training images, 500 test images; chance is 10%.
         let train = try Datasets.load(.mnist, split: .train), test = try Datasets.load(.mnist, split: .test)

@@ -23,7 +23,7 @@ public enum Trainer {
         var opt = optimizer
         let base = opt.learningRate
         var rng = SeededRandom(seed: seed)
-        let steps = (data.count + batchSize - 1) / batchSize
+        let steps = data.count / batchSize + (data.count % batchSize == 0 ? 0 : 1)  // no overflow for huge batches
         for epoch in 0..<epochs {
             if let s = schedule { opt.learningRate = s.rate(base: base, epoch: epoch) }
             let order = Array(0..<data.count).shuffled(using: &rng)
@@ -48,14 +48,16 @@ public enum Trainer {
         return theta
     }
 
-    /// Accuracy, loss and confusion matrix of `model` with `parameters` on `data`, without gradients.
+    /// Accuracy, loss and confusion matrix of `model` with `parameters` on `data`, without gradients,
+    /// in batches of `batchSize` (a value below 1 counts as 1).
     public static func evaluate<M: Model, S: TensorScalar>(_ model: M, parameters: Tensor<S>, on data: Dataset,
                                                          batchSize: Int = 500) throws -> Evaluation {
         try Autograd.withoutGradients {
             var confusion = [[Int]](repeating: [Int](repeating: 0, count: model.classes), count: model.classes)
             var lossSum = 0.0
-            for start in stride(from: 0, to: data.count, by: max(1, batchSize)) {
-                let idx = Array(start..<min(data.count, start + batchSize))
+            let size = max(1, batchSize)
+            for start in stride(from: 0, to: data.count, by: size) {
+                let idx = Array(start..<min(data.count, start + min(size, data.count)))  // size may be Int.max
                 let (x, y) = try data.batch(idx)
                 let logits = try model.forward(x.converted(to: S.self), parameters: parameters.detached)
                 lossSum += Double(try logits.crossEntropy(labels: y).item) * Double(idx.count)
