@@ -16,11 +16,15 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 }
 
 extension Simulator {
+    /// The shot counts ``sample(_:trainable:inputs:shots:seed:)`` takes: up to 10⁸ per item (the
+    /// samples of one item then take 800 MB).
+    public static let shotRange = 1...100_000_000
+
     /// `shots` basis-state samples (amplitude indices, wire 0 most significant) per batch item,
     /// drawn from |ψ_a|² with a generator seeded by `seed`.
     public func sample(_ circuit: Circuit, trainable: [Double] = [], inputs: Inputs = .empty(),
                        shots: Int, seed: UInt64) throws -> [[Int]] {
-        guard shots >= 1 else { throw SimulatorError.invalidInput("shots must be at least 1; got \(shots)") }
+        guard Self.shotRange.contains(shots) else { throw SimulatorError.invalidInput("shots must be in \(Self.shotRange); got \(shots)") }
         let probabilities = try self.probabilities(circuit, trainable: trainable, inputs: inputs)
         var rng = SeededGenerator(seed: seed)
         return probabilities.map { p in

@@ -59,6 +59,11 @@ final class BadInputTests: XCTestCase {
     }
 
     func testZeroNaNAndTooLongInputVectors() throws {
+        // shots beyond the range once tried to allocate 2⁶³ − 1 samples
+        assertError("shots must be in 1...100000000; got 9223372036854775807") {
+            _ = try Simulator().sample(Circuit(qubits: 1), shots: .max, seed: 1)
+        }
+        assertError("shots must be in 1...100000000; got 0") { _ = try Simulator().sample(Circuit(qubits: 1), shots: 0, seed: 1) }
         // a batch × features product that overflows is a mismatch, not a trap
         assertError("do not form 9223372036854775807 item(s) × 2 feature(s)") { _ = try Inputs(batch: .max, features: 2, values: [1, 2]) }
         var c = try Circuit(qubits: 2)

@@ -62,7 +62,7 @@ enum QuantumBuiltins {
                                  example: "expect(Z0 * Z1, circuit(2) { h 0; cx 0, 1 })") { args in
             let obs = try observables(&args)
             let shots = try args.option("shots").map { v -> Int in
-                guard let n = v.asInt, (1...100_000_000).contains(n) else { throw args.typeError("shots", expected: "an integer in 1...100000000", got: v) }
+                guard let n = v.asInt, Simulator.shotRange.contains(n) else { throw args.typeError("shots", expected: "an integer in \(Simulator.shotRange)", got: v) }
                 return n
             }
             let seed = shots == nil ? nil : Optional(try args.seed())
@@ -105,7 +105,7 @@ enum QuantumBuiltins {
         r.add("quantum", Builtin("sample", "sample(circuit, shots: 1000, seed: nil, ...)",
                                  doc: "Measures every wire `shots` times; returns counts per basis label (wire 0 first). The seed defaults to the run's seed stream.",
                                  example: "sample(circuit(2) { h 0; cx 0, 1 }, shots: 100, seed: 1)") { args in
-            let shots = try args.int("shots", default: 1000, in: 1...100_000_000)
+            let shots = try args.int("shots", default: 1000, in: Simulator.shotRange)
             let seed = try args.seed()
             let run = try RunSetup(&args)
             let samples = try args.interpreter.simulator.sample(run.circuit.circuit, trainable: run.trainable, inputs: run.inputs, shots: shots, seed: seed)
