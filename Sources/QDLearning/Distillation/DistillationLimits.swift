@@ -32,10 +32,10 @@ public enum DistillationLimits {
         for (name, value, range) in counts where !range.contains(value) {
             throw TensorError.argument("distillation: \(name) \(value) is outside \(range)")
         }
-        // within the ranges above the product cannot overflow
-        let values = c.imagesPerClass * model.classes * c.steps * model.inputShape.reduce(1, *)
-        guard values <= syntheticValues else {
-            throw TensorError.argument("distillation: \(c.imagesPerClass) images per class × \(model.classes) classes × \(c.steps) steps of \(model.inputShape) make \(values) synthetic values; at most \(syntheticValues) fit")
+        let shape = [c.imagesPerClass, model.classes, c.steps] + model.inputShape
+        guard let values = Tensor<Float>.elementCount(shape), values <= syntheticValues else {
+            let made = Tensor<Float>.elementCount(shape).map(String.init) ?? "more than 2⁶³"
+            throw TensorError.argument("distillation: \(c.imagesPerClass) images per class × \(model.classes) classes × \(c.steps) steps of \(model.inputShape) make \(made) synthetic values; at most \(syntheticValues) fit")
         }
     }
 }
