@@ -101,16 +101,11 @@ void qd_lane_forward_f32(const float *x, const float *wt, const float *bias, con
             for (long j = 0; j < out_width; j += 12) {
                 const float *source = image + i * width + j;
                 long p = i * out_width + j;
-                if (kernel_width == 5) {
-                    switch (out_width - j < 12 ? out_width - j : 12) {
-#define ROW(R) case R: forward_row_five(source, wt, bias, taps, patch, positions, p, R, planes); break;
-                    ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ROW(8) ROW(9) ROW(10) ROW(11) ROW(12)
-#undef ROW
-                    }
-                    continue;
-                }
                 switch (out_width - j < 12 ? out_width - j : 12) {
-#define ROW(R) case R: forward_row(source, wt, bias, taps, patch, positions, p, R, planes); break;
+#define ROW(R) case R: \
+    if (kernel_width == 5) forward_row_five(source, wt, bias, taps, patch, positions, p, R, planes); \
+    else forward_row(source, wt, bias, taps, patch, positions, p, R, planes); \
+    break;
                 ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ROW(8) ROW(9) ROW(10) ROW(11) ROW(12)
 #undef ROW
                 }
