@@ -58,7 +58,7 @@ public final class DistillationRun<M: Model> {
     }
 
     /// Iterations per epoch over the real data.
-    public var iterationsPerEpoch: Int { (data.count + settings.realBatch - 1) / settings.realBatch }
+    public var iterationsPerEpoch: Int { dividedRoundingUp(data.count, by: settings.realBatch) }
     /// Iterations of the full schedule.
     public var totalIterations: Int { iterationsPerEpoch * settings.totalEpochs }
     /// The epoch (0-based) the next iteration belongs to.
@@ -304,7 +304,7 @@ public final class DistillationRun<M: Model> {
         }
         guard c.iteration >= 0 else { throw TensorError.argument("the checkpoint is at iteration \(c.iteration); iterations count from 0") }
         guard c.iteration <= totalIterations else {
-            let epochsNeeded = c.iteration / iterationsPerEpoch + (c.iteration % iterationsPerEpoch == 0 ? 0 : 1)  // no overflow near Int.max
+            let epochsNeeded = dividedRoundingUp(c.iteration, by: iterationsPerEpoch)
             throw TensorError.argument("the checkpoint is at iteration \(c.iteration), past the end of this run's \(settings.totalEpochs) epochs (\(totalIterations) iterations); it needs a schedule of at least \(epochsNeeded) epochs")
         }
         guard c.initial == fixedInitial.values else {

@@ -23,7 +23,7 @@ public enum Trainer {
         var opt = optimizer
         let base = opt.learningRate
         var rng = SeededRandom(seed: seed)
-        let steps = data.count / batchSize + (data.count % batchSize == 0 ? 0 : 1)  // no overflow for huge batches
+        let steps = dividedRoundingUp(data.count, by: batchSize)
         for epoch in 0..<epochs {
             if let s = schedule { opt.learningRate = s.rate(base: base, epoch: epoch) }
             let order = Array(0..<data.count).shuffled(using: &rng)
