@@ -58,9 +58,10 @@ enum CoreBuiltins {
             case .list(let items): return .int(items.count)
             case .string(let s): return .int(s.count)
             case .range(let lo, let hi):
-                let count = hi.subtractingReportingOverflow(lo)
-                if count.overflow { throw RuntimeError("len: the range \(lo)..<\(hi) holds more integers than the largest integer, \(Int.max)") }
-                return .int(max(0, count.partialValue))
+                guard let count = Value.rangeCount(lo, hi) else {
+                    throw RuntimeError("len: the range \(lo)..<\(hi) holds more integers than the largest integer, \(Int.max)")
+                }
+                return .int(count)
             case .tensor(let t): return .int(t.shape.first ?? 1)
             default: throw args.typeError("x", expected: "a list, string, range or tensor", got: v)
             }

@@ -71,15 +71,20 @@ extension Value {
     /// expand them.
     public static let maxExpandedRange = 100_000_000
 
+    /// How many integers lo ..< hi holds (0 when hi ≤ lo), or nil when that is more than `Int.max`.
+    static func rangeCount(_ lo: Int, _ hi: Int) -> Int? {
+        guard hi > lo else { return 0 }
+        let count = hi.subtractingReportingOverflow(lo)
+        return count.overflow ? nil : count.partialValue
+    }
+
     /// The integers lo ..< hi (none when hi ≤ lo), or an error naming the limit when there are more
     /// than ``maxExpandedRange``.
     static func expanded(_ lo: Int, _ hi: Int) throws -> [Int] {
-        guard hi > lo else { return [] }
-        let count = hi.subtractingReportingOverflow(lo)
-        guard !count.overflow, count.partialValue <= maxExpandedRange else {
+        guard let count = rangeCount(lo, hi), count <= maxExpandedRange else {
             throw RuntimeError("the range \(lo)..<\(hi) is too long to expand into a list: at most \(maxExpandedRange) integers")
         }
-        return Array(lo..<hi)
+        return Array(lo..<max(lo, hi))
     }
 
     /// A square matrix of complex entries from nested lists (`[[1, 0], [0, -1]]`) or a 2-D tensor.

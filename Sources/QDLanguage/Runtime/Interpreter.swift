@@ -281,13 +281,8 @@ public final class Interpreter {
     /// Throws unless a tensor of `shape` has at most ``Options/maxTensorElements`` elements, the
     /// product taken without overflowing; `what` names the tensor in the message.
     func checkElementCount(_ shape: [Int], what: String) throws {
-        var total = 1
-        for d in shape {
-            let product = total.multipliedReportingOverflow(by: d)
-            guard !product.overflow, product.partialValue <= options.maxTensorElements else {
-                throw RuntimeError("\(what): \(shape) has more than \(options.maxTensorElements) elements")
-            }
-            total = product.partialValue
+        guard let total = Tensor<Double>.elementCount(shape), total <= options.maxTensorElements else {
+            throw RuntimeError("\(what): \(shape) has more than \(options.maxTensorElements) elements")
         }
     }
 
