@@ -14,9 +14,12 @@ final class PoolRouting: Sendable {
     let inputShape: [Int]
     /// Windows never share a cell (stride ≥ kernel), so each input cell receives at most one value.
     let disjoint: Bool
+    /// The windows are 2×2 with stride 2 and no padding: input cell (i, j) can only be the
+    /// argmax of window (i/2, j/2).
+    let twoByTwo: Bool
 
-    init(argmax: [Int32], inputShape: [Int], disjoint: Bool) {
-        (self.argmax, self.inputShape, self.disjoint) = (argmax, inputShape, disjoint)
+    init(argmax: [Int32], inputShape: [Int], disjoint: Bool, twoByTwo: Bool) {
+        (self.argmax, self.inputShape, self.disjoint, self.twoByTwo) = (argmax, inputShape, disjoint, twoByTwo)
     }
 
     /// Input planes (N·C); window k of plane p routes into plane p only.
@@ -214,6 +217,10 @@ private func scatterToMaximaImpl<T: TensorScalar>(_ grad: [T], _ r: PoolRouting)
         grad.withUnsafeBufferPointer { gp in r.argmax.withUnsafeBufferPointer { ap in
             let (ob, gb, ab) = (out.baseAddress!, gp.baseAddress!, ap.baseAddress!)
             forEachRange(r.planes, work: total) { planes in
+                if r.twoByTwo {
+                    for plane in planes { scatterTwoByTwoPlane(gb, ab, plane: plane, h: r.inputShape[2], w: r.inputShape[3], ob) }
+                    return
+                }
                 (ob + planes.lowerBound * inPlane).initialize(repeating: 0, count: planes.count * inPlane)
                 let windows = (planes.lowerBound * outPlane)..<(planes.upperBound * outPlane)
                 if r.disjoint {
@@ -224,6 +231,57 @@ private func scatterToMaximaImpl<T: TensorScalar>(_ grad: [T], _ r: PoolRouting)
             }
         } }
     }
+}
+
+/// The scatter of one plane for 2×2 windows with stride 2: every input cell is written once, with
+/// its window's gradient where it is that window's argmax and 0 elsewhere (the odd last row and
+/// column belong to no window). No zero fill first, and no branch: after a ReLU about half the
+/// windows route nothing, and a branch on that would mispredict. Float rows of at least four
+/// windows take vector selects four windows at a time (a scalar select compiles to a branch); a
+/// row's last group is its last four windows, overlapping the one before, which rewrites the same
+/// values.
+@inline(__always)
+private func scatterTwoByTwoPlane<T: TensorScalar>(_ grad: UnsafePointer<T>, _ argmax: UnsafePointer<Int32>, plane: Int, h: Int, w: Int,
+                                                   _ out: UnsafeMutablePointer<T>) {
+    let (oh, ow) = (h / 2, w / 2)
+    for i in 0..<h {
+        let row = (plane &* h &+ i) &* w
+        guard i < 2 &* oh else {
+            (out + row).initialize(repeating: 0, count: w)
+            continue
+        }
+        let first = (plane &* oh &+ i / 2) &* ow
+        if T.self == Float.self && ow >= 4 {
+            let (g, o) = (UnsafeRawPointer(grad).assumingMemoryBound(to: Float.self), UnsafeMutableRawPointer(out).assumingMemoryBound(to: Float.self))
+            var oj = 0
+            while true {
+                let start = min(oj, ow &- 4)
+                scatterFourWindows(g + (first &+ start), argmax + (first &+ start), cell: row &+ 2 &* start, o)
+                if start == ow &- 4 { break }
+                oj &+= 4
+            }
+        } else {
+            for oj in 0..<ow {
+                let cell = row &+ 2 &* oj, a = argmax[first &+ oj], g = grad[first &+ oj]
+                out[cell] = a == Int32(truncatingIfNeeded: cell) ? g : 0
+                out[cell &+ 1] = a == Int32(truncatingIfNeeded: cell &+ 1) ? g : 0
+            }
+        }
+        if w > 2 &* ow { out[row &+ w &- 1] = 0 }
+    }
+}
+
+/// Four neighbouring 2×2 windows' gradients and argmax cells, spread over the eight cells of
+/// their row from flat index `cell` on (one vector store): each cell gets its window's gradient
+/// where it is the window's argmax, else 0.
+@inline(__always)
+private func scatterFourWindows(_ grad: UnsafePointer<Float>, _ argmax: UnsafePointer<Int32>, cell: Int, _ out: UnsafeMutablePointer<Float>) {
+    let g = loadVector(SIMD4<Float>.self, from: grad), a = loadVector(SIMD4<Int32>.self, from: argmax), zero = SIMD4<Float>(repeating: 0)
+    let left = SIMD4<Int32>(repeating: Int32(truncatingIfNeeded: cell)) &+ SIMD4<Int32>(0, 2, 4, 6)
+    var cells = SIMD8<Float>()
+    cells.evenHalf = zero.replacing(with: g, where: a .== left)
+    cells.oddHalf = zero.replacing(with: g, where: a .== left &+ 1)
+    storeVector(cells, to: out + cell)
 }
 
 private func gatherAtMaximaImpl<T: TensorScalar>(_ x: [T], _ r: PoolRouting) -> [T] {

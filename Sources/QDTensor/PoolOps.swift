@@ -29,7 +29,7 @@ extension Tensor {
         guard count <= Int(Int32.max) else { throw TensorError.shape("maxPool2d: \(count) elements; at most \(Int32.max) are supported") }
         let window = PoolWindow(g: g, kernel: kernel, stride: s, padding: padding, rectified: rectified)
         let (maxima, argmax) = Kernels.maxPool(values, window)
-        let routing = PoolRouting(argmax: argmax, inputShape: shape, disjoint: s >= kernel)
+        let routing = PoolRouting(argmax: argmax, inputShape: shape, disjoint: s >= kernel, twoByTwo: kernel == 2 && s == 2 && padding == 0)
         return Tensor.record(Tensor(unchecked: [g.n, g.c, g.oh, g.ow], maxima), [self]) { grad in
             [try grad.scatteredToMaxima(routing)]
         }
