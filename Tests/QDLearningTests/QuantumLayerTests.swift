@@ -156,6 +156,53 @@ final class QuantumLayerTests: XCTestCase {
         for (a, b) in zip(fused.values, reference.values) { XCTAssertEqual(a, b, accuracy: 1e-9 * max(1, abs(b))) }
     }
 
+    func testSmallAndLargeBatchesRunTheSameLayer() throws {
+        // Batches up to laneBatchLimit run on the straight-line lane program, larger ones on the
+        // native simulator. A large batch's values and gradients must match those of the same
+        // samples run as small batches, in every variant: the features' gradients row by row, and
+        // the parameters' gradients summed over the small batches.
+        let variants: [(QuantumLayer.Embedding, QuantumLayer.Readout, Int)] = [
+            (.amplitude, .hermitian(wires: 1), 16), (.amplitude, .hermitian(wires: 2), 11), (.angle, .pauliZ, 4), (.denseAngle, .hermitian(wires: 1), 7),
+        ]
+        let large = QuantumLayer.laneBatchLimit + 7
+        for (k, (embedding, readout, features)) in variants.enumerated() {
+            var rng = SeededRandom(seed: UInt64(400 + k))
+            let (layer, h, angles, herm) = try randomVariant(embedding, readout, features: features, batch: large, rng: &rng)
+            let seed = Tensor<Double>.normal([large, layer.outputCount], using: &rng)
+            let whole = try layer(h, angles: angles, hermitian: herm)
+            let wholeGradients = try Autograd.gradients(of: whole, wrt: [h, angles, herm], seed: seed)
+            var values: [Double] = [], featureGradients: [Double] = []
+            var parameterGradients = [[Double](repeating: 0, count: angles.count), [Double](repeating: 0, count: herm.count)]
+            for rows in stride(from: 0, to: large, by: 10).map({ $0..<min(large, $0 + 10) }) {
+                let part = try h.detached.sliced(axis: 0, rows).requiringGrad()
+                let q = try layer(part, angles: angles, hermitian: herm)
+                let g = try Autograd.gradients(of: q, wrt: [part, angles, herm], seed: seed.sliced(axis: 0, rows))
+                values += q.values
+                featureGradients += g[0].values
+                for i in 0..<2 { parameterGradients[i] = zip(parameterGradients[i], g[i + 1].values).map(+) }
+            }
+            let place = "\(embedding) \(readout)"
+            for (a, b) in zip(whole.values, values) { XCTAssertEqual(a, b, accuracy: 1e-12, "\(place): value") }
+            for (a, b) in zip(wholeGradients[0].values, featureGradients) { XCTAssertEqual(a, b, accuracy: 1e-10, "\(place): feature gradient") }
+            for i in 0..<2 {
+                for (a, b) in zip(wholeGradients[i + 1].values, parameterGradients[i]) { XCTAssertEqual(a, b, accuracy: 1e-9, "\(place): parameter gradient") }
+            }
+        }
+    }
+
+    func testAmplitudeEmbeddingOfAZeroSampleIsAnErrorOnBothPaths() throws {
+        let layer = try QuantumLayer(qubits: 3, layers: 1)
+        for batch in [2, QuantumLayer.laneBatchLimit + 1] {
+            var rows = [Double](repeating: 0.5, count: batch * 8)
+            for i in 8..<16 { rows[i] = 0 }
+            let h = try Tensor<Double>(shape: [batch, 8], values: rows)
+            XCTAssertThrowsError(try layer(h, angles: .zeros([9]), hermitian: .zeros([24])), "batch \(batch)") {
+                XCTAssertTrue("\($0)".contains("1 has norm 0.0"), "\($0)")
+                XCTAssertTrue("\($0)".contains("nonzero finite"), "\($0)")
+            }
+        }
+    }
+
     func testBadShapesNameWhatIsExpected() throws {
         let layer = try QuantumLayer(qubits: 3, layers: 1)
         XCTAssertThrowsError(try layer(Tensor<Double>.ones([2, 9]), angles: .zeros([9]), hermitian: .zeros([24]))) {

@@ -10,7 +10,9 @@
 /// layer's value and gradient and also their derivatives along u (forward over reverse):
 /// the tangent of q is J·u, and the tangent of the gradient Jᵀg is the Hessian-vector product
 /// (Σ_j g_j ∇²q_j)·u. Those are exactly the two halves of the backward rule of the gradient
-/// itself, which the distillation meta-gradient needs.
+/// itself, which the distillation meta-gradient needs. Run on plain values (``ValueLanes``) it is
+/// the layer's forward pass and first-order gradient for small batches, where the simulator's
+/// per-call set-up would cost more than the arithmetic.
 struct LayerAdjoint {
     /// One step of the program.
     enum Step {
@@ -49,7 +51,7 @@ struct LayerAdjoint {
         }
         for l in 0..<layer.layers {
             steps += (0..<n).map { .rot(wire: $0, angle: 3 * (l * n + $0)) }
-            if n > 1 { steps.append(.permutation(layer.cnotRing(range: (l % (n - 1)) + 1))) }
+            if n > 1 { steps.append(.permutation(layer.cnotRings[l % (n - 1)])) }
         }
         self.steps = steps
         switch layer.readout {
@@ -70,7 +72,7 @@ struct LayerAdjoint {
         init(values: [Double], tangents: [Double]) { self.values = values; self.tangents = tangents }
 
         /// Adds `lanes` (lane 0 first) to element i, as a scalar loop over the samples would.
-        mutating func accumulate(_ i: Int, _ lanes: DualLanes, count: Int) {
+        mutating func accumulate<T: AdjointLanes>(_ i: Int, _ lanes: T, count: Int) {
             for lane in 0..<count {
                 values[i] = values[i] + lanes.value[lane]
                 tangents[i] = tangents[i] + lanes.tangent[lane]
@@ -78,7 +80,7 @@ struct LayerAdjoint {
         }
 
         /// Stores lane `lane` of `lanes` at element i.
-        mutating func store(_ i: Int, _ lanes: DualLanes, lane: Int) {
+        mutating func store<T: AdjointLanes>(_ i: Int, _ lanes: T, lane: Int) {
             values[i] = lanes.value[lane]
             tangents[i] = lanes.tangent[lane]
         }
@@ -86,28 +88,30 @@ struct LayerAdjoint {
 
     /// The layer's outputs [B, O] and the gradients of Σ g ⊙ outputs with respect to the features
     /// [B, F], the angles and the Hermitian parameters, for the batch `h` [B, F] (row-major), all
-    /// with their derivatives along the inputs' tangents; the upstream weights g [B, O] are constants.
+    /// with their derivatives along the inputs' tangents when `T` carries tangents; the upstream
+    /// weights g [B, O] are constants. Without `g` it runs the forward pass alone, and the
+    /// gradients are zero.
     ///
-    /// The samples go through the program ``DualLanes/width`` at a time, one per lane; the
+    /// The samples go through the program ``AdjointLanes/width`` at a time, one per lane; the
     /// parameters' gradients add up the lanes in sample order.
-    func run(features h: DualArray, angles: DualArray, hermitian: DualArray, upstream g: [Double])
+    func run<T: AdjointLanes>(_: T.Type, features h: DualArray, angles: DualArray, hermitian: DualArray, upstream g: [Double]?)
         -> (outputs: DualArray, features: DualArray, angles: DualArray, hermitian: DualArray) {
-        let batch = h.values.count / features, outputs = readouts.count, width = DualLanes.width
-        func shared(_ x: DualArray) -> [DualLanes] { zip(x.values, x.tangents).map { DualLanes(broadcasting: $0, tangent: $1) } }
-        let program = Program(self, angles: shared(angles), hermitian: shared(hermitian))
+        let batch = h.values.count / features, outputs = readouts.count, width = T.width
+        func shared(_ x: DualArray) -> [T] { zip(x.values, x.tangents).map { T(broadcasting: $0, tangent: $1) } }
+        let program = Program<T>(self, angles: shared(angles), hermitian: shared(hermitian))
         var q = DualArray(zeros: batch * outputs), dh = DualArray(zeros: h.values.count)
         var dAngles = DualArray(zeros: angles.values.count), dHermitian = DualArray(zeros: hermitian.values.count)
-        let upstream = DualArray(values: g, tangents: [Double](repeating: 0, count: g.count))
+        let upstream = g.map { DualArray(values: $0, tangents: [Double](repeating: 0, count: $0.count)) }
         for first in Swift.stride(from: 0, to: batch, by: width) {
             let count = min(width, batch - first)
             // lanes past the batch repeat its last sample, and are dropped
             let s = (first, min(first + 1, batch - 1), min(first + 2, batch - 1), min(first + 3, batch - 1))
-            func lanes(_ x: DualArray, _ i: Int, _ size: Int) -> DualLanes {
-                DualLanes(value: SIMD4(x.values[s.0 * size + i], x.values[s.1 * size + i], x.values[s.2 * size + i], x.values[s.3 * size + i]),
-                          tangent: SIMD4(x.tangents[s.0 * size + i], x.tangents[s.1 * size + i], x.tangents[s.2 * size + i], x.tangents[s.3 * size + i]))
+            func lanes(_ x: DualArray, _ i: Int, _ size: Int) -> T {
+                T(value: SIMD4(x.values[s.0 * size + i], x.values[s.1 * size + i], x.values[s.2 * size + i], x.values[s.3 * size + i]),
+                  tangent: SIMD4(x.tangents[s.0 * size + i], x.tangents[s.1 * size + i], x.tangents[s.2 * size + i], x.tangents[s.3 * size + i]))
             }
             let x = (0..<features).map { lanes(h, $0, features) }
-            let weights = (0..<outputs).map { lanes(upstream, $0, outputs) }
+            let weights = upstream.map { u in (0..<outputs).map { lanes(u, $0, outputs) } }
             let result = program.run(x, upstream: weights)
             for lane in 0..<count {
                 for j in 0..<outputs { q.store((first + lane) * outputs + j, result.outputs[j], lane: lane) }
@@ -121,8 +125,7 @@ struct LayerAdjoint {
 
     /// The program with its parameters bound: observables and Rot matrices built once, and a
     /// workspace of four state vectors (ψ, λ, Hψ and a scratch for permutations) reused per run.
-    private final class Program {
-        typealias T = DualLanes
+    private final class Program<T: AdjointLanes> {
         let adjoint: LayerAdjoint
         let angleCount: Int, hermitianCount: Int
         let observables: [[ComplexOf<T>]]
@@ -142,10 +145,11 @@ struct LayerAdjoint {
         deinit { workspace.deallocate() }
 
         /// One pass of the lanes' samples x [F]: their outputs [O], their feature gradients [F], and
-        /// their contributions to the angle and Hermitian gradients, lane by lane.
-        func run(_ x: [T], upstream g: [T]) -> (outputs: [T], features: [T], angles: [T], hermitian: [T]) {
+        /// their contributions to the angle and Hermitian gradients, lane by lane; without upstream
+        /// weights `g`, the outputs alone (the gradients are zero).
+        func run(_ x: [T], upstream g: [T]?) -> (outputs: [T], features: [T], angles: [T], hermitian: [T]) {
             let a = adjoint, zero = T(constant: 0), two = T(constant: 2), dim = 1 << a.qubits
-            var q = [T](repeating: zero, count: g.count), dh = [T](repeating: zero, count: x.count)
+            var q = [T](repeating: zero, count: a.readouts.count), dh = [T](repeating: zero, count: x.count)
             var dAngles = [T](repeating: zero, count: angleCount), dHermitian = [T](repeating: zero, count: hermitianCount)
             var (psi, lambda, hPsi, scratch) = (workspace, workspace + dim, workspace + 2 * dim, workspace + 3 * dim)
             for (k, step) in a.steps.enumerated() {
@@ -172,18 +176,18 @@ struct LayerAdjoint {
             // readout: q_j = Re⟨ψ|H_j ψ⟩, λ = Σ_j g_j H_j ψ, and the Hermitian parameters' gradients
             lambda.update(repeating: .zero, count: dim)
             for (j, readout) in a.readouts.enumerated() {
-                let weight = g[j]
                 a.applyObservable(observables[j], readout, psi, into: hPsi)
                 var value = zero
-                for i in 0..<dim {
-                    value = value + psi[i].re * hPsi[i].re + psi[i].im * hPsi[i].im
-                    lambda[i] = lambda[i] + ComplexOf(re: weight * hPsi[i].re, im: weight * hPsi[i].im)
-                }
+                for i in 0..<dim { value = value + psi[i].re * hPsi[i].re + psi[i].im * hPsi[i].im }
                 q[j] = value
+                guard let weight = g?[j] else { continue }
+                for i in 0..<dim { lambda[i] = lambda[i] + ComplexOf(re: weight * hPsi[i].re, im: weight * hPsi[i].im) }
                 if let offset = readout.offset { a.accumulateHermitianGradient(readout, offset: offset, weight: weight, psi, &dHermitian) }
             }
+            guard g != nil else { return (q, dh, dAngles, dHermitian) }
             // the backward sweep
-            for (step, gate) in zip(a.steps, gates).reversed() {
+            for k in a.steps.indices.reversed() {
+                let (step, gate) = (a.steps[k], gates[k])
                 if case .permutation(let p) = step {
                     for (i, source) in p.enumerated() { scratch[source] = psi[i] }
                     swap(&psi, &scratch)

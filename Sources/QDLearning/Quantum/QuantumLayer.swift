@@ -45,6 +45,8 @@ public struct QuantumLayer: Sendable, Equatable {
     public let embedding: Embedding
     /// The readout.
     public let readout: Readout
+    /// The amplitude maps of the CNOT rings, for ranges r = 1 ..< n (see ``cnotRing(range:qubits:)``).
+    let cnotRings: [[Int]]
 
     /// The qubit counts a layer may have (the amplitude embedding then takes up to 2¹² = 4,096 features).
     public static let qubitRange = 1...12
@@ -63,7 +65,14 @@ public struct QuantumLayer: Sendable, Equatable {
         self.layers = layers
         self.embedding = embedding
         self.readout = readout
+        cnotRings = (1..<max(1, qubits)).map { Self.cnotRing(range: $0, qubits: qubits) }
     }
+
+    /// Batches up to this size run on ``LayerAdjoint``'s straight-line program, four samples per
+    /// group of SIMD lanes; larger ones on the native simulator, whose set-up per call (building,
+    /// lowering and planning the circuit) pays off over many samples. Both compute the same
+    /// values and gradients (to rounding; see the tests).
+    public static let laneBatchLimit = 64
 
     /// Angles read: 3·L·n, PennyLane's weight shape (L, n, 3).
     public var angleCount: Int { 3 * layers * qubits }
@@ -99,30 +108,68 @@ public struct QuantumLayer: Sendable, Equatable {
     /// q [B, outputs] for features h [B, F] (F ≤ ``featureCount``), angles [3Ln] and Hermitian
     /// parameters [``hermitianCount``].
     ///
-    /// The forward pass and first-order gradients run on the native simulator (one forward run and
-    /// one adjoint sweep, in Float64). When the backward pass itself records a graph
+    /// The forward pass and first-order gradients run in Float64: on the native simulator (one
+    /// forward run and one adjoint sweep), or for batches up to ``laneBatchLimit`` on the same
+    /// straight-line program the second derivatives use. When the backward pass itself records a graph
     /// (`createGraph: true`, as the distillation meta-gradient does), the gradient is recorded as
     /// one operation of (h, angles, hermitian, g) whose own backward runs the adjoint sweep in dual
     /// numbers (forward over reverse, see ``LayerAdjoint``), so it can be differentiated again.
     public func callAsFunction<S: TensorScalar>(_ h: Tensor<S>, angles: Tensor<S>, hermitian: Tensor<S>) throws -> Tensor<S> {
         try checkShapes(h, angles, hermitian)
         let (b, f) = (h.shape[0], h.shape[1])
+        let x = h.values.map(Double.init), theta = angles.values.map(Double.init), p = hermitian.values.map(Double.init)
+        let run = b <= Self.laneBatchLimit ? try onLanes(x, features: f, theta, p) : try onSimulator(x, features: f, theta, p)
+        ExecutionCost.record(forward: b)
+        let value = try Tensor<S>(shape: [b, outputCount], values: run.outputs.map { S($0) })
+        return value.recorded(from: [h, angles, hermitian]) { g in
+            let grads = try run.vectorJacobianProduct(g.values.map(Double.init))
+            ExecutionCost.record(adjoint: b)
+            let first = [try Tensor<S>(shape: h.shape, values: grads.features.map { S($0) }),
+                         try Tensor<S>(shape: angles.shape, values: grads.angles.map { S($0) }),
+                         try Tensor<S>(shape: hermitian.shape, values: grads.hermitian.map { S($0) })]
+            return Autograd.isRecording ? try self.recordedGradient(first, h, angles, hermitian, upstream: g) : first
+        }
+    }
+
+    /// A forward run's outputs [B·O] and the vector-Jacobian product that goes with it: the
+    /// gradients of Σ g ⊙ outputs for upstream weights g [B·O].
+    private struct FirstOrderRun {
+        let outputs: [Double]
+        let vectorJacobianProduct: ([Double]) throws -> (features: [Double], angles: [Double], hermitian: [Double])
+    }
+
+    /// The first-order run on the native simulator, for features x [B·F].
+    private func onSimulator(_ x: [Double], features f: Int, _ theta: [Double], _ p: [Double]) throws -> FirstOrderRun {
         let circuit = try self.circuit(features: f)
         let observables = self.observables
-        let x = try Inputs(batch: b, features: f, values: h.values.map(Double.init))
-        let theta = angles.values.map(Double.init), p = hermitian.values.map(Double.init)
+        let inputs = try Inputs(batch: x.count / f, features: f, values: x)
         let simulator = Simulator(threads: TensorThreads.count)
-        let q = try simulator.expectations(circuit, observables: observables, trainable: theta, observableParameters: p, inputs: x)
-        ExecutionCost.record(forward: b)
-        let value = try Tensor<S>(shape: [b, outputCount], values: q.values.map { S($0) })
-        return value.recorded(from: [h, angles, hermitian]) { g in
+        let q = try simulator.expectations(circuit, observables: observables, trainable: theta, observableParameters: p, inputs: inputs)
+        return FirstOrderRun(outputs: q.values) { g in
             let (_, grads) = try simulator.vectorJacobianProduct(circuit, observables: observables, trainable: theta, observableParameters: p,
-                                                                 inputs: x, upstream: g.values.map(Double.init))
-            ExecutionCost.record(adjoint: b)
-            let first = [try Tensor<S>(shape: h.shape, values: grads.inputs.map { S($0) }),
-                         try Tensor<S>(shape: angles.shape, values: grads.trainable.map { S($0) }),
-                         try Tensor<S>(shape: hermitian.shape, values: grads.observable.map { S($0) })]
-            return Autograd.isRecording ? try self.recordedGradient(first, h, angles, hermitian, upstream: g) : first
+                                                                 inputs: inputs, upstream: g)
+            return (grads.inputs, grads.trainable, grads.observable)
+        }
+    }
+
+    /// The first-order run on ``LayerAdjoint``'s program in plain values, for features x [B·F]:
+    /// the forward pass now, the whole program (forward and adjoint sweep) for the gradients.
+    private func onLanes(_ x: [Double], features f: Int, _ theta: [Double], _ p: [Double]) throws -> FirstOrderRun {
+        if embedding == .amplitude {
+            for item in 0..<(x.count / f) {
+                let norm = x[(item * f)..<((item + 1) * f)].reduce(0) { $0 + $1 * $1 }.squareRoot()
+                guard norm > 0, norm.isFinite else {
+                    throw TensorError.argument("QuantumLayer: amplitude embedding: sample \(item) has norm \(norm); it must be a nonzero finite vector")
+                }
+            }
+        }
+        func constants(_ v: [Double]) -> LayerAdjoint.DualArray { LayerAdjoint.DualArray(values: v, tangents: [Double](repeating: 0, count: v.count)) }
+        let (features, angles, hermitian) = (constants(x), constants(theta), constants(p))
+        let program = LayerAdjoint(self, features: f)
+        let q = program.run(ValueLanes.self, features: features, angles: angles, hermitian: hermitian, upstream: nil).outputs.values
+        return FirstOrderRun(outputs: q) { g in
+            let r = program.run(ValueLanes.self, features: features, angles: angles, hermitian: hermitian, upstream: g)
+            return (r.features.values, r.angles.values, r.hermitian.values)
         }
     }
 
@@ -166,7 +213,8 @@ public struct QuantumLayer: Sendable, Equatable {
             return LayerAdjoint.DualArray(values: x.values.map(Double.init), tangents: Array(direction[offset..<(offset + x.count)]))
         }
         let (dh, da, dp) = (dual(h), dual(angles), dual(hermitian))
-        let result = LayerAdjoint(self, features: h.shape[1]).run(features: dh, angles: da, hermitian: dp, upstream: g.values.map(Double.init))
+        let result = LayerAdjoint(self, features: h.shape[1]).run(DualLanes.self, features: dh, angles: da, hermitian: dp,
+                                                                  upstream: g.values.map(Double.init))
         func tangents(_ x: LayerAdjoint.DualArray, _ shape: [Int]) throws -> Tensor<S> {
             try Tensor<S>(shape: shape, values: x.tangents.map { S($0) })
         }
@@ -209,7 +257,7 @@ public struct QuantumLayer: Sendable, Equatable {
                 (re, im) = try applyOneWire(u, wire: w, re, im)
             }
             if n > 1 {
-                let perm = cnotRing(range: (l % (n - 1)) + 1)
+                let perm = cnotRings[l % (n - 1)]
                 re = try re.gathered(axis: 1, indices: perm)
                 im = try im.gathered(axis: 1, indices: perm)
             }
@@ -281,10 +329,9 @@ public struct QuantumLayer: Sendable, Equatable {
                 try Tensor.concatenated([n0i, n1i], axis: 2).reshaped(im.shape))
     }
 
-    /// The amplitude map of CNOT(i, (i + r) mod n) for i = 0..<n applied in order: the new state
-    /// is old[perm[a]].
-    func cnotRing(range r: Int) -> [Int] {
-        let n = qubits
+    /// The amplitude map of CNOT(i, (i + r) mod n) for i = 0..<n applied in order on n qubits: the
+    /// new state is old[perm[a]].
+    static func cnotRing(range r: Int, qubits n: Int) -> [Int] {
         func flip(_ a: Int, control: Int, target: Int) -> Int {
             a & (1 << (n - 1 - control)) != 0 ? a ^ (1 << (n - 1 - target)) : a
         }
