@@ -131,12 +131,11 @@ struct GradientInbox<S: TensorScalar> {
     }
 
     /// The node's gradient: the sum of its parts in sender order, plus its blocks assembled into
-    /// one tensor; nil when it received nothing.
+    /// one tensor (added onto that sum in the same pass); nil when it received nothing.
     func total() throws -> Tensor<S>? {
         var sum = parts.first?.gradient
         for part in parts.dropFirst() { sum = try sum! + part.gradient }
         guard !blocks.isEmpty else { return sum }
-        let assembled = try Tensor<S>.assembled(blocks.map { ($0.range, $0.gradient) }, shape: blockShape)
-        return try sum.map { try $0 + assembled } ?? assembled
+        return try Tensor<S>.assembled(blocks.map { ($0.range, $0.gradient) }, shape: blockShape, onto: sum)
     }
 }

@@ -178,53 +178,71 @@ enum Kernels {
         return acc
     }
 
-    /// `count` zeros with every block's values added from its offset on.
-    static func addBlocks<S: TensorScalar>(_ blocks: [(offset: Int, values: [S])], count: Int) -> [S] {
+    /// `base` (zeros when nil) of `count` elements with every block's values added from its offset
+    /// on, in one pass: base + (0 + Σ blocks), the same values as adding the blocks to zeros and
+    /// then the result to `base`.
+    static func addBlocks<S: TensorScalar>(_ blocks: [(offset: Int, values: [S])], count: Int, onto base: [S]? = nil) -> [S] {
         concrete(S.self,
-                 float: { cast(addBlocksImpl(blocks.map { ($0.offset, cast($0.values, to: Float.self)) }, count), to: S.self) },
-                 double: { cast(addBlocksImpl(blocks.map { ($0.offset, cast($0.values, to: Double.self)) }, count), to: S.self) },
-                 generic: { addBlocksImpl(blocks, count) })
+                 float: { cast(addBlocksImpl(blocks.map { ($0.offset, cast($0.values, to: Float.self)) }, count, base.map { cast($0, to: Float.self) }), to: S.self) },
+                 double: { cast(addBlocksImpl(blocks.map { ($0.offset, cast($0.values, to: Double.self)) }, count, base.map { cast($0, to: Double.self) }), to: S.self) },
+                 generic: { addBlocksImpl(blocks, count, base) })
     }
 
     /// Blocks that do not overlap (a model's parameter blocks, each read once) are written as
-    /// 0 + v, in offset order, and only the cells between them zeroed: the same values as adding
-    /// each block to zeros (0 + v, not v, keeps a −0 gradient +0 as before). Overlapping blocks are
-    /// added to zeros one after another, in the order given.
-    private static func addBlocksImpl<T: TensorScalar>(_ blocks: [(offset: Int, values: [T])], _ count: Int) -> [T] {
+    /// b + (0 + v) (or 0 + v without a base), in offset order, and only the cells between them
+    /// copied from the base or zeroed: the same values as adding each block to zeros (0 + v, not
+    /// v, keeps a −0 gradient +0 as before) and then the base. Overlapping blocks are added to
+    /// zeros one after another, in the order given, and the base after them.
+    private static func addBlocksImpl<T: TensorScalar>(_ blocks: [(offset: Int, values: [T])], _ count: Int, _ base: [T]?) -> [T] {
         let sorted = blocks.sorted { $0.offset < $1.offset }
         let disjoint = zip(sorted, sorted.dropFirst()).allSatisfy { $0.offset + $0.values.count <= $1.offset }
         return filled(count) { o in
             guard let ob = o.baseAddress else { return }
-            guard disjoint else {
-                o.update(repeating: 0)
-                for block in blocks {
-                    block.values.withUnsafeBufferPointer { v in
-                        let base = ob + block.offset
-                        for k in 0..<v.count { base[k] += v[k] }
+            (base ?? []).withUnsafeBufferPointer { buffer in
+                // an empty array's buffer may still have an address
+                let b = base == nil ? UnsafeBufferPointer<T>(start: nil, count: 0) : buffer
+                guard disjoint else {
+                    o.update(repeating: 0)
+                    for block in blocks {
+                        block.values.withUnsafeBufferPointer { v in
+                            let start = ob + block.offset
+                            for k in 0..<v.count { start[k] += v[k] }
+                        }
                     }
+                    if let bb = b.baseAddress { for k in 0..<count { ob[k] = bb[k] + ob[k] } }
+                    return
                 }
-                return
-            }
-            zeroOutside(sorted.map { $0.offset..<($0.offset + $0.values.count) }, of: o)
-            for block in sorted {
-                block.values.withUnsafeBufferPointer { v in
-                    let base = ob + block.offset
-                    for k in 0..<v.count { base[k] = 0 + v[k] }
+                fillOutside(sorted.map { $0.offset..<($0.offset + $0.values.count) }, from: b.baseAddress, of: o)
+                for block in sorted {
+                    block.values.withUnsafeBufferPointer { v in
+                        let start = ob + block.offset
+                        if let bb = b.baseAddress.map({ $0 + block.offset }) {
+                            for k in 0..<v.count { start[k] = bb[k] + (0 + v[k]) }
+                        } else {
+                            for k in 0..<v.count { start[k] = 0 + v[k] }
+                        }
+                    }
                 }
             }
         }
     }
 
-    /// Zeros the cells of `out` outside `ranges`, which are in increasing order and disjoint: what
-    /// no block writes, when blocks are written into an array that was not zero-filled first.
-    private static func zeroOutside<T: TensorScalar>(_ ranges: [Range<Int>], of out: UnsafeMutableBufferPointer<T>) {
-        guard let base = out.baseAddress else { return }
+    /// Fills the cells of `out` outside `ranges`, which are in increasing order and disjoint, with
+    /// b + 0 from `base` (zeros when nil; + 0 turns a −0 into +0, as adding zeros would): what no
+    /// block writes, when blocks are written into an array that was not filled first.
+    private static func fillOutside<T: TensorScalar>(_ ranges: [Range<Int>], from base: UnsafePointer<T>?, of out: UnsafeMutableBufferPointer<T>) {
+        guard let start = out.baseAddress else { return }
+        func fill(_ cells: Range<Int>) {
+            if let base { for k in cells { start[k] = base[k] + 0 } } else {
+                (start + cells.lowerBound).update(repeating: 0, count: cells.count)
+            }
+        }
         var covered = 0
         for range in ranges {
-            (base + covered).update(repeating: 0, count: range.lowerBound - covered)
+            fill(covered..<range.lowerBound)
             covered = range.upperBound
         }
-        (base + covered).update(repeating: 0, count: out.count - covered)
+        fill(covered..<out.count)
     }
 
     /// Copies `count` elements from `x` at `from[k]` to `out` at `to[k]` for every block k, into
@@ -242,7 +260,7 @@ enum Kernels {
         let ordered = zip(to, to.dropFirst()).allSatisfy { $0 + count <= $1 }
         return filled(outCount) { o in
             guard let ob = o.baseAddress else { return }
-            if ordered { zeroOutside(to.map { $0..<($0 + count) }, of: o) } else { o.update(repeating: 0) }
+            if ordered { fillOutside(to.map { $0..<($0 + count) }, from: nil, of: o) } else { o.update(repeating: 0) }
             x.withUnsafeBufferPointer { xp in
                 for (f, t) in zip(from, to) where count > 0 { (ob + t).update(from: xp.baseAddress! + f, count: count) }
             }

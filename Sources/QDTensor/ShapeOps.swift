@@ -58,15 +58,17 @@ extension Tensor {
         }
     }
 
-    /// A tensor of `shape`, zero except each part's gradient added over its range of the storage
-    /// (the transpose of taking the blocks): how the backward pass assembles the gradient of a
-    /// tensor read as blocks. Its backward rule slices the blocks back out.
-    static func assembled(_ parts: [(range: Range<Int>, gradient: Tensor)], shape: [Int]) throws -> Tensor {
+    /// A tensor of `shape`, `base` (zero when nil) with each part's gradient added over its range
+    /// of the storage (the transpose of taking the blocks): how the backward pass assembles the
+    /// gradient of a tensor read as blocks, onto the sum of its other gradients. Its backward rule
+    /// passes the gradient to the base and slices the blocks back out.
+    static func assembled(_ parts: [(range: Range<Int>, gradient: Tensor)], shape: [Int], onto base: Tensor? = nil) throws -> Tensor {
         let count = shape.reduce(1, *)
-        let out = Kernels.addBlocks(parts.map { ($0.range.lowerBound, $0.gradient.values) }, count: count)
-        return Tensor.record(Tensor(unchecked: shape, out), parts.map(\.gradient)) { g in
+        if let base, base.shape != shape { throw TensorError.shape("assembled: base shape \(base.shape) is not \(shape)") }
+        let out = Kernels.addBlocks(parts.map { ($0.range.lowerBound, $0.gradient.values) }, count: count, onto: base?.values)
+        return Tensor.record(Tensor(unchecked: shape, out), (base.map { [$0] } ?? []) + parts.map(\.gradient)) { g in
             let flat = try g.reshaped([count])
-            return try parts.map { try flat.sliced(axis: 0, $0.range) }
+            return try (base == nil ? [] : [g]) + parts.map { try flat.sliced(axis: 0, $0.range) }
         }
     }
 

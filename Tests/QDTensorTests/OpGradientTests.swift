@@ -112,12 +112,22 @@ final class OpGradientTests: XCTestCase {
             let x = t[0]
             return try x.sliced(axis: 0, 6..<9).squared().sum() + x.sliced(axis: 0, 0..<2).exp().sum()
         }
-        // a block's −0 gradient assembles to +0, as adding it to zeros does
+        // the same, onto a dense use's gradient: blocks and the dense gradient are summed in one pass
+        try check("disjoint blocks with gaps onto a dense use", [random([9])]) { t in
+            let x = t[0]
+            return try x.sliced(axis: 0, 6..<9).squared().sum() + x.sliced(axis: 0, 0..<2).exp().sum() + (x * x * x).sum()
+        }
+        // a block's −0 gradient assembles to +0, as adding it to zeros does, and so does a dense
+        // use's −0 in a cell no block covers
         let x = Tensor<Double>(vector: [1, 2, 3, 4]).requiringGrad()
         let y = try (x.sliced(axis: 0, 0..<2) * Tensor<Double>(vector: [-0.0, 1])).sum() + x.sliced(axis: 0, 2..<4).sum()
         let g = try Autograd.gradients(of: y, wrt: [x])[0].values
         XCTAssertEqual(g, [0, 1, 1, 1])
         XCTAssertEqual(g[0].sign, .plus)
+        let z = try (x * Tensor<Double>(vector: [-0.0, 1, 1, 1])).sum() + x.sliced(axis: 0, 2..<3).sum()
+        let h = try Autograd.gradients(of: z, wrt: [x])[0].values
+        XCTAssertEqual(h, [0, 1, 2, 1])
+        XCTAssertEqual(h[0].sign, .plus)
     }
 
     func testMatmulInEveryTransposeCombination() throws {
