@@ -190,15 +190,41 @@ final class QuantumLayerTests: XCTestCase {
         }
     }
 
-    func testAmplitudeEmbeddingOfAZeroSampleIsAnErrorOnBothPaths() throws {
+    func testBadNumbersAreErrorsNamingThePlaceOnBothPaths() throws {
+        // A sample of norm 0, a NaN feature, angle or Hermitian parameter, and a NaN upstream
+        // gradient: each an error naming its place, from the lane program and the simulator alike.
         let layer = try QuantumLayer(qubits: 3, layers: 1)
         for batch in [2, QuantumLayer.laneBatchLimit + 1] {
-            var rows = [Double](repeating: 0.5, count: batch * 8)
-            for i in 8..<16 { rows[i] = 0 }
-            let h = try Tensor<Double>(shape: [batch, 8], values: rows)
-            XCTAssertThrowsError(try layer(h, angles: .zeros([9]), hermitian: .zeros([24])), "batch \(batch)") {
-                XCTAssertTrue("\($0)".contains("1 has norm 0.0"), "\($0)")
-                XCTAssertTrue("\($0)".contains("nonzero finite"), "\($0)")
+            let rows = [Double](repeating: 0.5, count: batch * 8)
+            func h(_ edit: (inout [Double]) -> Void) throws -> Tensor<Double> {
+                var values = rows
+                edit(&values)
+                return try Tensor<Double>(shape: [batch, 8], values: values)
+            }
+            func nan(at i: Int, count: Int) throws -> Tensor<Double> {
+                var values = [Double](repeating: 0.1, count: count)
+                values[i] = .nan
+                return Tensor<Double>(vector: values)
+            }
+            let place = "batch \(batch)"
+            XCTAssertThrowsError(try layer(h { for i in 8..<16 { $0[i] = 0 } }, angles: .zeros([9]), hermitian: .zeros([24])), place) {
+                XCTAssertTrue("\($0)".contains("1 has norm 0.0") && "\($0)".contains("nonzero finite"), "\($0)")
+            }
+            XCTAssertThrowsError(try layer(h { $0[11] = .nan }, angles: .zeros([9]), hermitian: .zeros([24])), place) {
+                XCTAssertTrue("\($0)".contains("1, feature 3 is nan; inputs must be finite"), "\($0)")
+            }
+            XCTAssertThrowsError(try layer(h { _ in }, angles: nan(at: 4, count: 9), hermitian: .zeros([24])), place) {
+                XCTAssertTrue("\($0)".contains("4 is nan; parameters must be finite"), "\($0)")
+            }
+            XCTAssertThrowsError(try layer(h { _ in }, angles: .zeros([9]), hermitian: nan(at: 5, count: 24)), place) {
+                XCTAssertTrue("\($0)".contains("parameter 5 is nan; parameters must be finite"), "\($0)")
+            }
+            let angles = Tensor<Double>.zeros([9]).requiringGrad()
+            let q = try layer(h { _ in }, angles: angles, hermitian: .zeros([24]))
+            var seed = [Double](repeating: 1, count: batch * 3)
+            seed[2] = .nan
+            XCTAssertThrowsError(try Autograd.gradients(of: q, wrt: [angles], seed: Tensor(shape: [batch, 3], values: seed)), place) {
+                XCTAssertTrue("\($0)".contains("upstream gradient entry 2 is nan; it must be finite"), "\($0)")
             }
         }
     }

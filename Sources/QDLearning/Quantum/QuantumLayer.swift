@@ -155,19 +155,15 @@ public struct QuantumLayer: Sendable, Equatable {
     /// The first-order run on ``LayerAdjoint``'s program in plain values, for features x [B·F]:
     /// the forward pass now, the whole program (forward and adjoint sweep) for the gradients.
     private func onLanes(_ x: [Double], features f: Int, _ theta: [Double], _ p: [Double]) throws -> FirstOrderRun {
-        if embedding == .amplitude {
-            for item in 0..<(x.count / f) {
-                let norm = x[(item * f)..<((item + 1) * f)].reduce(0) { $0 + $1 * $1 }.squareRoot()
-                guard norm > 0, norm.isFinite else {
-                    throw TensorError.argument("QuantumLayer: amplitude embedding: sample \(item) has norm \(norm); it must be a nonzero finite vector")
-                }
-            }
-        }
+        try checkLaneInputs(x, features: f, theta, p)
         func constants(_ v: [Double]) -> LayerAdjoint.DualArray { LayerAdjoint.DualArray(values: v, tangents: [Double](repeating: 0, count: v.count)) }
         let (features, angles, hermitian) = (constants(x), constants(theta), constants(p))
         let program = LayerAdjoint(self, features: f)
         let q = program.run(ValueLanes.self, features: features, angles: angles, hermitian: hermitian, upstream: nil).outputs.values
         return FirstOrderRun(outputs: q) { g in
+            if let bad = g.firstIndex(where: { !$0.isFinite }) {
+                throw TensorError.argument("QuantumLayer: upstream gradient entry \(bad) is \(g[bad]); it must be finite")
+            }
             let r = program.run(ValueLanes.self, features: features, angles: angles, hermitian: hermitian, upstream: g)
             return (r.features.values, r.angles.values, r.hermitian.values)
         }
@@ -220,6 +216,26 @@ public struct QuantumLayer: Sendable, Equatable {
         }
         return [try tangents(result.features, h.shape), try tangents(result.angles, angles.shape),
                 try tangents(result.hermitian, hermitian.shape), try tangents(result.outputs, g.shape)]
+    }
+
+    /// The simulator's checks on a run's numbers, made for the lane program: finite features x
+    /// [B·F], angles and Hermitian parameters, and amplitude-embedded samples of nonzero norm.
+    private func checkLaneInputs(_ x: [Double], features f: Int, _ theta: [Double], _ p: [Double]) throws {
+        if let bad = x.firstIndex(where: { !$0.isFinite }) {
+            throw TensorError.argument("QuantumLayer: sample \(bad / f), feature \(bad % f) is \(x[bad]); inputs must be finite")
+        }
+        for (name, values) in [("angle", theta), ("Hermitian parameter", p)] {
+            if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                throw TensorError.argument("QuantumLayer: \(name) \(bad) is \(values[bad]); parameters must be finite")
+            }
+        }
+        guard embedding == .amplitude else { return }
+        for item in 0..<(x.count / f) {
+            let norm = x[(item * f)..<((item + 1) * f)].reduce(0) { $0 + $1 * $1 }.squareRoot()
+            guard norm > 0, norm.isFinite else {
+                throw TensorError.argument("QuantumLayer: amplitude embedding: sample \(item) has norm \(norm); it must be a nonzero finite vector")
+            }
+        }
     }
 
     /// The circuit: the embedding of `features` features, then the entangling layers.
