@@ -188,8 +188,6 @@ public final class Simulator: @unchecked Sendable {
         }
     }
 
-
-
     /// Everything a run returns.
     struct RunOutput {
         var gradients: RunResult

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The real numbers the quantum layer's adjoint program is written over, so that the program reads
-/// as plain arithmetic whatever runs it (``DualLanes`` does).
+/// as plain arithmetic whatever runs it (``DualLanes`` and ``ValueLanes`` do).
 protocol AdjointScalar {
     @inline(__always) static func + (a: Self, b: Self) -> Self
     @inline(__always) static func - (a: Self, b: Self) -> Self
@@ -65,7 +65,6 @@ struct DualLanes: AdjointLanes {
         let r = x.value.squareRoot()
         return DualLanes(value: r, tangent: x.tangent / (2 * r))
     }
-
 }
 
 /// Four real numbers, one per lane: the adjoint program's values and first-order gradients alone,
