@@ -118,11 +118,14 @@ struct Pipeline {
     let parts: Int
     let outputs: ColumnOutputs
 
-    func run(prepared: Bool) -> RunResult {
+    /// Prepares the states (unless `prepared`: φ holds the initial states), runs the circuit
+    /// (unless `forwardDone`: φ holds the final states), measures, and runs the adjoint sweep when
+    /// the plan has an upstream gradient.
+    func run(prepared: Bool, forwardDone: Bool = false) -> RunResult {
         var result = RunResult(plan)
         let inverseNorms = amplitudeInverseNorms()
         if !prepared { prepare(inverseNorms) }
-        forward()
+        if !forwardDone { forward() }
         let densities = measure()
         if let upstream = plan.upstream {
             guard let g = resolve(upstream, &result) else { return result }

@@ -72,6 +72,45 @@ public final class Simulator: @unchecked Sendable {
         return Expectations(batch: plan.batch, outputs: plan.outputs, values: r.expectations)
     }
 
+    /// ⟨O_o⟩ for every batch item and observable, and the final states they were measured on: what
+    /// ``vectorJacobianProduct(_:observables:trainable:observableParameters:inputs:finalState:upstream:wrt:)``
+    /// starts from, so that the gradients need no second run of the circuit.
+    public func expectationsAndFinalState(_ circuit: Circuit, observables: [Observable], trainable: [Double] = [],
+                                          observableParameters: [Double] = [], inputs: Inputs = .empty()) throws -> (Expectations, StateBatch) {
+        try checkInitial(circuit, inputs: inputs, initialState: nil, copies: 1)
+        let plan = try makePlan(circuit, observables: observables, trainable: trainable, observableParameters: observableParameters,
+                                inputs: inputs, upstream: nil, initialState: nil)
+        var phi: StateBatch?
+        let r = execute(plan, state: &phi, wantState: true)
+        counter.record(forward: plan.batch)
+        return (Expectations(batch: plan.batch, outputs: plan.outputs, values: r.expectations), phi!)
+    }
+
+    /// The expectations and gradients ``vectorJacobianProduct(_:observables:trainable:observableParameters:inputs:initialState:upstream:wrt:)``
+    /// gives, from `finalState`, the final states of a run of the same circuit with the same
+    /// parameters and inputs (``expectationsAndFinalState(_:observables:trainable:observableParameters:inputs:)``):
+    /// the adjoint sweep alone, without running the circuit again, and the same bits. The states
+    /// are checked for shape only; states from another run give wrong gradients.
+    public func vectorJacobianProduct(_ circuit: Circuit, observables: [Observable], trainable: [Double] = [],
+                                      observableParameters: [Double] = [], inputs: Inputs = .empty(),
+                                      finalState: StateBatch, upstream: [Double],
+                                      wrt targets: DifferentiationTargets = .all) throws -> (Expectations, Gradients) {
+        guard finalState.qubits == circuit.qubits, finalState.batch == inputs.batch || circuit.inputCount == 0 else {
+            throw SimulatorError.invalidInput("final state has \(finalState.qubits) qubits × batch \(finalState.batch); the circuit needs \(circuit.qubits) qubits and the inputs have batch \(inputs.batch)")
+        }
+        try StateBatch.checkFits(qubits: finalState.qubits, batch: finalState.batch, copies: 2)
+        let plan = try makePlan(circuit, observables: observables, trainable: trainable, observableParameters: observableParameters,
+                                inputs: inputs, upstream: .values(upstream), initialState: finalState, targets: targets)
+        var phi: StateBatch? = finalState
+        let r = execute(plan, state: &phi, wantState: false, stateIsFinal: true)
+        if let message = r.gradients.upstreamError { throw SimulatorError.invalidInput(message) }
+        counter.record(adjoint: plan.batch)
+        let g = Gradients(trainable: targets.contains(.trainable) ? r.gradients.trainableGradient : [],
+                          observable: targets.contains(.observable) ? r.gradients.observableGradient : [],
+                          inputs: targets.contains(.inputs) ? r.inputGradient : [], state: nil)
+        return (Expectations(batch: plan.batch, outputs: plan.outputs, values: r.expectations), g)
+    }
+
     /// The expectations and, for an upstream gradient g = ∂L/∂E (B × O, row-major), the exact
     /// gradients of L = Σ g·E with respect to the trainable parameters, the observable parameters,
     /// the input features and (when an initial state is given) its amplitudes, in one forward run
@@ -199,13 +238,14 @@ public final class Simulator: @unchecked Sendable {
 
     /// Runs the plan (forward, measure, and backward when it has an upstream gradient).
     ///
-    /// `state` holds the initial state, or nil to prepare each column from the inputs; with
-    /// `wantState` it returns the final state. A batch whose states exceed ``cacheBlockBytes`` is cut
+    /// `state` holds the initial state, or nil to prepare each column from the inputs, or with
+    /// `stateIsFinal` the final state of an earlier forward run (the run then measures and goes
+    /// backward from it); with `wantState` it returns the final state. A batch whose states exceed ``cacheBlockBytes`` is cut
     /// into column chunks that each run the whole circuit in a private, cache-resident buffer
     /// (cache blocking), with threads taking chunks in turn; the full batch of states is then never
     /// materialised unless asked for. Otherwise the run works on one full-batch state, and a large
     /// single state splits every gate's loop across threads.
-    private func execute(_ plan: RunPlan, state: inout StateBatch?, wantState: Bool) -> RunOutput {
+    private func execute(_ plan: RunPlan, state: inout StateBatch?, wantState: Bool, stateIsFinal: Bool = false) -> RunOutput {
         let b = plan.batch, dim = plan.dimension, backward = plan.upstream != nil
         let columnBytes = dim * 16 * (backward ? 2 : 1)
         let width = min(b, max(8, cacheBlockBytes / columnBytes))
@@ -215,7 +255,7 @@ public final class Simulator: @unchecked Sendable {
         var output = RunOutput(gradients: RunResult(plan),
                                expectations: [Double](repeating: 0, count: b * plan.outputs),
                                inputGradient: [Double](repeating: 0, count: backward ? b * plan.features : 0),
-                               stateGradient: backward && startsFromState ? StateBatch(zeroedQubits: plan.qubits, batch: b) : nil)
+                               stateGradient: backward && startsFromState && !stateIsFinal ? StateBatch(zeroedQubits: plan.qubits, batch: b) : nil)
         let workers = min(threads, chunks)
         let parts = chunks == 1 && threads > 1 && dim * b >= 1 << 15 ? threads : 1
         // Without per-sample angles a chunk's ops depend only on its width: lower once per width, or
@@ -246,7 +286,7 @@ public final class Simulator: @unchecked Sendable {
                     let layout = RunLayout(dimension: dim, batch: w, part: 0, parts: 1)
                     let ops = sharedOps[w] ?? chunkPlan.compiled()
                     sum.add(Pipeline(plan: chunkPlan, ops: ops, phi: phi, lam: lam, layout: layout, parts: parts, outputs: outputs)
-                        .run(prepared: startsFromState))
+                        .run(prepared: startsFromState, forwardDone: stateIsFinal))
                     if let full = fullPhi, wantState, chunks > 1 { scatter(phi, into: full, b, cols, dim, scale: 1) }
                     if let full = fullLam { scatter(lam, into: full, b, cols, dim, scale: 2) }
                 }

@@ -203,6 +203,42 @@ final class GradientTests: XCTestCase {
         }
     }
 
+    func testAdjointSweepFromKeptFinalStatesGivesTheSameBits() throws {
+        // expectationsAndFinalState keeps the forward run's states, and the VJP started from them
+        // skips the second forward run: the same expectations and gradients, bit for bit, whole or
+        // in column chunks, at one thread or two, and the kept states are left as they were (so
+        // they can be swept from twice). Only the adjoint run is counted the second time.
+        let p = try makeProblem(qubits: 4, batch: 13, seed: 17)
+        let x = try Inputs(batch: p.batch, features: p.features, values: p.inputs)
+        for (threads, block) in [(1, 512 * 1024), (2, 512 * 1024), (1, 16 * 16 * 2 * 3), (2, 16 * 16 * 2 * 3)] {
+            let sim = Simulator(threads: threads)
+            sim.cacheBlockBytes = block
+            let (e1, g1) = try sim.vectorJacobianProduct(p.circuit, observables: p.observables, trainable: p.theta,
+                                                          observableParameters: p.obsParams, inputs: x, upstream: p.upstream)
+            let (e0, final) = try sim.expectationsAndFinalState(p.circuit, observables: p.observables, trainable: p.theta,
+                                                                 observableParameters: p.obsParams, inputs: x)
+            XCTAssertEqual(final, try sim.state(p.circuit, trainable: p.theta, inputs: x))
+            sim.counter.reset()
+            for _ in 0..<2 {
+                let (e2, g2) = try sim.vectorJacobianProduct(p.circuit, observables: p.observables, trainable: p.theta,
+                                                              observableParameters: p.obsParams, inputs: x, finalState: final, upstream: p.upstream)
+                XCTAssertEqual(e0.values, e1.values)
+                XCTAssertEqual(e2.values, e1.values, "threads \(threads), block \(block)")
+                XCTAssertEqual(g2.trainable, g1.trainable)
+                XCTAssertEqual(g2.observable, g1.observable)
+                XCTAssertEqual(g2.inputs, g1.inputs)
+            }
+            XCTAssertEqual(sim.counter.forward, 0)
+            XCTAssertEqual(sim.counter.adjoint, 2 * p.batch)
+        }
+        let sim = Simulator(threads: 1)
+        let wrong = try StateBatch(qubits: 3, batch: p.batch)
+        XCTAssertThrowsError(try sim.vectorJacobianProduct(p.circuit, observables: p.observables, trainable: p.theta, observableParameters: p.obsParams,
+                                                           inputs: x, finalState: wrong, upstream: p.upstream)) {
+            XCTAssertTrue("\($0)".contains("final state has 3 qubits × batch 13; the circuit needs 4 qubits"), "\($0)")
+        }
+    }
+
     func testThreadedRunsMatchSerialForBatchesAndLargeStates() throws {
         // Column split (batch 512) and split gate loops (one 16-qubit state) against one thread.
         for (n, batch) in [(4, 512), (16, 1)] {

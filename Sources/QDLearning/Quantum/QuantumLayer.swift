@@ -138,16 +138,18 @@ public struct QuantumLayer: Sendable, Equatable {
         let vectorJacobianProduct: ([Double]) throws -> (features: [Double], angles: [Double], hermitian: [Double])
     }
 
-    /// The first-order run on the native simulator, for features x [B·F].
+    /// The first-order run on the native simulator, for features x [B·F]: the forward run keeps
+    /// its final states, and the gradients come from an adjoint sweep that starts from them.
     private func onSimulator(_ x: [Double], features f: Int, _ theta: [Double], _ p: [Double]) throws -> FirstOrderRun {
         let circuit = try self.circuit(features: f)
         let observables = self.observables
         let inputs = try Inputs(batch: x.count / f, features: f, values: x)
         let simulator = Simulator(threads: TensorThreads.count)
-        let q = try simulator.expectations(circuit, observables: observables, trainable: theta, observableParameters: p, inputs: inputs)
+        let (q, final) = try simulator.expectationsAndFinalState(circuit, observables: observables, trainable: theta, observableParameters: p,
+                                                                  inputs: inputs)
         return FirstOrderRun(outputs: q.values) { g in
             let (_, grads) = try simulator.vectorJacobianProduct(circuit, observables: observables, trainable: theta, observableParameters: p,
-                                                                 inputs: inputs, upstream: g)
+                                                                 inputs: inputs, finalState: final, upstream: g)
             return (grads.inputs, grads.trainable, grads.observable)
         }
     }
