@@ -93,8 +93,12 @@ struct LayerAdjoint {
     /// gradients are zero.
     ///
     /// The samples go through the program ``AdjointLanes/width`` at a time, one per lane; the
-    /// parameters' gradients add up the lanes in sample order.
-    func run<T: AdjointLanes>(_: T.Type, features h: DualArray, angles: DualArray, hermitian: DualArray, upstream g: [Double]?)
+    /// parameters' gradients add up the lanes in sample order. With `kept` final states, a run
+    /// that finds them empty keeps each lane group's final state there, and a run that finds them
+    /// full starts its readout and adjoint sweep from them instead of running the gates again
+    /// (the same states, so the same bits).
+    func run<T: AdjointLanes>(_: T.Type, features h: DualArray, angles: DualArray, hermitian: DualArray, upstream g: [Double]?,
+                              kept: KeptStates<T>? = nil)
         -> (outputs: DualArray, features: DualArray, angles: DualArray, hermitian: DualArray) {
         let batch = h.values.count / features, outputs = readouts.count, width = T.width
         func shared(_ x: DualArray) -> [T] { zip(x.values, x.tangents).map { T(broadcasting: $0, tangent: $1) } }
@@ -112,7 +116,7 @@ struct LayerAdjoint {
             }
             let x = (0..<features).map { lanes(h, $0, features) }
             let weights = upstream.map { u in (0..<outputs).map { lanes(u, $0, outputs) } }
-            let result = program.run(x, upstream: weights)
+            let result = program.run(x, upstream: weights, kept: kept.map { ($0.group(first / width), $0.isFull) })
             for lane in 0..<count {
                 for j in 0..<outputs { q.store((first + lane) * outputs + j, result.outputs[j], lane: lane) }
                 for i in 0..<features { dh.store((first + lane) * features + i, result.features[i], lane: lane) }
@@ -120,7 +124,30 @@ struct LayerAdjoint {
             for (k, v) in result.angles.enumerated() { dAngles.accumulate(k, v, count: count) }
             for (k, v) in result.hermitian.enumerated() { dHermitian.accumulate(k, v, count: count) }
         }
+        kept?.isFull = true
         return (q, dh, dAngles, dHermitian)
+    }
+
+    /// The final states of a batch's lane groups, kept by a forward run for its adjoint sweep:
+    /// ⌈B / width⌉ states of 2^n amplitudes.
+    final class KeptStates<T: AdjointLanes> {
+        private let states: UnsafeMutablePointer<ComplexOf<T>>
+        private let dimension: Int, count: Int
+        /// Whether a run has filled them.
+        fileprivate(set) var isFull = false
+
+        /// Room for the final states of `batch` samples of `adjoint`'s layer.
+        init(_ adjoint: LayerAdjoint, batch: Int) {
+            dimension = 1 << adjoint.qubits
+            count = (batch + T.width - 1) / T.width * dimension
+            states = .allocate(capacity: count)
+            states.initialize(repeating: .zero, count: count)
+        }
+
+        deinit { states.deallocate() }
+
+        /// Lane group k's state.
+        fileprivate func group(_ k: Int) -> UnsafeMutablePointer<ComplexOf<T>> { states + k * dimension }
     }
 
     /// The program with its parameters bound: observables and Rot matrices built once, and a
@@ -146,8 +173,10 @@ struct LayerAdjoint {
 
         /// One pass of the lanes' samples x [F]: their outputs [O], their feature gradients [F], and
         /// their contributions to the angle and Hermitian gradients, lane by lane; without upstream
-        /// weights `g`, the outputs alone (the gradients are zero).
-        func run(_ x: [T], upstream g: [T]?) -> (outputs: [T], features: [T], angles: [T], hermitian: [T]) {
+        /// weights `g`, the outputs alone (the gradients are zero). With a `kept` state, the final
+        /// state is stored there, or when it is full, read from there instead of running the gates.
+        func run(_ x: [T], upstream g: [T]?, kept: (state: UnsafeMutablePointer<ComplexOf<T>>, isFull: Bool)? = nil)
+            -> (outputs: [T], features: [T], angles: [T], hermitian: [T]) {
             let a = adjoint, zero = T(constant: 0), two = T(constant: 2), dim = 1 << a.qubits
             var q = [T](repeating: zero, count: a.readouts.count), dh = [T](repeating: zero, count: x.count)
             var dAngles = [T](repeating: zero, count: angleCount), dHermitian = [T](repeating: zero, count: hermitianCount)
@@ -155,23 +184,30 @@ struct LayerAdjoint {
             for (k, step) in a.steps.enumerated() {
                 if case .featureRotation(let axis, _, let f) = step { gates[k] = LayerAdjoint.rotation(axis, x[f]) }
             }
-            psi.update(repeating: .zero, count: dim)
             var norm = T(constant: 1)
             if a.amplitudeEmbedding {
                 var squared = zero
                 for v in x { squared = squared + v * v }
                 norm = T.sqrt(squared)
-                for i in 0..<x.count { psi[i] = ComplexOf(re: x[i] / norm, im: zero) }
-            } else {
-                psi[0] = ComplexOf(re: T(constant: 1), im: zero)
             }
-            for (step, gate) in zip(a.steps, gates) {
-                if case .permutation(let p) = step {
-                    for (i, source) in p.enumerated() { scratch[i] = psi[source] }
-                    swap(&psi, &scratch)
+            if let kept, kept.isFull {
+                psi.update(from: kept.state, count: dim)
+            } else {
+                psi.update(repeating: .zero, count: dim)
+                if a.amplitudeEmbedding {
+                    for i in 0..<x.count { psi[i] = ComplexOf(re: x[i] / norm, im: zero) }
                 } else {
-                    a.apply(gate.matrix, stride: a.stride(step), psi)
+                    psi[0] = ComplexOf(re: T(constant: 1), im: zero)
                 }
+                for (step, gate) in zip(a.steps, gates) {
+                    if case .permutation(let p) = step {
+                        for (i, source) in p.enumerated() { scratch[i] = psi[source] }
+                        swap(&psi, &scratch)
+                    } else {
+                        a.apply(gate.matrix, stride: a.stride(step), psi)
+                    }
+                }
+                kept?.state.update(from: psi, count: dim)
             }
             // readout: q_j = Re⟨ψ|H_j ψ⟩, λ = Σ_j g_j H_j ψ, and the Hermitian parameters' gradients
             lambda.update(repeating: .zero, count: dim)

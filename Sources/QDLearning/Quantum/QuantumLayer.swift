@@ -155,18 +155,20 @@ public struct QuantumLayer: Sendable, Equatable {
     }
 
     /// The first-order run on ``LayerAdjoint``'s program in plain values, for features x [B·F]:
-    /// the forward pass now, the whole program (forward and adjoint sweep) for the gradients.
+    /// the forward pass now, keeping its final states, and the readout and adjoint sweep from them
+    /// for the gradients.
     private func onLanes(_ x: [Double], features f: Int, _ theta: [Double], _ p: [Double]) throws -> FirstOrderRun {
         try checkLaneInputs(x, features: f, theta, p)
         func constants(_ v: [Double]) -> LayerAdjoint.DualArray { LayerAdjoint.DualArray(values: v, tangents: [Double](repeating: 0, count: v.count)) }
         let (features, angles, hermitian) = (constants(x), constants(theta), constants(p))
         let program = LayerAdjoint(self, features: f)
-        let q = program.run(ValueLanes.self, features: features, angles: angles, hermitian: hermitian, upstream: nil).outputs.values
+        let kept = LayerAdjoint.KeptStates<ValueLanes>(program, batch: x.count / f)
+        let q = program.run(ValueLanes.self, features: features, angles: angles, hermitian: hermitian, upstream: nil, kept: kept).outputs.values
         return FirstOrderRun(outputs: q) { g in
             if let bad = g.firstIndex(where: { !$0.isFinite }) {
                 throw TensorError.argument("QuantumLayer: upstream gradient entry \(bad) is \(g[bad]); it must be finite")
             }
-            let r = program.run(ValueLanes.self, features: features, angles: angles, hermitian: hermitian, upstream: g)
+            let r = program.run(ValueLanes.self, features: features, angles: angles, hermitian: hermitian, upstream: g, kept: kept)
             return (r.features.values, r.angles.values, r.hermitian.values)
         }
     }
