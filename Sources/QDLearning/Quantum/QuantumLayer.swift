@@ -108,9 +108,10 @@ public struct QuantumLayer: Sendable, Equatable {
     /// q [B, outputs] for features h [B, F] (F ≤ ``featureCount``), angles [3Ln] and Hermitian
     /// parameters [``hermitianCount``].
     ///
-    /// The forward pass and first-order gradients run in Float64: on the native simulator (one
-    /// forward run and one adjoint sweep), or for batches up to ``laneBatchLimit`` on the same
-    /// straight-line program the second derivatives use. When the backward pass itself records a graph
+    /// The forward pass and first-order gradients run in Float64: on the native simulator, or for
+    /// batches up to ``laneBatchLimit`` on the same straight-line program the second derivatives
+    /// use. Either way the forward run keeps its final states and the gradient's adjoint sweep
+    /// starts from them, so the circuit runs once. When the backward pass itself records a graph
     /// (`createGraph: true`, as the distillation meta-gradient does), the gradient is recorded as
     /// one operation of (h, angles, hermitian, g) whose own backward runs the adjoint sweep in dual
     /// numbers (forward over reverse, see ``LayerAdjoint``), so it can be differentiated again.
