@@ -24,15 +24,18 @@ extension Tensor {
     /// scatters to the argmax cells, and the scatter's backward gathers from them, so every order
     /// of derivative is exact.
     public func maxPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0, rectified: Bool = false) throws -> Tensor {
-        let s = stride ?? kernel
-        let g = try poolGeometry(kernel: kernel, stride: s, padding: padding, op: "maxPool2d")
-        guard count <= Int(Int32.max) else { throw TensorError.shape("maxPool2d: \(count) elements; at most \(Int32.max) are supported") }
+        let (maxima, routing) = try maxPooled(kernel: kernel, stride: stride ?? kernel, padding: padding, rectified: rectified, op: "maxPool2d")
+        return Tensor.record(maxima, [self]) { grad in [try grad.scatteredToMaxima(routing)] }
+    }
+
+    /// The maxima of max pooling (a tensor without a graph) and where each window's came from.
+    func maxPooled(kernel: Int, stride s: Int, padding: Int, rectified: Bool, op: String) throws -> (Tensor, PoolRouting) {
+        let g = try poolGeometry(kernel: kernel, stride: s, padding: padding, op: op)
+        guard count <= Int(Int32.max) else { throw TensorError.shape("\(op): \(count) elements; at most \(Int32.max) are supported") }
         let window = PoolWindow(g: g, kernel: kernel, stride: s, padding: padding, rectified: rectified)
         let (maxima, argmax) = Kernels.maxPool(values, window)
         let routing = PoolRouting(argmax: argmax, inputShape: shape, disjoint: s >= kernel, twoByTwo: kernel == 2 && s == 2 && padding == 0)
-        return Tensor.record(Tensor(unchecked: [g.n, g.c, g.oh, g.ow], maxima), [self]) { grad in
-            [try grad.scatteredToMaxima(routing)]
-        }
+        return (Tensor(unchecked: [g.n, g.c, g.oh, g.ow], maxima), routing)
     }
 
     /// The pooling gradient: a tensor of the pooled input's shape, zero except grad[k] added at

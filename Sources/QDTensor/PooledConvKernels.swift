@@ -1,0 +1,146 @@
+extension Kernels {
+    /// ∂w [O, C, kh, kw] and ∂b [O] of a convolution y = conv(x, w) + b followed by max pooling,
+    /// from the pooled gradient ∂z (one value per window) and the pooling's routing, without
+    /// forming ∂y: ∂y is ∂z at each window's argmax cell and 0 elsewhere, so
+    ///
+    ///     ∂w[o, c, i, j] = Σ_windows ∂z_k · x_pad[n, c, r·s + i, q·s + j],   ∂b[o] = Σ_windows ∂z_k
+    ///
+    /// over the windows k of plane (n, o) whose argmax is output cell (r, q) (windows that route
+    /// nothing are skipped). A 2×2 pooling after a ReLU routes about one cell in eight, so this is
+    /// about an eighth of the dense weight gradient's multiply-adds, and ∂y is never written.
+    ///
+    /// The images are split into parts whose count does not depend on the thread count; each part
+    /// sums its windows in order, and the parts' sums are added in part order, so the result does
+    /// not depend on the thread count either.
+    static func pooledConvWeightGradient<S: TensorScalar>(_ x: [S], _ pooled: [S], _ r: PoolRouting, _ g: Conv2dGeometry) -> (weight: [S], bias: [S]) {
+        concrete(S.self,
+                 float: {
+                     let (w, b) = pooledConvWeightGradientImpl(cast(x, to: Float.self), cast(pooled, to: Float.self), r, g)
+                     return (cast(w, to: S.self), cast(b, to: S.self))
+                 },
+                 double: {
+                     let (w, b) = pooledConvWeightGradientImpl(cast(x, to: Double.self), cast(pooled, to: Double.self), r, g)
+                     return (cast(w, to: S.self), cast(b, to: S.self))
+                 },
+                 generic: { pooledConvWeightGradientImpl(x, pooled, r, g) })
+    }
+}
+
+/// Each window adds ∂z times its patch, one vector multiply-add per kernel row and eight taps
+/// (lanes past the kernel's width read the padded image and are dropped). The windows are 2×2
+/// with stride 2 (``PoolRouting/twoByTwo``): window (i, j)'s argmax is cell (2i + a, 2j + b) with
+/// a, b ∈ {0, 1}, found without dividing. A one-channel kernel of five rows (LeNet's first layer
+/// on MNIST) sums each plane's windows in five registers before adding them to the part's sums.
+private func pooledConvWeightGradientImpl<T: TensorScalar>(_ x: [T], _ pooled: [T], _ r: PoolRouting, _ g: Conv2dGeometry)
+    -> (weight: [T], bias: [T]) {
+    let (outs, channels, kh, kw) = (g.outChannels, g.inChannels, g.kernelHeight, g.kernelWidth)
+    let (oh, ow, wo, cells) = (g.outHeight / 2, g.outWidth / 2, g.outWidth, g.outHeight * g.outWidth)
+    let rowCount = outs * channels * kh, vectors = (kw + 7) / 8, stride = g.stride
+    let fiveRows = channels == 1 && kh == 5 && vectors == 1
+    let parts = partCount(g.batch, work: r.argmax.count * channels * kh * kw)
+    let sums = UnsafeMutablePointer<SIMD8<T>>.allocate(capacity: parts * rowCount * vectors)
+    let biasSums = UnsafeMutablePointer<T>.allocate(capacity: parts * outs)
+    sums.initialize(repeating: SIMD8(), count: parts * rowCount * vectors)
+    biasSums.initialize(repeating: 0, count: parts * outs)
+    defer { sums.deallocate(); biasSums.deallocate() }
+    x.withUnsafeBufferPointer { xp in pooled.withUnsafeBufferPointer { gp in r.argmax.withUnsafeBufferPointer { ap in
+        guard let xb = xp.baseAddress, let gb = gp.baseAddress, let ab = ap.baseAddress else { return }
+        forEachPart(g.batch, parts: parts) { part, images in
+            let rows = sums + part * rowCount * vectors, bias = biasSums + part * outs
+            let image = PaddedPlanes<T>(g)
+            defer { image.deallocate() }
+            for n in images {
+                image.load(xb, image: n)
+                for o in 0..<outs {
+                    let plane = n &* outs &+ o, first = plane &* oh &* ow, base = plane &* cells
+                    let weights = rows + o &* channels &* kh &* vectors
+                    if fiveRows {
+                        fiveRowPlane(image, gb + first, ab + first, base: base, oh: oh, ow: ow, wo: wo, stride: stride,
+                                     into: weights, bias: bias + o)
+                        continue
+                    }
+                    for i in 0..<oh { for j in 0..<ow {
+                        let k = first &+ i &* ow &+ j
+                        guard let (top, left) = argmaxCell(ab[k], base: base, i, j, wo: wo, stride: stride) else { continue }
+                        let dz = gb[k], spread = SIMD8<T>(repeating: dz)
+                        bias[o] += dz
+                        for c in 0..<channels { for row in 0..<kh {
+                            let source = image.row(c, top &+ row) + left, target = weights + (c &* kh &+ row) &* vectors
+                            for v in 0..<vectors { target[v] = target[v].addingProduct(spread, loadEight(source + 8 &* v)) }
+                        } }
+                    } }
+                }
+            }
+        }
+    } } }
+    var weight = [T](repeating: 0, count: rowCount * kw), bias = [T](repeating: 0, count: outs)
+    for part in 0..<parts {
+        let rows = sums + part * rowCount * vectors
+        for row in 0..<rowCount { for j in 0..<kw { weight[row * kw + j] += rows[row * vectors + j / 8][j % 8] } }
+        for o in 0..<outs { bias[o] += biasSums[part * outs + o] }
+    }
+    return (weight, bias)
+}
+
+/// The padded-image row and column of the patch under window (i, j)'s argmax `argmax` (a flat
+/// index; `base` is its plane's first), or nil when the window routes nothing.
+@inline(__always)
+private func argmaxCell(_ argmax: Int32, base: Int, _ i: Int, _ j: Int, wo: Int, stride: Int) -> (top: Int, left: Int)? {
+    guard argmax >= 0 else { return nil }
+    let d = Int(argmax) &- base &- (2 &* i &* wo &+ 2 &* j), down = d >= wo ? 1 : 0
+    return ((2 &* i &+ down) &* stride, (2 &* j &+ d &- down &* wo) &* stride)
+}
+
+/// One plane's windows for a one-channel kernel of five rows of at most eight taps: their sums in
+/// five registers and the bias's in a sixth, added to `weights` [5] and `bias` at the end.
+@inline(__always)
+private func fiveRowPlane<T: TensorScalar>(_ image: PaddedPlanes<T>, _ grad: UnsafePointer<T>, _ argmax: UnsafePointer<Int32>, base: Int,
+                                           oh: Int, ow: Int, wo: Int, stride: Int, into weights: UnsafeMutablePointer<SIMD8<T>>,
+                                           bias: UnsafeMutablePointer<T>) {
+    var (a0, a1, a2, a3, a4) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
+    var sum: T = 0
+    let pitch = image.width, origin = image.row(0, 0)
+    for i in 0..<oh { for j in 0..<ow {
+        let k = i &* ow &+ j
+        guard let (top, left) = argmaxCell(argmax[k], base: base, i, j, wo: wo, stride: stride) else { continue }
+        let dz = grad[k], spread = SIMD8<T>(repeating: dz), source = origin + (top &* pitch &+ left)
+        sum += dz
+        a0 = a0.addingProduct(spread, loadEight(source))
+        a1 = a1.addingProduct(spread, loadEight(source + pitch))
+        a2 = a2.addingProduct(spread, loadEight(source + 2 &* pitch))
+        a3 = a3.addingProduct(spread, loadEight(source + 3 &* pitch))
+        a4 = a4.addingProduct(spread, loadEight(source + 4 &* pitch))
+    } }
+    (weights[0], weights[1], weights[2], weights[3], weights[4]) = (weights[0] + a0, weights[1] + a1, weights[2] + a2, weights[3] + a3, weights[4] + a4)
+    bias.pointee += sum
+}
+
+/// One image zero-padded by the convolution's padding, its rows eight elements longer than that
+/// and one more row of slack, so that the vectors of eight read from any window's patch stay
+/// inside.
+private struct PaddedPlanes<T: TensorScalar> {
+    let height: Int, width: Int
+    let g: Conv2dGeometry
+    let buffer: UnsafeMutablePointer<T>
+
+    init(_ g: Conv2dGeometry) {
+        self.g = g
+        (height, width) = (g.height + 2 * g.padding, g.width + 2 * g.padding + 8)
+        let count = (g.inChannels * height + 1) * width
+        buffer = .allocate(capacity: count)
+        buffer.initialize(repeating: 0, count: count)
+    }
+
+    func deallocate() { buffer.deallocate() }
+
+    /// Copies image `n` of `x` inside the zero border (the border is never written).
+    func load(_ x: UnsafePointer<T>, image n: Int) {
+        for c in 0..<g.inChannels {
+            let plane = x + (n * g.inChannels + c) * g.height * g.width
+            for r in 0..<g.height { (row(c, r + g.padding) + g.padding).update(from: plane + r * g.width, count: g.width) }
+        }
+    }
+
+    /// Row `r` of channel `c`, padded coordinates.
+    func row(_ c: Int, _ r: Int) -> UnsafeMutablePointer<T> { buffer + (c * height + r) * width }
+}

@@ -1,0 +1,90 @@
+import XCTest
+import QDTensor
+
+/// conv2dMaxPooled against the two operations it fuses, conv2d then maxPool2d(kernel: 2): the same
+/// values, gradients from the pooled gradient equal to the composition's, and higher derivatives
+/// through a recorded pass the composition's.
+final class PooledConvTests: XCTestCase {
+    /// Inputs rounded to small integers, so that pooling windows often hold equal maxima and the
+    /// first in row-major order must win, as the composition's pooling picks it.
+    private func smallIntegers(_ shape: [Int], using rng: inout SeededRandom) throws -> Tensor<Double> {
+        try Tensor<Double>(shape: shape, values: Tensor<Double>.normal(shape, using: &rng).values.map { $0.rounded() })
+    }
+
+    /// (input shape, weight shape, stride, padding): one channel and five rows (the register path),
+    /// three channels, a kernel wider than eight taps (two vectors per row), odd output sizes
+    /// (a last row and column no window covers), and stride 2.
+    private let cases: [([Int], [Int], Int, Int)] = [
+        ([3, 1, 12, 12], [4, 1, 5, 5], 1, 2), ([2, 3, 9, 11], [5, 3, 3, 3], 1, 0), ([2, 2, 14, 14], [3, 2, 3, 9], 1, 1),
+        ([2, 1, 15, 13], [2, 1, 5, 5], 2, 2),
+    ]
+
+    func testValuesAndGradientsMatchConvolutionThenPooling() throws {
+        var rng = SeededRandom(seed: 31)
+        for (inputShape, weightShape, stride, padding) in cases { for rectified in [false, true] {
+            let x = try smallIntegers(inputShape, using: &rng), w = try smallIntegers(weightShape, using: &rng)
+            let b = try smallIntegers([weightShape[0]], using: &rng)
+            let place = "\(inputShape) ⊛ \(weightShape), stride \(stride), padding \(padding), rectified \(rectified)"
+            for scalar in ["Double", "Float"] {
+                func run(fused: Bool) throws -> (values: [Double], gradients: [[Double]]) {
+                    if scalar == "Double" {
+                        let (xl, wl, bl) = (x.requiringGrad(), w.requiringGrad(), b.requiringGrad())
+                        let z = fused ? try xl.conv2dMaxPooled(wl, bias: bl, stride: stride, padding: padding, rectified: rectified)
+                            : try xl.conv2d(wl, bias: bl, stride: stride, padding: padding).maxPool2d(kernel: 2, rectified: rectified)
+                        let r = Tensor<Double>.normal(z.shape, using: &rng)
+                        return (z.values, try Autograd.gradients(of: (z * r).sum(), wrt: [xl, wl, bl]).map(\.values))
+                    }
+                    let (xl, wl, bl) = (x.converted(to: Float.self).requiringGrad(), w.converted(to: Float.self).requiringGrad(),
+                                        b.converted(to: Float.self).requiringGrad())
+                    let z = fused ? try xl.conv2dMaxPooled(wl, bias: bl, stride: stride, padding: padding, rectified: rectified)
+                        : try xl.conv2d(wl, bias: bl, stride: stride, padding: padding).maxPool2d(kernel: 2, rectified: rectified)
+                    let r = Tensor<Float>.normal(z.shape, using: &rng)
+                    return (z.values.map(Double.init), try Autograd.gradients(of: (z * r).sum(), wrt: [xl, wl, bl]).map { $0.values.map(Double.init) })
+                }
+                let state = rng
+                let fused = try run(fused: true)
+                rng = state
+                let composed = try run(fused: false)
+                XCTAssertEqual(fused.values, composed.values, "\(scalar) \(place): values")
+                XCTAssertEqual(fused.gradients[0], composed.gradients[0], "\(scalar) \(place): the input's gradient")
+                let tolerance = scalar == "Double" ? 1e-10 : 1e-3
+                for (name, k) in [("weight", 1), ("bias", 2)] {
+                    XCTAssertEqual(fused.gradients[k].count, composed.gradients[k].count)
+                    for (a, e) in zip(fused.gradients[k], composed.gradients[k]) {
+                        XCTAssertEqual(a, e, accuracy: tolerance * max(1, abs(e)), "\(scalar) \(place): the \(name)'s gradient")
+                    }
+                }
+            }
+        } }
+    }
+
+    func testRecordedGradientsAreTheCompositionsAndDifferentiateAgain() throws {
+        // A recorded pass (createGraph) records the composition's rules: the same bits, and second
+        // derivatives that pass the finite-difference check.
+        var rng = SeededRandom(seed: 32)
+        let x = Tensor<Double>.normal([2, 1, 8, 8], using: &rng), w = Tensor<Double>.normal([2, 1, 5, 5], using: &rng)
+        let b = Tensor<Double>.normal([2], using: &rng)
+        func gradients(fused: Bool) throws -> [[Double]] {
+            let (xl, wl, bl) = (x.requiringGrad(), w.requiringGrad(), b.requiringGrad())
+            let z = fused ? try xl.conv2dMaxPooled(wl, bias: bl, padding: 2, rectified: true)
+                : try xl.conv2d(wl, bias: bl, padding: 2).maxPool2d(kernel: 2, rectified: true)
+            let g = try Autograd.gradients(of: z.squared().sum(), wrt: [xl, wl, bl], createGraph: true)
+            XCTAssertTrue(g.allSatisfy(\.requiresGrad))
+            return g.map(\.values)
+        }
+        XCTAssertEqual(try gradients(fused: true), try gradients(fused: false))
+        let f = { (t: [Tensor<Double>]) throws -> Tensor<Double> in try t[0].conv2dMaxPooled(t[1], bias: t[2], padding: 2, rectified: true).squared() }
+        XCTAssertLessThan(try GradCheck.gradientError([x, w, b], f), 1e-6)
+        XCTAssertLessThan(try GradCheck.secondGradientError([x, w, b], f), 1e-4)
+    }
+
+    func testBadShapesNameWhatIsExpected() throws {
+        let x = Tensor<Double>.ones([1, 1, 6, 6])
+        XCTAssertThrowsError(try x.conv2dMaxPooled(.ones([2, 1, 3, 3]), bias: .ones([3]))) {
+            XCTAssertTrue("\($0)".contains("bias has shape [3]; expected [2]"), "\($0)")
+        }
+        XCTAssertThrowsError(try x.conv2dMaxPooled(.ones([2, 1, 6, 6]))) {
+            XCTAssertTrue("\($0)".contains("kernel 2 is larger than the padded input 1×1"), "\($0)")
+        }
+    }
+}
