@@ -1,16 +1,23 @@
 extension Kernels {
-    /// ∂w [O, C, kh, kw] and ∂b [O] of a convolution y = conv(x, w) + b followed by max pooling,
-    /// from the pooled gradient ∂z (one value per window) and the pooling's routing, without
-    /// forming ∂y: ∂y is ∂z at each window's argmax cell and 0 elsewhere, so
+    /// Whether ``pooledConvWeightGradient(_:_:_:_:)`` takes convolutions of geometry `g`: one input
+    /// channel and a kernel of five rows of at most eight taps (LeNet's first layer on MNIST).
+    static func pooledConvWeightGradientApplies(_ g: Conv2dGeometry) -> Bool {
+        g.inChannels == 1 && g.kernelHeight == 5 && g.kernelWidth <= 8
+    }
+
+    /// ∂w [O, 1, 5, kw] and ∂b [O] of a convolution y = conv(x, w) + b followed by 2×2 max pooling
+    /// with stride 2, from the pooled gradient ∂z (one value per window) and the pooling's routing,
+    /// without forming ∂y: ∂y is ∂z at each window's argmax cell and 0 elsewhere, so
     ///
-    ///     ∂w[o, c, i, j] = Σ_windows ∂z_k · x_pad[n, c, r·s + i, q·s + j],   ∂b[o] = Σ_windows ∂z_k
+    ///     ∂w[o, 0, i, j] = Σ_windows ∂z_k · x_pad[n, r·s + i, q·s + j],   ∂b[o] = Σ_windows ∂z_k
     ///
     /// over the windows k of plane (n, o) whose argmax is output cell (r, q) (windows that route
-    /// nothing are skipped). A 2×2 pooling after a ReLU routes about one cell in eight, so this is
-    /// about an eighth of the dense weight gradient's multiply-adds, and ∂y is never written.
+    /// nothing are skipped): a quarter of the dense weight gradient's multiply-adds, and ∂y is
+    /// never written. Each plane's windows are summed in five vector registers, one per kernel row
+    /// (lanes past the kernel's width read the padded image and are dropped).
     ///
     /// The images are split into parts whose count does not depend on the thread count; each part
-    /// sums its windows in order, and the parts' sums are added in part order, so the result does
+    /// sums its planes in order, and the parts' sums are added in part order, so the result does
     /// not depend on the thread count either.
     static func pooledConvWeightGradient<S: TensorScalar>(_ x: [S], _ pooled: [S], _ r: PoolRouting, _ g: Conv2dGeometry) -> (weight: [S], bias: [S]) {
         concrete(S.self,
@@ -26,57 +33,36 @@ extension Kernels {
     }
 }
 
-/// Each window adds ∂z times its patch, one vector multiply-add per kernel row and eight taps
-/// (lanes past the kernel's width read the padded image and are dropped). The windows are 2×2
-/// with stride 2 (``PoolRouting/twoByTwo``): window (i, j)'s argmax is cell (2i + a, 2j + b) with
-/// a, b ∈ {0, 1}, found without dividing. A one-channel kernel of five rows (LeNet's first layer
-/// on MNIST) sums each plane's windows in five registers before adding them to the part's sums.
+/// The windows are 2×2 with stride 2: window (i, j)'s argmax is cell (2i + a, 2j + b) with
+/// a, b ∈ {0, 1}, found without dividing.
 private func pooledConvWeightGradientImpl<T: TensorScalar>(_ x: [T], _ pooled: [T], _ r: PoolRouting, _ g: Conv2dGeometry)
     -> (weight: [T], bias: [T]) {
-    let (outs, channels, kh, kw) = (g.outChannels, g.inChannels, g.kernelHeight, g.kernelWidth)
+    let (outs, kw) = (g.outChannels, g.kernelWidth)
     let (oh, ow, wo, cells) = (g.outHeight / 2, g.outWidth / 2, g.outWidth, g.outHeight * g.outWidth)
-    let rowCount = outs * channels * kh, vectors = (kw + 7) / 8, stride = g.stride
-    let fiveRows = channels == 1 && kh == 5 && vectors == 1
-    let parts = partCount(g.batch, work: r.argmax.count * channels * kh * kw)
-    let sums = UnsafeMutablePointer<SIMD8<T>>.allocate(capacity: parts * rowCount * vectors)
+    let parts = partCount(g.batch, work: r.argmax.count * 5 * kw)
+    let sums = UnsafeMutablePointer<SIMD8<T>>.allocate(capacity: parts * outs * 5)
     let biasSums = UnsafeMutablePointer<T>.allocate(capacity: parts * outs)
-    sums.initialize(repeating: SIMD8(), count: parts * rowCount * vectors)
+    sums.initialize(repeating: SIMD8(), count: parts * outs * 5)
     biasSums.initialize(repeating: 0, count: parts * outs)
     defer { sums.deallocate(); biasSums.deallocate() }
     x.withUnsafeBufferPointer { xp in pooled.withUnsafeBufferPointer { gp in r.argmax.withUnsafeBufferPointer { ap in
         guard let xb = xp.baseAddress, let gb = gp.baseAddress, let ab = ap.baseAddress else { return }
         forEachPart(g.batch, parts: parts) { part, images in
-            let rows = sums + part * rowCount * vectors, bias = biasSums + part * outs
             let image = PaddedPlanes<T>(g)
             defer { image.deallocate() }
             for n in images {
                 image.load(xb, image: n)
                 for o in 0..<outs {
-                    let plane = n &* outs &+ o, first = plane &* oh &* ow, base = plane &* cells
-                    let weights = rows + o &* channels &* kh &* vectors
-                    if fiveRows {
-                        fiveRowPlane(image, gb + first, ab + first, base: base, oh: oh, ow: ow, wo: wo, stride: stride,
-                                     into: weights, bias: bias + o)
-                        continue
-                    }
-                    for i in 0..<oh { for j in 0..<ow {
-                        let k = first &+ i &* ow &+ j
-                        guard let (top, left) = argmaxCell(ab[k], base: base, i, j, wo: wo, stride: stride) else { continue }
-                        let dz = gb[k], spread = SIMD8<T>(repeating: dz)
-                        bias[o] += dz
-                        for c in 0..<channels { for row in 0..<kh {
-                            let source = image.row(c, top &+ row) + left, target = weights + (c &* kh &+ row) &* vectors
-                            for v in 0..<vectors { target[v] = target[v].addingProduct(spread, loadEight(source + 8 &* v)) }
-                        } }
-                    } }
+                    let plane: Int = n &* outs &+ o, first: Int = plane &* oh &* ow, slot: Int = part &* outs &+ o
+                    fiveRowPlane(image, gb + first, ab + first, base: plane &* cells, oh: oh, ow: ow, wo: wo, stride: g.stride,
+                                 into: sums + slot &* 5, bias: biasSums + slot)
                 }
             }
         }
     } } }
-    var weight = [T](repeating: 0, count: rowCount * kw), bias = [T](repeating: 0, count: outs)
+    var weight = [T](repeating: 0, count: outs * 5 * kw), bias = [T](repeating: 0, count: outs)
     for part in 0..<parts {
-        let rows = sums + part * rowCount * vectors
-        for row in 0..<rowCount { for j in 0..<kw { weight[row * kw + j] += rows[row * vectors + j / 8][j % 8] } }
+        for row in 0..<(outs * 5) { for j in 0..<kw { weight[row * kw + j] += sums[part * outs * 5 + row][j] } }
         for o in 0..<outs { bias[o] += biasSums[part * outs + o] }
     }
     return (weight, bias)
@@ -91,8 +77,8 @@ private func argmaxCell(_ argmax: Int32, base: Int, _ i: Int, _ j: Int, wo: Int,
     return ((2 &* i &+ down) &* stride, (2 &* j &+ d &- down &* wo) &* stride)
 }
 
-/// One plane's windows for a one-channel kernel of five rows of at most eight taps: their sums in
-/// five registers and the bias's in a sixth, added to `weights` [5] and `bias` at the end.
+/// One plane's windows: their sums in five registers (one per kernel row) and the bias's in a
+/// sixth, added to `weights` [5] and `bias` at the end.
 @inline(__always)
 private func fiveRowPlane<T: TensorScalar>(_ image: PaddedPlanes<T>, _ grad: UnsafePointer<T>, _ argmax: UnsafePointer<Int32>, base: Int,
                                            oh: Int, ow: Int, wo: Int, stride: Int, into weights: UnsafeMutablePointer<SIMD8<T>>,

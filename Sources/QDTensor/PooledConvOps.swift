@@ -4,11 +4,12 @@ extension Tensor {
     /// kept.
     ///
     /// Its backward rule gives ∂x through the pooling's scatter and the convolution's input
-    /// gradient, as the two operations would. For ∂w and ∂b, a pass that records no graph takes
-    /// them straight from the pooled gradient and the argmax cells
-    /// (``Kernels/pooledConvWeightGradient(_:_:_:_:)``: only the windows that route a gradient, and
-    /// the convolution's ∂y is never formed); a pass that records one (`createGraph`) records the
-    /// two operations' rules, so every higher derivative is the composition's.
+    /// gradient, as the two operations would. For ∂w and ∂b of a one-channel kernel of five rows
+    /// (at most eight taps wide), a pass that records no graph takes them straight from the pooled
+    /// gradient and the argmax cells (``Kernels/pooledConvWeightGradient(_:_:_:_:)``: only the
+    /// windows that route a gradient, and the convolution's ∂y is never formed). Other kernels, and
+    /// a pass that records a graph (`createGraph`), take the two operations' rules, so every higher
+    /// derivative is the composition's.
     public func conv2dMaxPooled(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0, rectified: Bool = false) throws -> Tensor {
         let g = try Conv2dGeometry(input: shape, weight: weight.shape, stride: stride, padding: padding)
         if let b = bias, b.shape != [g.outChannels] {
@@ -23,7 +24,7 @@ extension Tensor {
             (bias == nil ? [1] : [1, 2], { dz in
                 let (wantsWeight, wantsBias) = (weight.needsGradient, bias?.needsGradient == true)
                 guard wantsWeight || wantsBias else { return [nil, nil] }
-                if Autograd.isRecording {
+                if Autograd.isRecording || !Kernels.pooledConvWeightGradientApplies(g) {
                     let dy = try dz.scatteredToMaxima(routing)
                     return [wantsWeight ? try self.conv2dWeightGrad(dy, g) : nil, wantsBias ? try dy.sum(axes: [0, 2, 3]) : nil]
                 }

@@ -11,12 +11,13 @@ final class PooledConvTests: XCTestCase {
         try Tensor<Double>(shape: shape, values: Tensor<Double>.normal(shape, using: &rng).values.map { $0.rounded() })
     }
 
-    /// (input shape, weight shape, stride, padding): one channel and five rows (the register path),
-    /// three channels, a kernel wider than eight taps (two vectors per row), odd output sizes
-    /// (a last row and column no window covers), and stride 2.
+    /// (input shape, weight shape, stride, padding): one-channel kernels of five rows (the
+    /// pooled-gradient path) with padding, odd output sizes (a last row and column no window
+    /// covers), stride 2 and a narrower kernel; and kernels the composition's rules take (three
+    /// channels, three rows).
     private let cases: [([Int], [Int], Int, Int)] = [
-        ([3, 1, 12, 12], [4, 1, 5, 5], 1, 2), ([2, 3, 9, 11], [5, 3, 3, 3], 1, 0), ([2, 2, 14, 14], [3, 2, 3, 9], 1, 1),
-        ([2, 1, 15, 13], [2, 1, 5, 5], 2, 2),
+        ([3, 1, 12, 12], [4, 1, 5, 5], 1, 2), ([2, 1, 11, 9], [3, 1, 5, 5], 1, 0), ([2, 1, 15, 13], [2, 1, 5, 5], 2, 2),
+        ([2, 1, 10, 10], [2, 1, 5, 3], 1, 1), ([2, 3, 9, 11], [5, 3, 3, 3], 1, 0),
     ]
 
     func testValuesAndGradientsMatchConvolutionThenPooling() throws {
