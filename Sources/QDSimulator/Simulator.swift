@@ -95,20 +95,10 @@ public final class Simulator: @unchecked Sendable {
                                       observableParameters: [Double] = [], inputs: Inputs = .empty(),
                                       finalState: StateBatch, upstream: [Double],
                                       wrt targets: DifferentiationTargets = .all) throws -> (Expectations, Gradients) {
-        guard finalState.qubits == circuit.qubits, finalState.batch == inputs.batch || circuit.inputCount == 0 else {
-            throw SimulatorError.invalidInput("final state has \(finalState.qubits) qubits × batch \(finalState.batch); the circuit needs \(circuit.qubits) qubits and the inputs have batch \(inputs.batch)")
-        }
-        try StateBatch.checkFits(qubits: finalState.qubits, batch: finalState.batch, copies: 2)
+        try checkInitial(circuit, inputs: inputs, initialState: finalState, copies: 2, isFinal: true)
         let plan = try makePlan(circuit, observables: observables, trainable: trainable, observableParameters: observableParameters,
                                 inputs: inputs, upstream: .values(upstream), initialState: finalState, targets: targets)
-        var phi: StateBatch? = finalState
-        let r = execute(plan, state: &phi, wantState: false, stateIsFinal: true)
-        if let message = r.gradients.upstreamError { throw SimulatorError.invalidInput(message) }
-        counter.record(adjoint: plan.batch)
-        let g = Gradients(trainable: targets.contains(.trainable) ? r.gradients.trainableGradient : [],
-                          observable: targets.contains(.observable) ? r.gradients.observableGradient : [],
-                          inputs: targets.contains(.inputs) ? r.inputGradient : [], state: nil)
-        return (Expectations(batch: plan.batch, outputs: plan.outputs, values: r.expectations), g)
+        return try adjointRun(plan, from: finalState, isFinal: true, targets: targets)
     }
 
     /// The expectations and, for an upstream gradient g = ∂L/∂E (B × O, row-major), the exact
@@ -132,10 +122,18 @@ public final class Simulator: @unchecked Sendable {
         try checkInitial(circuit, inputs: inputs, initialState: initialState, copies: 2)
         let plan = try makePlan(circuit, observables: observables, trainable: trainable, observableParameters: observableParameters,
                                 inputs: inputs, upstream: upstream, initialState: initialState, targets: targets)
-        var phi = initialState
-        let r = execute(plan, state: &phi, wantState: false)
+        return try adjointRun(plan, from: initialState, isFinal: false, targets: targets)
+    }
+
+    /// Runs a plan with an upstream gradient from `state` (nil: prepared from the inputs; with
+    /// `isFinal`, the final states of an earlier forward run, so only the adjoint run is counted)
+    /// and returns its expectations and the gradients `targets` asks for.
+    private func adjointRun(_ plan: RunPlan, from state: StateBatch?, isFinal: Bool,
+                            targets: DifferentiationTargets) throws -> (Expectations, Gradients) {
+        var phi = state
+        let r = execute(plan, state: &phi, wantState: false, stateIsFinal: isFinal)
         if let message = r.gradients.upstreamError { throw SimulatorError.invalidInput(message) }
-        counter.record(forward: plan.batch, adjoint: plan.batch)
+        counter.record(forward: isFinal ? 0 : plan.batch, adjoint: plan.batch)
         let g = Gradients(trainable: targets.contains(.trainable) ? r.gradients.trainableGradient : [],
                           observable: targets.contains(.observable) ? r.gradients.observableGradient : [],
                           inputs: targets.contains(.inputs) ? r.inputGradient : [],
@@ -151,15 +149,19 @@ public final class Simulator: @unchecked Sendable {
 
     // MARK: validation
 
-    private func checkInitial(_ circuit: Circuit, inputs: Inputs, initialState: StateBatch?, copies: Int) throws {
+    /// Checks a run's starting state: `initialState` (nil: prepared from the inputs) or, with
+    /// `isFinal`, the final states a gradient starts from, which may come from a circuit that
+    /// prepares its own state. Both must match the circuit's qubits and the inputs' batch, and
+    /// `copies` states of that size must fit in memory.
+    private func checkInitial(_ circuit: Circuit, inputs: Inputs, initialState: StateBatch?, copies: Int, isFinal: Bool = false) throws {
         guard let s = initialState else {
             return try StateBatch.checkFits(qubits: circuit.qubits, batch: inputs.batch, copies: copies)
         }
-        guard circuit.preparation == nil else {
+        guard isFinal || circuit.preparation == nil else {
             throw SimulatorError.invalidCircuit("an initial state was given, but the circuit already prepares its state with \(circuit.preparation!.label)")
         }
         guard s.qubits == circuit.qubits, s.batch == inputs.batch || circuit.inputCount == 0 else {
-            throw SimulatorError.invalidInput("initial state has \(s.qubits) qubits × batch \(s.batch); the circuit needs \(circuit.qubits) qubits and the inputs have batch \(inputs.batch)")
+            throw SimulatorError.invalidInput("\(isFinal ? "final" : "initial") state has \(s.qubits) qubits × batch \(s.batch); the circuit needs \(circuit.qubits) qubits and the inputs have batch \(inputs.batch)")
         }
         try StateBatch.checkFits(qubits: s.qubits, batch: s.batch, copies: copies)
     }
