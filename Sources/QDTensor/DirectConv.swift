@@ -47,7 +47,9 @@ enum DirectConvolution {
     }
 
     /// The zero-padded planes of one image: C planes of (H + 2p) rows of `paddedWidth` columns,
-    /// wide enough that every vector load of a row stays inside it.
+    /// wide enough that every vector load of a row stays inside it, then eight more zeros, so that
+    /// eight values read from any cell of a kernel's patch stay inside the buffer (a row's last
+    /// patch reads at most seven past its end: ``Kernels/pooledConvWeightGradient(_:_:_:_:)``).
     struct PaddedImage<T: TensorScalar> {
         let rows: Int, paddedWidth: Int, chunks: Int
         let buffer: UnsafeMutablePointer<T>
@@ -61,8 +63,8 @@ enum DirectConvolution {
             // the AVX2 kernels' vectors of eight as well
             let wideVectors = (g.outWidth + 2 * DirectConvolution.lanes - 1) / (2 * DirectConvolution.lanes)
             paddedWidth = max(g.width + 2 * g.padding, g.kernelWidth - 1 + wideVectors * 2 * DirectConvolution.lanes)
-            buffer = .allocate(capacity: g.inChannels * rows * paddedWidth)
-            buffer.initialize(repeating: 0, count: g.inChannels * rows * paddedWidth)
+            buffer = .allocate(capacity: g.inChannels * rows * paddedWidth + DirectConvolution.lanes)
+            buffer.initialize(repeating: 0, count: g.inChannels * rows * paddedWidth + DirectConvolution.lanes)
         }
 
         func deallocate() { buffer.deallocate() }

@@ -24,7 +24,12 @@ extension Tensor {
     /// scatters to the argmax cells, and the scatter's backward gathers from them, so every order
     /// of derivative is exact.
     public func maxPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0, rectified: Bool = false) throws -> Tensor {
-        let (maxima, routing) = try maxPooled(kernel: kernel, stride: stride ?? kernel, padding: padding, rectified: rectified, op: "maxPool2d")
+        try maxPool2d(kernel: kernel, stride: stride ?? kernel, padding: padding, rectified: rectified, op: "maxPool2d")
+    }
+
+    /// ``maxPool2d(kernel:stride:padding:rectified:)`` with `op` naming the operation in errors.
+    func maxPool2d(kernel: Int, stride: Int, padding: Int, rectified: Bool, op: String) throws -> Tensor {
+        let (maxima, routing) = try maxPooled(kernel: kernel, stride: stride, padding: padding, rectified: rectified, op: op)
         return Tensor.record(maxima, [self]) { grad in [try grad.scatteredToMaxima(routing)] }
     }
 

@@ -48,7 +48,7 @@ private func pooledConvWeightGradientImpl<T: TensorScalar>(_ x: [T], _ pooled: [
     x.withUnsafeBufferPointer { xp in pooled.withUnsafeBufferPointer { gp in r.argmax.withUnsafeBufferPointer { ap in
         guard let xb = xp.baseAddress, let gb = gp.baseAddress, let ab = ap.baseAddress else { return }
         forEachPart(g.batch, parts: parts) { part, images in
-            let image = PaddedPlanes<T>(g)
+            let image = DirectConvolution.PaddedImage<T>(g)
             defer { image.deallocate() }
             for n in images {
                 image.load(xb, image: n)
@@ -80,12 +80,12 @@ private func argmaxCell(_ argmax: Int32, base: Int, _ i: Int, _ j: Int, wo: Int,
 /// One plane's windows: their sums in five registers (one per kernel row) and the bias's in a
 /// sixth, added to `weights` [5] and `bias` at the end.
 @inline(__always)
-private func fiveRowPlane<T: TensorScalar>(_ image: PaddedPlanes<T>, _ grad: UnsafePointer<T>, _ argmax: UnsafePointer<Int32>, base: Int,
+private func fiveRowPlane<T: TensorScalar>(_ image: DirectConvolution.PaddedImage<T>, _ grad: UnsafePointer<T>, _ argmax: UnsafePointer<Int32>, base: Int,
                                            oh: Int, ow: Int, wo: Int, stride: Int, into weights: UnsafeMutablePointer<SIMD8<T>>,
                                            bias: UnsafeMutablePointer<T>) {
     var (a0, a1, a2, a3, a4) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
     var sum: T = 0
-    let pitch = image.width, origin = image.row(0, 0)
+    let pitch = image.paddedWidth, origin = UnsafePointer(image.buffer)
     for i in 0..<oh { for j in 0..<ow {
         let k = i &* ow &+ j
         guard let (top, left) = argmaxCell(argmax[k], base: base, i, j, wo: wo, stride: stride) else { continue }
@@ -99,34 +99,4 @@ private func fiveRowPlane<T: TensorScalar>(_ image: PaddedPlanes<T>, _ grad: Uns
     } }
     (weights[0], weights[1], weights[2], weights[3], weights[4]) = (weights[0] + a0, weights[1] + a1, weights[2] + a2, weights[3] + a3, weights[4] + a4)
     bias.pointee += sum
-}
-
-/// One image zero-padded by the convolution's padding, its rows eight elements longer than that
-/// and one more row of slack, so that the vectors of eight read from any window's patch stay
-/// inside.
-private struct PaddedPlanes<T: TensorScalar> {
-    let height: Int, width: Int
-    let g: Conv2dGeometry
-    let buffer: UnsafeMutablePointer<T>
-
-    init(_ g: Conv2dGeometry) {
-        self.g = g
-        (height, width) = (g.height + 2 * g.padding, g.width + 2 * g.padding + 8)
-        let count = (g.inChannels * height + 1) * width
-        buffer = .allocate(capacity: count)
-        buffer.initialize(repeating: 0, count: count)
-    }
-
-    func deallocate() { buffer.deallocate() }
-
-    /// Copies image `n` of `x` inside the zero border (the border is never written).
-    func load(_ x: UnsafePointer<T>, image n: Int) {
-        for c in 0..<g.inChannels {
-            let plane = x + (n * g.inChannels + c) * g.height * g.width
-            for r in 0..<g.height { (row(c, r + g.padding) + g.padding).update(from: plane + r * g.width, count: g.width) }
-        }
-    }
-
-    /// Row `r` of channel `c`, padded coordinates.
-    func row(_ c: Int, _ r: Int) -> UnsafeMutablePointer<T> { buffer + (c * height + r) * width }
 }

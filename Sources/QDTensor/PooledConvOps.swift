@@ -7,13 +7,17 @@ extension Tensor {
     /// gradient, as the two operations would. For ∂w and ∂b of a one-channel kernel of five rows
     /// (at most eight taps wide), a pass that records no graph takes them straight from the pooled
     /// gradient and the argmax cells (``Kernels/pooledConvWeightGradient(_:_:_:_:)``: only the
-    /// windows that route a gradient, and the convolution's ∂y is never formed). Other kernels, and
-    /// a pass that records a graph (`createGraph`), take the two operations' rules, so every higher
-    /// derivative is the composition's.
+    /// windows that route a gradient, and the convolution's ∂y is never formed); a pass that
+    /// records a graph (`createGraph`) takes the two operations' rules, so every higher derivative
+    /// is the composition's. Other kernels are the two operations themselves.
     public func conv2dMaxPooled(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0, rectified: Bool = false) throws -> Tensor {
         let g = try Conv2dGeometry(input: shape, weight: weight.shape, stride: stride, padding: padding)
         if let b = bias, b.shape != [g.outChannels] {
             throw TensorError.shape("conv2dMaxPooled: bias has shape \(b.shape); expected [\(g.outChannels)]")
+        }
+        guard Kernels.pooledConvWeightGradientApplies(g) else {
+            return try conv2d(weight, bias: bias, stride: stride, padding: padding)
+                .maxPool2d(kernel: 2, stride: 2, padding: 0, rectified: rectified, op: "conv2dMaxPooled")
         }
         let y = Tensor(unchecked: g.outputShape, Kernels.convForward(values, weight.values, bias: bias?.values, g))
         let (pooled, routing) = try y.maxPooled(kernel: 2, stride: 2, padding: 0, rectified: rectified, op: "conv2dMaxPooled")
@@ -24,7 +28,7 @@ extension Tensor {
             (bias == nil ? [1] : [1, 2], { dz in
                 let (wantsWeight, wantsBias) = (weight.needsGradient, bias?.needsGradient == true)
                 guard wantsWeight || wantsBias else { return [nil, nil] }
-                if Autograd.isRecording || !Kernels.pooledConvWeightGradientApplies(g) {
+                if Autograd.isRecording {
                     let dy = try dz.scatteredToMaxima(routing)
                     return [wantsWeight ? try self.conv2dWeightGrad(dy, g) : nil, wantsBias ? try dy.sum(axes: [0, 2, 3]) : nil]
                 }
