@@ -68,35 +68,34 @@ private func pooledConvWeightGradientImpl<T: TensorScalar>(_ x: [T], _ pooled: [
     return (weight, bias)
 }
 
-/// The padded-image row and column of the patch under window (i, j)'s argmax `argmax` (a flat
-/// index; `base` is its plane's first), or nil when the window routes nothing.
-@inline(__always)
-private func argmaxCell(_ argmax: Int32, base: Int, _ i: Int, _ j: Int, wo: Int, stride: Int) -> (top: Int, left: Int)? {
-    guard argmax >= 0 else { return nil }
-    let d = Int(argmax) &- base &- (2 &* i &* wo &+ 2 &* j), down = d >= wo ? 1 : 0
-    return ((2 &* i &+ down) &* stride, (2 &* j &+ d &- down &* wo) &* stride)
-}
-
 /// One plane's windows: their sums in five registers (one per kernel row) and the bias's in a
-/// sixth, added to `weights` [5] and `bias` at the end.
+/// sixth, added to `weights` [5] and `bias` at the end. Window (i, j)'s argmax is y's cell
+/// (2i + down, 2j + right), found from its flat index (`base` is the plane's first cell) as
+/// d = argmax − (2i·wo + 2j) = down·wo + right; its patch starts at padded cell
+/// s·((2i + down)·pitch + 2j + right) = s·(2i·pitch + 2j + d + down·(pitch − wo)). Windows that
+/// route nothing (−1) are skipped.
 @inline(__always)
 private func fiveRowPlane<T: TensorScalar>(_ image: DirectConvolution.PaddedImage<T>, _ grad: UnsafePointer<T>, _ argmax: UnsafePointer<Int32>, base: Int,
                                            oh: Int, ow: Int, wo: Int, stride: Int, into weights: UnsafeMutablePointer<SIMD8<T>>,
                                            bias: UnsafeMutablePointer<T>) {
     var (a0, a1, a2, a3, a4) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
     var sum: T = 0
-    let pitch = image.paddedWidth, origin = UnsafePointer(image.buffer)
-    for i in 0..<oh { for j in 0..<ow {
-        let k = i &* ow &+ j
-        guard let (top, left) = argmaxCell(argmax[k], base: base, i, j, wo: wo, stride: stride) else { continue }
-        let dz = grad[k], spread = SIMD8<T>(repeating: dz), source = origin + (top &* pitch &+ left)
-        sum += dz
-        a0 = a0.addingProduct(spread, loadEight(source))
-        a1 = a1.addingProduct(spread, loadEight(source + pitch))
-        a2 = a2.addingProduct(spread, loadEight(source + 2 &* pitch))
-        a3 = a3.addingProduct(spread, loadEight(source + 3 &* pitch))
-        a4 = a4.addingProduct(spread, loadEight(source + 4 &* pitch))
-    } }
+    let pitch = image.paddedWidth, slack = pitch &- wo, origin = UnsafePointer(image.buffer)
+    for i in 0..<oh {
+        let rowCell = base &+ 2 &* i &* wo, rowStart = 2 &* i &* pitch, windows = i &* ow
+        for j in 0..<ow {
+            let cell = Int(argmax[windows &+ j])
+            guard cell >= 0 else { continue }
+            let d = cell &- rowCell &- 2 &* j, dz = grad[windows &+ j]
+            let source = origin + stride &* (rowStart &+ 2 &* j &+ d &+ (d >= wo ? slack : 0)), spread = SIMD8<T>(repeating: dz)
+            sum += dz
+            a0 = a0.addingProduct(spread, loadEight(source))
+            a1 = a1.addingProduct(spread, loadEight(source + pitch))
+            a2 = a2.addingProduct(spread, loadEight(source + 2 &* pitch))
+            a3 = a3.addingProduct(spread, loadEight(source + 3 &* pitch))
+            a4 = a4.addingProduct(spread, loadEight(source + 4 &* pitch))
+        }
+    }
     (weights[0], weights[1], weights[2], weights[3], weights[4]) = (weights[0] + a0, weights[1] + a1, weights[2] + a2, weights[3] + a3, weights[4] + a4)
     bias.pointee += sum
 }
