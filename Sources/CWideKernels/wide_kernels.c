@@ -307,6 +307,84 @@ void qd_direct_forward_f32(const float *padded, long padded_rows, long padded_wi
     }
 }
 
+/// Window row `pool_row` of output channels o ..< o + R (R ≤ 6, a constant where it is called):
+/// the convolution's rows 2·pool_row and 2·pool_row + 1 over two vectors of sixteen columns, as
+/// direct_tile's chains (R·2·2 ≤ 24 registers), then their 2×2 windows pooled in registers as
+/// QDTensor's maxPool2x2Plane pools them: the right cell of a row wins when strictly greater, the
+/// lower row when its maximum is strictly greater, so the first maximum in row-major order wins.
+/// Writes `pooled_width` maxima and their cells (flat indices into y, whose image starts at cell
+/// `image_cell`), ReLU(max) and −1 where `rectified` and the maximum is not positive.
+WIDE void pooled_tile(const float *padded, long padded_rows, long padded_width, const float *w, const float *bias, long channels,
+                      long kernel_height, long kernel_width, long o, int R, long pool_row, long out_height, long out_width,
+                      long pooled_height, long pooled_width, bool rectified, long image_cell, float *pooled, int *argmax) {
+    long patch = channels * kernel_height * kernel_width, i = 2 * pool_row;
+    __m512 acc[6][2][2];
+    UNROLLED for (int r = 0; r < R; r++) {
+        __m512 b = _mm512_set1_ps(bias ? bias[o + r] : 0.0f);
+        UNROLLED for (int h = 0; h < 2; h++) UNROLLED for (int k = 0; k < 2; k++) acc[r][h][k] = b;
+    }
+    long tap = 0;
+    for (long c = 0; c < channels; c++) {
+        for (long ki = 0; ki < kernel_height; ki++) {
+            const float *source = padded + (c * padded_rows + i + ki) * padded_width;
+            for (long kj = 0; kj < kernel_width; kj++, tap++) {
+                __m512 x[2][2];
+                UNROLLED for (int h = 0; h < 2; h++) UNROLLED for (int k = 0; k < 2; k++)
+                    x[h][k] = _mm512_loadu_ps(source + h * padded_width + kj + k * 16);
+                UNROLLED for (int r = 0; r < R; r++) {
+                    __m512 weight = _mm512_set1_ps(w[(o + r) * patch + tap]);
+                    UNROLLED for (int h = 0; h < 2; h++) UNROLLED for (int k = 0; k < 2; k++)
+                        acc[r][h][k] = _mm512_fmadd_ps(x[h][k], weight, acc[r][h][k]);
+                }
+            }
+        }
+    }
+    const __m512i left = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i right = _mm512_add_epi32(left, _mm512_set1_epi32(1));
+    const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi32(1), down = _mm512_set1_epi32((int)out_width);
+    const __mmask16 inside = (__mmask16)((1u << pooled_width) - 1);
+    UNROLLED for (int r = 0; r < R; r++) {
+        long plane = o + r, window = (plane * pooled_height + pool_row) * pooled_width;
+        __m512 upper_left = _mm512_permutex2var_ps(acc[r][0][0], left, acc[r][0][1]);
+        __m512 upper_right = _mm512_permutex2var_ps(acc[r][0][0], right, acc[r][0][1]);
+        __m512 lower_left = _mm512_permutex2var_ps(acc[r][1][0], left, acc[r][1][1]);
+        __m512 lower_right = _mm512_permutex2var_ps(acc[r][1][0], right, acc[r][1][1]);
+        __mmask16 right_upper = _mm512_cmp_ps_mask(upper_right, upper_left, _CMP_GT_OQ);
+        __mmask16 right_lower = _mm512_cmp_ps_mask(lower_right, lower_left, _CMP_GT_OQ);
+        __m512 max_upper = _mm512_mask_blend_ps(right_upper, upper_left, upper_right);
+        __m512 max_lower = _mm512_mask_blend_ps(right_lower, lower_left, lower_right);
+        __mmask16 below = _mm512_cmp_ps_mask(max_lower, max_upper, _CMP_GT_OQ);
+        __m512 best = _mm512_mask_blend_ps(below, max_upper, max_lower);
+        __m512i offsets = _mm512_mask_blend_epi32(below, _mm512_mask_blend_epi32(right_upper, zero, one),
+                                                  _mm512_add_epi32(down, _mm512_mask_blend_epi32(right_lower, zero, one)));
+        offsets = _mm512_add_epi32(offsets, _mm512_add_epi32(left, _mm512_set1_epi32((int)(image_cell + (plane * out_height + i) * out_width))));
+        if (rectified) {
+            __mmask16 positive = _mm512_cmp_ps_mask(best, _mm512_setzero_ps(), _CMP_GT_OQ);
+            best = _mm512_maskz_mov_ps(positive, best);
+            offsets = _mm512_mask_blend_epi32(positive, _mm512_set1_epi32(-1), offsets);
+        }
+        _mm512_mask_storeu_ps(pooled + window, inside, best);
+        _mm512_mask_storeu_epi32(argmax + window, inside, offsets);
+    }
+}
+
+__attribute__((target("avx512f")))
+void qd_direct_forward_pooled_f32(const float *padded, long padded_rows, long padded_width, const float *w, const float *bias,
+                                  long channels, long kernel_height, long kernel_width, long outputs, long out_height, long out_width,
+                                  bool rectified, long image_cell, float *pooled, int *argmax) {
+    long pooled_height = out_height / 2, pooled_width = out_width / 2;
+    for (long o = 0; o < outputs; o += 6) {
+        for (long row = 0; row < pooled_height; row++) {
+            switch (outputs - o < 6 ? outputs - o : 6) {
+#define TILE(R) case R: pooled_tile(padded, padded_rows, padded_width, w, bias, channels, kernel_height, kernel_width, o, R, row, \
+                                    out_height, out_width, pooled_height, pooled_width, rectified, image_cell, pooled, argmax); break;
+            TILE(1) TILE(2) TILE(3) TILE(4) TILE(5) TILE(6)
+#undef TILE
+            }
+        }
+    }
+}
+
 /// Sixteen ∂y values of output pair q, row i, vector k (see qd_direct_weight_gradient_f32).
 #define PAIR(q, k) _mm512_loadu_ps(pairs + (((q0 + (q)) * out_height + i) * chunks + (k)) * 16)
 /// Eight inputs from `p` in both halves of a vector (a 256-bit broadcast, AVX-512F's f64x4 form).
@@ -395,6 +473,9 @@ bool qd_wide_kernels_available(void) { return false; }
 void qd_lane_forward_f32(const float *x, const float *wt, const float *bias, const long *taps, long patch, long kernel_width,
                          long image_size, long width, long out_height, long out_width, long first, long end, float *out) {}
 void qd_lane_columns_f32(const float *dy, const float *w, long patch, long columns, float *cols) {}
+void qd_direct_forward_pooled_f32(const float *padded, long padded_rows, long padded_width, const float *w, const float *bias,
+                                  long channels, long kernel_height, long kernel_width, long outputs, long out_height, long out_width,
+                                  bool rectified, long image_cell, float *pooled, int *argmax) {}
 void qd_lane_input_rows_f32(const float *cols, long columns, long channels, long kernel_height, long kernel_width, long height,
                             long width, long out_height, long out_width, float *image) {}
 void qd_transpose16_f32(const float *a, long columns, float *t) {}

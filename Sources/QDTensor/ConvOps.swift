@@ -314,6 +314,30 @@ func convForwardKernel<Scalar: TensorScalar>(_ x: [Scalar], _ w: [Scalar], bias:
     }
 }
 
+extension Kernels {
+    /// maxPool2d(conv2d(x, w) + b) with 2×2 windows and stride 2, and each window's argmax cell
+    /// (a flat index into the convolution's output), without forming that output: the same values
+    /// and cells as ``convForward(_:_:bias:_:)`` followed by ``maxPool(_:_:)``. Nil where no fused
+    /// kernel applies (``DirectConvolution/appliesPooled(_:)``, with the AVX-512 kernels on, for
+    /// Float).
+    static func convForwardMaxPooled<S: TensorScalar>(_ x: [S], _ w: [S], bias: [S]?, _ g: Conv2dGeometry,
+                                                      rectified: Bool) -> (maxima: [S], argmax: [Int32])? {
+        guard DirectConvolution.appliesPooled(g), WideKernels.run(for: S.self) else { return nil }
+        var argmax = [Int32](repeating: 0, count: g.batch * g.outChannels * (g.outHeight / 2) * (g.outWidth / 2))
+        let maxima = filled(argmax.count) { (op: UnsafeMutableBufferPointer<S>) in
+            x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in (bias ?? []).withUnsafeBufferPointer { bp in
+                argmax.withUnsafeMutableBufferPointer { ap in
+                    let (xb, wb, bb, ob, ab) = (xp.baseAddress!, wp.baseAddress!, bias == nil ? nil : bp.baseAddress, op.baseAddress!, ap.baseAddress!)
+                    forEachChunk(g) { _, _, images in
+                        _ = DirectConvolution.forwardPooled(xb, wb, bias: bb, g, rectified: rectified, images, pooled: ob, argmax: ab)
+                    }
+                }
+            } } }
+        }
+        return (maxima, argmax)
+    }
+}
+
 /// ∂x = Wᵀ·dY per chunk of images: the forward pass of the transposed convolution where
 /// ``DirectConvolution`` fits, ``ChannelLaneConvolution`` where it fits, else one GEMM per image
 /// into the chunk's columns, then col2im.

@@ -136,6 +136,35 @@ enum DirectConvolution {
         }
     }
 
+    /// Whether ``forwardPooled(_:_:bias:_:rectified:_:pooled:argmax:)`` takes `g`: the direct path
+    /// with output rows of 17 to 32 columns (two vectors of sixteen), at least two rows, and
+    /// outputs whose cells Int32 indexes.
+    static func appliesPooled(_ g: Conv2dGeometry) -> Bool {
+        applies(g) && g.outWidth > 2 * lanes && g.outWidth <= 4 * lanes && g.outHeight >= 2 && g.outputShape.reduce(1, *) <= Int(Int32.max)
+    }
+
+    /// maxPool2d(``forward``'s y, 2×2, stride 2) for `images` of x, without writing y (AVX-512,
+    /// Float): `pooled` receives the images' ⌊Ho/2⌋ × ⌊Wo/2⌋ window maxima and `argmax` each
+    /// window's cell as a flat index into y, as ``Kernels/maxPool(_:_:)`` finds them (ReLU of the
+    /// maximum and −1 where `rectified` and it is not positive). Returns false, writing nothing,
+    /// when the wide kernels do not run for T.
+    static func forwardPooled<T: TensorScalar>(_ x: UnsafePointer<T>, _ w: UnsafePointer<T>, bias: UnsafePointer<T>?, _ g: Conv2dGeometry,
+                                               rectified: Bool, _ images: Range<Int>, pooled: UnsafeMutablePointer<T>,
+                                               argmax: UnsafeMutablePointer<Int32>) -> Bool {
+        let padded = PaddedImage<T>(g)
+        defer { padded.deallocate() }
+        guard let buffer = WideKernels.floats(UnsafePointer(padded.buffer)), let w = WideKernels.floats(w),
+              let pooled = WideKernels.floats(pooled) else { return false }
+        let (outs, cells, windows) = (g.outChannels, g.outHeight * g.outWidth, (g.outHeight / 2) * (g.outWidth / 2))
+        for n in images {
+            padded.load(x, image: n)
+            qd_direct_forward_pooled_f32(buffer, padded.rows, padded.paddedWidth, w, bias.flatMap(WideKernels.floats), g.inChannels,
+                                         g.kernelHeight, g.kernelWidth, outs, g.outHeight, g.outWidth, rectified, n * outs * cells,
+                                         pooled + n * outs * windows, argmax + n * outs * windows)
+        }
+        return true
+    }
+
     /// Output channels o, o + 1, o + 2 of output row `row`, vectors chunk ..< chunk + 4, into
     /// `r0` (channel o's row) and the rows `planeSize` and 2·`planeSize` after it.
     @inline(__always)

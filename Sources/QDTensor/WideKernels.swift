@@ -18,16 +18,20 @@ public enum WideKernels {
     }
     nonisolated(unsafe) private static var isEnabled = available
 
-    /// `p` as a pointer to Float for a wide kernel: nil unless the wide kernels are enabled and T
-    /// is Float (Double tensors keep the Swift kernels).
+    /// Whether the wide kernels run for tensors of T: they are enabled and T is Float (Double
+    /// tensors keep the Swift kernels).
+    @inline(__always)
+    static func run<T>(for _: T.Type) -> Bool { enabled && T.self == Float.self }
+
+    /// `p` as a pointer to Float for a wide kernel: nil unless they ``run(for:)`` T.
     @inline(__always)
     static func floats<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float>? {
-        enabled && T.self == Float.self ? UnsafeRawPointer(p).assumingMemoryBound(to: Float.self) : nil
+        run(for: T.self) ? UnsafeRawPointer(p).assumingMemoryBound(to: Float.self) : nil
     }
 
     /// ``floats(_:)`` for an output buffer.
     @inline(__always)
     static func floats<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float>? {
-        enabled && T.self == Float.self ? UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self) : nil
+        run(for: T.self) ? UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self) : nil
     }
 }

@@ -13,11 +13,14 @@ final class PooledConvTests: XCTestCase {
 
     /// (input shape, weight shape, stride, padding): one-channel kernels of five rows (the
     /// pooled-gradient path) with padding, odd output sizes (a last row and column no window
-    /// covers), stride 2 and a narrower kernel; and kernels the composition's rules take (three
-    /// channels, three rows).
+    /// covers), stride 2 and a narrower kernel; outputs 17 to 32 wide, which the fused forward
+    /// kernel pools in registers on CPUs with AVX-512 (LeNet's first layer on MNIST, and an odd
+    /// 19 × 17 output with seven channels: a tile of six, then one); and kernels the composition's
+    /// rules take (three channels, three rows).
     private let cases: [([Int], [Int], Int, Int)] = [
         ([3, 1, 12, 12], [4, 1, 5, 5], 1, 2), ([2, 1, 11, 9], [3, 1, 5, 5], 1, 0), ([2, 1, 15, 13], [2, 1, 5, 5], 2, 2),
-        ([2, 1, 10, 10], [2, 1, 5, 3], 1, 1), ([2, 3, 9, 11], [5, 3, 3, 3], 1, 0),
+        ([2, 1, 10, 10], [2, 1, 5, 3], 1, 1), ([2, 1, 28, 28], [6, 1, 5, 5], 1, 2), ([2, 1, 23, 21], [7, 1, 5, 5], 1, 0),
+        ([2, 3, 9, 11], [5, 3, 3, 3], 1, 0),
     ]
 
     func testValuesAndGradientsMatchConvolutionThenPooling() throws {

@@ -51,6 +51,16 @@ void qd_direct_forward_f32(const float *padded, long padded_rows, long padded_wi
                            long channels, long kernel_height, long kernel_width, long outputs, long out_height, long out_width,
                            float *out);
 
+/// One image of qd_direct_forward_f32 (out_width at most 32, the padded rows wide enough for two
+/// vectors of sixteen) followed by 2×2 max pooling with stride 2, without writing y: `pooled`
+/// receives the image's O planes of ⌊Ho/2⌋ × ⌊Wo/2⌋ window maxima and `argmax` each window's cell
+/// as a flat index into y (the image's first cell is `image_cell`), the first maximum in
+/// row-major order among equal ones; where `rectified`, ReLU of the maximum, and −1 when it is
+/// not positive. The maxima are y's values bit for bit.
+void qd_direct_forward_pooled_f32(const float *padded, long padded_rows, long padded_width, const float *w, const float *bias,
+                                  long channels, long kernel_height, long kernel_width, long outputs, long out_height, long out_width,
+                                  bool rectified, long image_cell, float *pooled, int *argmax);
+
 /// One image of DirectConvolution's weight gradient for a multiple of six outputs, as per-lane
 /// chains: for output o and tap (c, ki, kj), `lanes[(o·patch + tap)·8 + l]` receives
 /// Σ_{i, v} ∂y[o, i, 8v + l]·xpad[c, i + ki, 8v + l + kj] over rows i and vectors v in order, one
