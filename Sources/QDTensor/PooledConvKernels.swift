@@ -33,12 +33,9 @@ extension Kernels {
     }
 }
 
-/// The windows are 2×2 with stride 2: window (i, j)'s argmax is cell (2i + a, 2j + b) with
-/// a, b ∈ {0, 1}, found without dividing.
 private func pooledConvWeightGradientImpl<T: TensorScalar>(_ x: [T], _ pooled: [T], _ r: PoolRouting, _ g: Conv2dGeometry)
     -> (weight: [T], bias: [T]) {
     let (outs, kw) = (g.outChannels, g.kernelWidth)
-    let (oh, ow, wo, cells) = (g.outHeight / 2, g.outWidth / 2, g.outWidth, g.outHeight * g.outWidth)
     let parts = partCount(g.batch, work: r.argmax.count * 5 * kw)
     let sums = UnsafeMutablePointer<SIMD8<T>>.allocate(capacity: parts * outs * 5)
     let biasSums = UnsafeMutablePointer<T>.allocate(capacity: parts * outs)
@@ -50,12 +47,12 @@ private func pooledConvWeightGradientImpl<T: TensorScalar>(_ x: [T], _ pooled: [
         forEachPart(g.batch, parts: parts) { part, images in
             let image = DirectConvolution.PaddedImage<T>(g)
             defer { image.deallocate() }
+            let routed = RoutedWindows(g, pitch: image.paddedWidth)
             for n in images {
                 image.load(xb, image: n)
                 for o in 0..<outs {
-                    let plane: Int = n &* outs &+ o, first: Int = plane &* oh &* ow, slot: Int = part &* outs &+ o
-                    fiveRowPlane(image, gb + first, ab + first, base: plane &* cells, oh: oh, ow: ow, wo: wo, stride: g.stride,
-                                 into: sums + slot &* 5, bias: biasSums + slot)
+                    let plane: Int = n &* outs &+ o, first: Int = plane &* routed.windows, slot: Int = part &* outs &+ o
+                    fiveRowPlane(UnsafePointer(image.buffer), routed, plane: plane, gb + first, ab + first, into: sums + slot &* 5, bias: biasSums + slot)
                 }
             }
         }
@@ -69,33 +66,85 @@ private func pooledConvWeightGradientImpl<T: TensorScalar>(_ x: [T], _ pooled: [
 }
 
 /// One plane's windows: their sums in five registers (one per kernel row) and the bias's in a
-/// sixth, added to `weights` [5] and `bias` at the end. Window (i, j)'s argmax is y's cell
-/// (2i + down, 2j + right), found from its flat index (`base` is the plane's first cell) as
-/// d = argmax − (2i·wo + 2j) = down·wo + right; its patch starts at padded cell
-/// s·((2i + down)·pitch + 2j + right) = s·(2i·pitch + 2j + d + down·(pitch − wo)). Windows that
-/// route nothing (−1) are skipped.
+/// sixth, added to `weights` [5] and `bias` at the end (lanes past the kernel's width read the
+/// padded image and are dropped).
 @inline(__always)
-private func fiveRowPlane<T: TensorScalar>(_ image: DirectConvolution.PaddedImage<T>, _ grad: UnsafePointer<T>, _ argmax: UnsafePointer<Int32>, base: Int,
-                                           oh: Int, ow: Int, wo: Int, stride: Int, into weights: UnsafeMutablePointer<SIMD8<T>>,
+private func fiveRowPlane<T: TensorScalar>(_ image: UnsafePointer<T>, _ routed: RoutedWindows, plane: Int, _ grad: UnsafePointer<T>,
+                                           _ argmax: UnsafePointer<Int32>, into weights: UnsafeMutablePointer<SIMD8<T>>,
                                            bias: UnsafeMutablePointer<T>) {
     var (a0, a1, a2, a3, a4) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
     var sum: T = 0
-    let pitch = image.paddedWidth, slack = pitch &- wo, origin = UnsafePointer(image.buffer)
-    for i in 0..<oh {
-        let rowCell = base &+ 2 &* i &* wo, rowStart = 2 &* i &* pitch, windows = i &* ow
-        for j in 0..<ow {
-            let cell = Int(argmax[windows &+ j])
-            guard cell >= 0 else { continue }
-            let d = cell &- rowCell &- 2 &* j, dz = grad[windows &+ j]
-            let source = origin + stride &* (rowStart &+ 2 &* j &+ d &+ (d >= wo ? slack : 0)), spread = SIMD8<T>(repeating: dz)
-            sum += dz
-            a0 = a0.addingProduct(spread, loadEight(source))
-            a1 = a1.addingProduct(spread, loadEight(source + pitch))
-            a2 = a2.addingProduct(spread, loadEight(source + 2 &* pitch))
-            a3 = a3.addingProduct(spread, loadEight(source + 3 &* pitch))
-            a4 = a4.addingProduct(spread, loadEight(source + 4 &* pitch))
-        }
+    let pitch = routed.pitch
+    routed.forEach(plane: plane, argmax) { k, offset in
+        let dz = grad[k], spread = SIMD8<T>(repeating: dz), source = image + offset
+        sum += dz
+        a0 = a0.addingProduct(spread, loadEight(source))
+        a1 = a1.addingProduct(spread, loadEight(source + pitch))
+        a2 = a2.addingProduct(spread, loadEight(source + 2 &* pitch))
+        a3 = a3.addingProduct(spread, loadEight(source + 3 &* pitch))
+        a4 = a4.addingProduct(spread, loadEight(source + 4 &* pitch))
     }
     (weights[0], weights[1], weights[2], weights[3], weights[4]) = (weights[0] + a0, weights[1] + a1, weights[2] + a2, weights[3] + a3, weights[4] + a4)
     bias.pointee += sum
+}
+
+/// The 2×2 windows (stride 2) of a convolution's output planes and where the patch under each
+/// one's argmax starts in the padded input (rows `pitch` apart). Window (i, j)'s argmax is output
+/// cell (2i + down, 2j + right), found from its flat index without dividing: with `base` the
+/// plane's first cell, d = argmax − base − (2i·Wo + 2j) = down·Wo + right, and its patch starts at
+/// padded cell s·((2i + down)·pitch + 2j + right) = s·(2i·pitch + 2j + d + down·(pitch − Wo)).
+private struct RoutedWindows {
+    let rows: Int, columns: Int, outWidth: Int, planeCells: Int, pitch: Int, stride: Int
+    /// Windows per plane.
+    var windows: Int { rows * columns }
+
+    init(_ g: Conv2dGeometry, pitch: Int) {
+        (rows, columns, outWidth, planeCells) = (g.outHeight / 2, g.outWidth / 2, g.outWidth, g.outHeight * g.outWidth)
+        (self.pitch, stride) = (pitch, g.stride)
+    }
+
+    /// Calls `body(k, offset)` for each window k of plane `plane` (0 ..< ``windows``) that routes
+    /// a value, in order; `argmax` holds the plane's windows' cells, and `offset` is the padded
+    /// cell where the patch under window k's argmax starts.
+    @inline(__always)
+    func forEach(plane: Int, _ argmax: UnsafePointer<Int32>, _ body: (_ k: Int, _ offset: Int) -> Void) {
+        let base = plane &* planeCells, slack = pitch &- outWidth
+        for i in 0..<rows {
+            let rowCell = base &+ 2 &* i &* outWidth, rowStart = 2 &* i &* pitch, first = i &* columns
+            for j in 0..<columns {
+                let cell = Int(argmax[first &+ j])
+                guard cell >= 0 else { continue }
+                let d = cell &- rowCell &- 2 &* j
+                body(first &+ j, stride &* (rowStart &+ 2 &* j &+ d &+ (d >= outWidth ? slack : 0)))
+            }
+        }
+    }
+}
+
+extension Kernels {
+    /// Σ over the windows of each channel o that route a value (argmax ≥ 0) of v_k, images in
+    /// order, each image's windows in order: the bias gradient of a pooled convolution from its
+    /// pooled gradient `v` [N, O, windows].
+    static func routedChannelSum<S: TensorScalar>(_ v: [S], _ r: PoolRouting) -> [S] {
+        let (planes, windows) = (r.planes, r.outputPlane), outs = r.inputShape[1]
+        var sums = [S](repeating: 0, count: outs)
+        for plane in 0..<planes {
+            var sum = sums[plane % outs]
+            for k in (plane * windows)..<((plane + 1) * windows) where r.argmax[k] >= 0 { sum += v[k] }
+            sums[plane % outs] = sum
+        }
+        return sums
+    }
+
+    /// b[o] at every window of channel o that routes a value, 0 elsewhere: the adjoint of
+    /// ``routedChannelSum(_:_:)``.
+    static func routedSpread<S: TensorScalar>(_ b: [S], _ r: PoolRouting) -> [S] {
+        let (planes, windows) = (r.planes, r.outputPlane), outs = r.inputShape[1]
+        return filled(r.argmax.count) { (out: UnsafeMutableBufferPointer<S>) in
+            for plane in 0..<planes {
+                let value = b[plane % outs]
+                for k in (plane * windows)..<((plane + 1) * windows) { out[k] = r.argmax[k] >= 0 ? value : 0 }
+            }
+        }
+    }
 }

@@ -9,8 +9,10 @@ extension Tensor {
     /// (at most eight taps wide), a pass that records no graph takes them straight from the pooled
     /// gradient and the argmax cells (``Kernels/pooledConvWeightGradient(_:_:_:_:)``: only the
     /// windows that route a gradient, and the convolution's ∂y is never formed); a pass that
-    /// records a graph (`createGraph`) takes the two operations' rules, so every higher derivative
-    /// is the composition's. Other kernels are the two operations themselves.
+    /// records a graph (`createGraph`) records them as operations of x and the pooled gradient
+    /// computed the same way (``pooledConvWeightGrad(_:_:_:)``, ``routedChannelSum(_:)``), whose
+    /// own rules are the composition's. Every derivative equals the composition's up to rounding.
+    /// Other kernels are the two operations themselves.
     public func conv2dMaxPooled(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0, rectified: Bool = false) throws -> Tensor {
         let g = try Conv2dGeometry(input: shape, weight: weight.shape, stride: stride, padding: padding)
         if let b = bias, b.shape != [g.outChannels] {
@@ -29,8 +31,7 @@ extension Tensor {
                 let (wantsWeight, wantsBias) = (weight.needsGradient, bias?.needsGradient == true)
                 guard wantsWeight || wantsBias else { return [nil, nil] }
                 if Autograd.isRecording {
-                    let dy = try dz.scatteredToMaxima(routing)
-                    return [wantsWeight ? try self.conv2dWeightGrad(dy, g) : nil, wantsBias ? try dy.sum(axes: [0, 2, 3]) : nil]
+                    return [wantsWeight ? self.pooledConvWeightGrad(dz, routing, g) : nil, wantsBias ? dz.routedChannelSum(routing) : nil]
                 }
                 let (dw, db) = Kernels.pooledConvWeightGradient(self.values, dz.values, routing, g)
                 return [wantsWeight ? Tensor(unchecked: g.weightShape, dw) : nil, wantsBias ? Tensor(unchecked: [g.outChannels], db) : nil]

@@ -62,24 +62,44 @@ final class PooledConvTests: XCTestCase {
         } }
     }
 
-    func testRecordedGradientsAreTheCompositionsAndDifferentiateAgain() throws {
-        // A recorded pass (createGraph) records the composition's rules: the same bits, and second
-        // derivatives that pass the finite-difference check.
+    func testRecordedGradientsMatchTheCompositionsToThirdOrder() throws {
+        // A recorded pass (createGraph) records the weight and bias gradients as operations of x
+        // and the pooled gradient that visit only the argmax cells; their derivatives, with and
+        // without a graph, must be the composition's up to rounding, and pass the finite-difference
+        // checks. The loss weighs z by m, so the pooled gradient depends on m at every window,
+        // also at those whose rectified maximum routes nothing, which must stay out of ∂w and ∂b.
         var rng = SeededRandom(seed: 32)
         let x = Tensor<Double>.normal([2, 1, 8, 8], using: &rng), w = Tensor<Double>.normal([2, 1, 5, 5], using: &rng)
-        let b = Tensor<Double>.normal([2], using: &rng)
-        func gradients(fused: Bool) throws -> [[Double]] {
-            let (xl, wl, bl) = (x.requiringGrad(), w.requiringGrad(), b.requiringGrad())
-            let z = fused ? try xl.conv2dMaxPooled(wl, bias: bl, padding: 2, rectified: true)
-                : try xl.conv2d(wl, bias: bl, padding: 2).maxPool2d(kernel: 2, rectified: true)
-            let g = try Autograd.gradients(of: z.squared().sum(), wrt: [xl, wl, bl], createGraph: true)
-            XCTAssertTrue(g.allSatisfy(\.requiresGrad))
-            return g.map(\.values)
+        let b = Tensor<Double>.normal([2], using: &rng), m = Tensor<Double>.normal([2, 2, 4, 4], using: &rng)
+        let directions = [x, w, b, m].map { Tensor<Double>.normal($0.shape, using: &rng) }
+        func loss(_ t: [Tensor<Double>], fused: Bool) throws -> Tensor<Double> {
+            let z = fused ? try t[0].conv2dMaxPooled(t[1], bias: t[2], padding: 2, rectified: true)
+                : try t[0].conv2d(t[1], bias: t[2], padding: 2).maxPool2d(kernel: 2, rectified: true)
+            return try (z * t[3]).sum().squared() + z.squared().sum()
         }
-        XCTAssertEqual(try gradients(fused: true), try gradients(fused: false))
-        let f = { (t: [Tensor<Double>]) throws -> Tensor<Double> in try t[0].conv2dMaxPooled(t[1], bias: t[2], padding: 2, rectified: true).squared() }
-        XCTAssertLessThan(try GradCheck.gradientError([x, w, b], f), 1e-6)
-        XCTAssertLessThan(try GradCheck.secondGradientError([x, w, b], f), 1e-4)
+        /// The first three derivatives of the loss, each contracted with `directions` before the
+        /// next (the second both without a graph and with one, which the third differentiates).
+        func derivatives(fused: Bool) throws -> [[Double]] {
+            let inputs = [x, w, b, m].map { $0.requiringGrad() }
+            let first = try Autograd.gradients(of: loss(inputs, fused: fused), wrt: inputs, createGraph: true)
+            XCTAssertTrue(first.allSatisfy(\.requiresGrad))
+            func contracted(_ g: [Tensor<Double>]) throws -> Tensor<Double> {
+                try zip(g, directions).map { try ($0 * $1).sum() }.reduce(Tensor<Double>(0)) { try $0 + $1 }
+            }
+            let secondPlain = try Autograd.gradients(of: contracted(first), wrt: inputs)
+            let second = try Autograd.gradients(of: contracted(first), wrt: inputs, createGraph: true)
+            let third = try Autograd.gradients(of: contracted(second), wrt: inputs)
+            return (first + secondPlain + second + third).map(\.values)
+        }
+        let fused = try derivatives(fused: true), composed = try derivatives(fused: false)
+        XCTAssertEqual(fused.count, composed.count)
+        for (k, (a, e)) in zip(fused, composed).enumerated() {
+            let scale = e.map(abs).max() ?? 1
+            for (u, v) in zip(a, e) { XCTAssertEqual(u, v, accuracy: 1e-12 * max(1, scale), "derivative \(k / 4 + 1), input \(k % 4)") }
+        }
+        let f = { (t: [Tensor<Double>]) throws -> Tensor<Double> in try loss(t, fused: true) }
+        XCTAssertLessThan(try GradCheck.gradientError([x, w, b, m], f), 1e-6)
+        XCTAssertLessThan(try GradCheck.secondGradientError([x, w, b, m], f), 1e-4)
     }
 
     func testBadShapesNameWhatIsExpected() throws {
