@@ -329,7 +329,7 @@ extension Kernels {
                 argmax.withUnsafeMutableBufferPointer { ap in
                     let (xb, wb, bb, ob, ab) = (xp.baseAddress!, wp.baseAddress!, bias == nil ? nil : bp.baseAddress, op.baseAddress!, ap.baseAddress!)
                     forEachChunk(g) { _, _, images in
-                        _ = DirectConvolution.forwardPooled(xb, wb, bias: bb, g, rectified: rectified, images, pooled: ob, argmax: ab)
+                        DirectConvolution.forwardPooled(xb, wb, bias: bb, g, rectified: rectified, images, pooled: ob, argmax: ab)
                     }
                 }
             } } }

@@ -146,15 +146,15 @@ enum DirectConvolution {
     /// maxPool2d(``forward``'s y, 2×2, stride 2) for `images` of x, without writing y (AVX-512,
     /// Float): `pooled` receives the images' ⌊Ho/2⌋ × ⌊Wo/2⌋ window maxima and `argmax` each
     /// window's cell as a flat index into y, as ``Kernels/maxPool(_:_:)`` finds them (ReLU of the
-    /// maximum and −1 where `rectified` and it is not positive). Returns false, writing nothing,
-    /// when the wide kernels do not run for T.
+    /// maximum and −1 where `rectified` and it is not positive). Only for geometries it
+    /// ``appliesPooled(_:)`` to, when the wide kernels ``WideKernels/run(for:)`` T.
     static func forwardPooled<T: TensorScalar>(_ x: UnsafePointer<T>, _ w: UnsafePointer<T>, bias: UnsafePointer<T>?, _ g: Conv2dGeometry,
                                                rectified: Bool, _ images: Range<Int>, pooled: UnsafeMutablePointer<T>,
-                                               argmax: UnsafeMutablePointer<Int32>) -> Bool {
+                                               argmax: UnsafeMutablePointer<Int32>) {
         let padded = PaddedImage<T>(g)
         defer { padded.deallocate() }
         guard let buffer = WideKernels.floats(UnsafePointer(padded.buffer)), let w = WideKernels.floats(w),
-              let pooled = WideKernels.floats(pooled) else { return false }
+              let pooled = WideKernels.floats(pooled) else { preconditionFailure("forwardPooled: the wide kernels do not run for \(T.self)") }
         let (outs, cells, windows) = (g.outChannels, g.outHeight * g.outWidth, (g.outHeight / 2) * (g.outWidth / 2))
         for n in images {
             padded.load(x, image: n)
@@ -162,7 +162,6 @@ enum DirectConvolution {
                                          g.kernelHeight, g.kernelWidth, outs, g.outHeight, g.outWidth, rectified, n * outs * cells,
                                          pooled + n * outs * windows, argmax + n * outs * windows)
         }
-        return true
     }
 
     /// Output channels o, o + 1, o + 2 of output row `row`, vectors chunk ..< chunk + 4, into

@@ -16,6 +16,7 @@ extension Tensor {
     /// sum, and adding patches into ∂x stalls on the overlapping stores of neighbouring windows.
     func pooledConvWeightGrad(_ dz: Tensor, _ routing: PoolRouting, _ g: Conv2dGeometry) -> Tensor {
         let x = self
+        // the kernel's bias sums come in the same pass and are dropped: routedChannelSum records the bias's
         let (weight, _) = Kernels.pooledConvWeightGradient(values, dz.values, routing, g)
         return Tensor.record(Tensor(unchecked: g.weightShape, weight), [x, dz], pieces: [
             ([0], { wbar in [x.needsGradient ? try dz.scatteredToMaxima(routing).conv2dInputGrad(wbar, g) : nil] }),
