@@ -111,4 +111,29 @@ final class PooledConvTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("kernel 2 is larger than the padded input 1×1"), "\($0)")
         }
     }
+
+    func testNonFiniteInputsPoolAsTheComposition() throws {
+        // NaN and ±∞ in the image: the fused forward (the AVX-512 kernel on Float, where the CPU
+        // has it) must give the composition's maxima bit for bit, and the same routing, which the
+        // input's gradient shows (NaN compares false, so it never wins a window it does not start).
+        var rng = SeededRandom(seed: 33)
+        var pixels = Tensor<Float>.normal([2, 1, 28, 28], using: &rng).values
+        for (k, v) in [(5, Float.nan), (40, .infinity), (41, -.infinity), (300, .nan), (301, .nan), (900, .infinity)] { pixels[k] = v }
+        let x = try Tensor<Float>(shape: [2, 1, 28, 28], values: pixels), w = Tensor<Float>.normal([6, 1, 5, 5], using: &rng)
+        let b = Tensor<Float>.normal([6], using: &rng)
+        for rectified in [false, true] {
+            func run(fused: Bool) throws -> (values: [UInt32], gradient: [UInt32]) {
+                let xl = x.requiringGrad()
+                let z = fused ? try xl.conv2dMaxPooled(w, bias: b, padding: 2, rectified: rectified)
+                    : try xl.conv2d(w, bias: b, padding: 2).maxPool2d(kernel: 2, rectified: rectified)
+                let g = try Autograd.gradients(of: z.sum(), wrt: [xl])[0]
+                return (z.values.map(\.bitPattern), g.values.map(\.bitPattern))
+            }
+            let (fused, composed) = (try run(fused: true), try run(fused: false))
+            XCTAssertEqual(fused.values, composed.values, "rectified \(rectified): maxima")
+            XCTAssertEqual(fused.gradient, composed.gradient, "rectified \(rectified): the input's gradient")
+            // unrectified, a window holding a NaN in its first cell keeps it; rectified, !(NaN > 0) gives 0, as in the composition
+            XCTAssertEqual(fused.values.contains { Float(bitPattern: $0).isNaN }, !rectified, "rectified \(rectified): NaN in the output")
+        }
+    }
 }
