@@ -243,14 +243,14 @@ void qd_lane_weight_gradient_f32(const float *x, const float *dyt, const long *r
     }
 }
 
-/// Output channels o ..< o + R (R ≤ 6) of output rows i ..< i + H, vectors v ..< v + V (V ≤ 2) of
-/// sixteen columns (all constants where it is called; R·H·V ≤ 12): R·H·V chains, each tap loading
-/// its H·V input vectors once for the R channels' weights.
-WIDE void direct_tile(const float *padded, long padded_rows, long padded_width, const float *w, const float *bias, long channels,
-                      long kernel_height, long kernel_width, long o, int R, long i, int H, long v, int V, long out_height,
-                      long out_width, float *out) {
+/// The chains of output channels o ..< o + R (R ≤ 6) of output rows i ..< i + H, vectors
+/// v ..< v + V (V ≤ 2) of sixteen columns, into acc[(r·H + h)·V + k] (all constants where it is
+/// called; R·H·V ≤ 24): each chain starts at its channel's bias (0 when `bias` is NULL) and adds
+/// the taps in (c, ki, kj) order, each tap loading its H·V input vectors once for the R channels'
+/// weights. Every caller sums y this way, so their values agree bit for bit.
+WIDE void direct_chains(const float *padded, long padded_rows, long padded_width, const float *w, const float *bias, long channels,
+                        long kernel_height, long kernel_width, long o, int R, long i, int H, long v, int V, __m512 *acc) {
     long patch = channels * kernel_height * kernel_width;
-    __m512 acc[12];
     for (int r = 0; r < R; r++) for (int h = 0; h < H; h++) for (int k = 0; k < V; k++)
         acc[(r * H + h) * V + k] = _mm512_set1_ps(bias ? bias[o + r] : 0.0f);
     long tap = 0;
@@ -259,7 +259,8 @@ WIDE void direct_tile(const float *padded, long padded_rows, long padded_width, 
             const float *source = padded + (c * padded_rows + i + ki) * padded_width + v * 16;
             for (long kj = 0; kj < kernel_width; kj++, tap++) {
                 __m512 x[6][2];
-                for (int h = 0; h < H; h++) for (int k = 0; k < V; k++) x[h][k] = _mm512_loadu_ps(source + h * padded_width + kj + k * 16);
+                for (int h = 0; h < H; h++) for (int k = 0; k < V; k++)
+                    x[h][k] = _mm512_loadu_ps(source + h * padded_width + kj + k * 16);
                 for (int r = 0; r < R; r++) {
                     __m512 weight = _mm512_set1_ps(w[(o + r) * patch + tap]);
                     for (int h = 0; h < H; h++) for (int k = 0; k < V; k++)
@@ -268,6 +269,14 @@ WIDE void direct_tile(const float *padded, long padded_rows, long padded_width, 
             }
         }
     }
+}
+
+/// direct_chains for R·H·V ≤ 12 chains, stored into the output planes.
+WIDE void direct_tile(const float *padded, long padded_rows, long padded_width, const float *w, const float *bias, long channels,
+                      long kernel_height, long kernel_width, long o, int R, long i, int H, long v, int V, long out_height,
+                      long out_width, float *out) {
+    __m512 acc[12];
+    direct_chains(padded, padded_rows, padded_width, w, bias, channels, kernel_height, kernel_width, o, R, i, H, v, V, acc);
     for (int k = 0; k < V; k++) {
         long first = (v + k) * 16, count = out_width - first < 16 ? out_width - first : 16;
         __mmask16 inside = (__mmask16)((1u << count) - 1);
@@ -308,8 +317,8 @@ void qd_direct_forward_f32(const float *padded, long padded_rows, long padded_wi
 }
 
 /// Window row `pool_row` of output channels o ..< o + R (R ≤ 6, a constant where it is called):
-/// the convolution's rows 2·pool_row and 2·pool_row + 1 over two vectors of sixteen columns, as
-/// direct_tile's chains (R·2·2 ≤ 24 registers), then their 2×2 windows pooled in registers as
+/// the convolution's rows 2·pool_row and 2·pool_row + 1 over two vectors of sixteen columns
+/// (direct_chains, R·2·2 ≤ 24 registers), then their 2×2 windows pooled in registers as
 /// QDTensor's maxPool2x2Plane pools them: the right cell of a row wins when strictly greater, the
 /// lower row when its maximum is strictly greater, so the first maximum in row-major order wins.
 /// Writes `pooled_width` maxima and their cells (flat indices into y, whose image starts at cell
@@ -317,38 +326,19 @@ void qd_direct_forward_f32(const float *padded, long padded_rows, long padded_wi
 WIDE void pooled_tile(const float *padded, long padded_rows, long padded_width, const float *w, const float *bias, long channels,
                       long kernel_height, long kernel_width, long o, int R, long pool_row, long out_height, long out_width,
                       long pooled_height, long pooled_width, bool rectified, long image_cell, float *pooled, int *argmax) {
-    long patch = channels * kernel_height * kernel_width, i = 2 * pool_row;
-    __m512 acc[6][2][2];
-    UNROLLED for (int r = 0; r < R; r++) {
-        __m512 b = _mm512_set1_ps(bias ? bias[o + r] : 0.0f);
-        UNROLLED for (int h = 0; h < 2; h++) UNROLLED for (int k = 0; k < 2; k++) acc[r][h][k] = b;
-    }
-    long tap = 0;
-    for (long c = 0; c < channels; c++) {
-        for (long ki = 0; ki < kernel_height; ki++) {
-            const float *source = padded + (c * padded_rows + i + ki) * padded_width;
-            for (long kj = 0; kj < kernel_width; kj++, tap++) {
-                __m512 x[2][2];
-                UNROLLED for (int h = 0; h < 2; h++) UNROLLED for (int k = 0; k < 2; k++)
-                    x[h][k] = _mm512_loadu_ps(source + h * padded_width + kj + k * 16);
-                UNROLLED for (int r = 0; r < R; r++) {
-                    __m512 weight = _mm512_set1_ps(w[(o + r) * patch + tap]);
-                    UNROLLED for (int h = 0; h < 2; h++) UNROLLED for (int k = 0; k < 2; k++)
-                        acc[r][h][k] = _mm512_fmadd_ps(x[h][k], weight, acc[r][h][k]);
-                }
-            }
-        }
-    }
+    long i = 2 * pool_row;
+    __m512 acc[24];  // acc[(r·2 + h)·2 + k]: channel r, row i + h, vector k
+    direct_chains(padded, padded_rows, padded_width, w, bias, channels, kernel_height, kernel_width, o, R, i, 2, 0, 2, acc);
     const __m512i left = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i right = _mm512_add_epi32(left, _mm512_set1_epi32(1));
     const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi32(1), down = _mm512_set1_epi32((int)out_width);
     const __mmask16 inside = (__mmask16)((1u << pooled_width) - 1);
     UNROLLED for (int r = 0; r < R; r++) {
         long plane = o + r, window = (plane * pooled_height + pool_row) * pooled_width;
-        __m512 upper_left = _mm512_permutex2var_ps(acc[r][0][0], left, acc[r][0][1]);
-        __m512 upper_right = _mm512_permutex2var_ps(acc[r][0][0], right, acc[r][0][1]);
-        __m512 lower_left = _mm512_permutex2var_ps(acc[r][1][0], left, acc[r][1][1]);
-        __m512 lower_right = _mm512_permutex2var_ps(acc[r][1][0], right, acc[r][1][1]);
+        __m512 upper_left = _mm512_permutex2var_ps(acc[r * 4], left, acc[r * 4 + 1]);
+        __m512 upper_right = _mm512_permutex2var_ps(acc[r * 4], right, acc[r * 4 + 1]);
+        __m512 lower_left = _mm512_permutex2var_ps(acc[r * 4 + 2], left, acc[r * 4 + 3]);
+        __m512 lower_right = _mm512_permutex2var_ps(acc[r * 4 + 2], right, acc[r * 4 + 3]);
         __mmask16 right_upper = _mm512_cmp_ps_mask(upper_right, upper_left, _CMP_GT_OQ);
         __mmask16 right_lower = _mm512_cmp_ps_mask(lower_right, lower_left, _CMP_GT_OQ);
         __m512 max_upper = _mm512_mask_blend_ps(right_upper, upper_left, upper_right);
