@@ -4,9 +4,11 @@
 /// again). Their values skip the convolution's dense ∂y: only the windows that route a gradient
 /// count.
 extension Tensor {
-    /// ∂w [O, 1, 5, kw] = Σ_windows ∂z_k · x_pad[patch under window k's argmax] (self is x), from
-    /// ``Kernels/pooledConvWeightGradient(_:_:_:_:)``. Linear in x and in ∂z; for the weight's
-    /// gradient w̄ its backward rule is, in two pieces,
+    /// ∂w [O, 1, 5, kw] = Σ_windows ∂z_k · x_pad[patch under window k's argmax] and
+    /// ∂b [O] = Σ_windows ∂z_k (self is x; the windows that route a gradient), both from one pass
+    /// of ``Kernels/pooledConvWeightGradient(_:_:_:_:)``, recorded when the pass records a graph
+    /// (constants otherwise). ∂w is linear in x and in ∂z; for its gradient w̄ its backward rule
+    /// is, in two pieces,
     ///
     ///     ∂x = conv2dInputGrad(scatter(∂z), w̄),   ∂(∂z) = gather(conv2d(x, w̄))
     ///
@@ -14,21 +16,23 @@ extension Tensor {
     /// kernels. Versions that visit only the argmax cells were slower in the distillation's
     /// profile: a patch of five taps fills five of a vector's eight lanes and needs a horizontal
     /// sum, and adding patches into ∂x stalls on the overlapping stores of neighbouring windows.
-    func pooledConvWeightGrad(_ dz: Tensor, _ routing: PoolRouting, _ g: Conv2dGeometry) -> Tensor {
+    /// ∂b's backward spreads b̄[o] over the routed windows (``routedSpread(_:shape:)``).
+    func pooledConvParameterGradients(_ dz: Tensor, _ routing: PoolRouting, _ g: Conv2dGeometry) -> (weight: Tensor, bias: Tensor) {
         let x = self
-        // the kernel's bias sums come in the same pass and are dropped: routedChannelSum records the bias's
-        let (weight, _) = Kernels.pooledConvWeightGradient(values, dz.values, routing, g)
-        return Tensor.record(Tensor(unchecked: g.weightShape, weight), [x, dz], pieces: [
+        let (w, b) = Kernels.pooledConvWeightGradient(values, dz.values, routing, g)
+        let weight = Tensor.record(Tensor(unchecked: g.weightShape, w), [x, dz], pieces: [
             ([0], { wbar in [x.needsGradient ? try dz.scatteredToMaxima(routing).conv2dInputGrad(wbar, g) : nil] }),
             ([1], { wbar in
                 [dz.needsGradient ? try x.conv2d(wbar, stride: g.stride, padding: g.padding).gatheredAtMaxima(routing, shape: dz.shape) : nil]
             }),
         ])
+        let bias = Tensor.record(Tensor(unchecked: [g.outChannels], b), [dz]) { bbar in [bbar.routedSpread(routing, shape: dz.shape)] }
+        return (weight, bias)
     }
 
-    /// ∂b [O] = Σ of ∂z (self) over each channel's windows that route a gradient
-    /// (``Kernels/routedChannelSum(_:_:)``). Its backward spreads b̄[o] over those windows
-    /// (``routedSpread(_:shape:)``), whose backward is this sum again.
+    /// Σ of self (a pooled gradient) over each channel's windows that route a gradient
+    /// (``Kernels/routedChannelSum(_:_:)``): the adjoint of ``routedSpread(_:shape:)``, and its
+    /// backward. Its backward spreads b̄[o] over those windows again.
     func routedChannelSum(_ routing: PoolRouting) -> Tensor {
         let v = self
         return Tensor.record(Tensor(unchecked: [routing.inputShape[1]], Kernels.routedChannelSum(values, routing)), [v]) { bbar in

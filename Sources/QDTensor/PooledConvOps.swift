@@ -6,12 +6,12 @@ extension Tensor {
     ///
     /// Its backward rule gives ∂x through the pooling's scatter and the convolution's input
     /// gradient, as the two operations would. For ∂w and ∂b of a one-channel kernel of five rows
-    /// (at most eight taps wide), a pass that records no graph takes them straight from the pooled
-    /// gradient and the argmax cells (``Kernels/pooledConvWeightGradient(_:_:_:_:)``: only the
-    /// windows that route a gradient, and the convolution's ∂y is never formed); a pass that
-    /// records a graph (`createGraph`) records them as operations of x and the pooled gradient
-    /// computed the same way (``pooledConvWeightGrad(_:_:_:)``, ``routedChannelSum(_:)``), whose
-    /// own rules are the composition's. Every derivative equals the composition's up to rounding.
+    /// (at most eight taps wide), they come straight from the pooled gradient and the argmax cells
+    /// (``Kernels/pooledConvWeightGradient(_:_:_:_:)``: only the windows that route a gradient,
+    /// and the convolution's ∂y is never formed); a pass that records a graph (`createGraph`)
+    /// records them as operations of x and the pooled gradient
+    /// (``pooledConvParameterGradients(_:_:_:)``), whose own rules are the composition's. Every
+    /// derivative equals the composition's up to rounding.
     /// Other kernels are the two operations themselves.
     public func conv2dMaxPooled(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0, rectified: Bool = false) throws -> Tensor {
         let g = try Conv2dGeometry(input: shape, weight: weight.shape, stride: stride, padding: padding)
@@ -30,11 +30,8 @@ extension Tensor {
             (bias == nil ? [1] : [1, 2], { dz in
                 let (wantsWeight, wantsBias) = (weight.needsGradient, bias?.needsGradient == true)
                 guard wantsWeight || wantsBias else { return [nil, nil] }
-                if Autograd.isRecording {
-                    return [wantsWeight ? self.pooledConvWeightGrad(dz, routing, g) : nil, wantsBias ? dz.routedChannelSum(routing) : nil]
-                }
-                let (dw, db) = Kernels.pooledConvWeightGradient(self.values, dz.values, routing, g)
-                return [wantsWeight ? Tensor(unchecked: g.weightShape, dw) : nil, wantsBias ? Tensor(unchecked: [g.outChannels], db) : nil]
+                let (dw, db) = self.pooledConvParameterGradients(dz, routing, g)
+                return [wantsWeight ? dw : nil, wantsBias ? db : nil]
             }),
         ])
     }

@@ -79,12 +79,14 @@ final class PooledConvTests: XCTestCase {
         }
         /// The first three derivatives of the loss, each contracted with `directions` before the
         /// next (the second both without a graph and with one, which the third differentiates).
+        /// The contraction adds the bias gradient's square, so that the weight on the bias
+        /// gradient depends on the inputs and the third derivative runs its rule's own rule.
         func derivatives(fused: Bool) throws -> [[Double]] {
             let inputs = [x, w, b, m].map { $0.requiringGrad() }
             let first = try Autograd.gradients(of: loss(inputs, fused: fused), wrt: inputs, createGraph: true)
             XCTAssertTrue(first.allSatisfy(\.requiresGrad))
             func contracted(_ g: [Tensor<Double>]) throws -> Tensor<Double> {
-                try zip(g, directions).map { try ($0 * $1).sum() }.reduce(Tensor<Double>(0)) { try $0 + $1 }
+                try zip(g, directions).map { try ($0 * $1).sum() }.reduce(g[2].squared().sum()) { try $0 + $1 }
             }
             let secondPlain = try Autograd.gradients(of: contracted(first), wrt: inputs)
             let second = try Autograd.gradients(of: contracted(first), wrt: inputs, createGraph: true)
