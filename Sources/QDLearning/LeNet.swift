@@ -45,9 +45,9 @@ public struct LeNet: Model {
     ///
     /// Each ReLU runs after its pooling: ReLU is monotone, so max(ReLU(x)) = ReLU(max(x)), and the
     /// gradients agree too (where the maximum is positive both route it to the same element,
-    /// elsewhere both are zero). The ReLU and its mask then touch a quarter of the values. Each
-    /// layer is one ``Tensor/conv2dMaxPooled(_:bias:stride:padding:pool:poolStride:rectified:)``,
-    /// whose weight gradient reads only the windows that route one.
+    /// elsewhere both are zero). The ReLU and its mask then touch a quarter of the values. The
+    /// first layer is one ``Tensor/conv2dMaxPooled(_:bias:stride:padding:rectified:)``, whose
+    /// weight gradient (on MNIST's one-channel input) reads only the windows that route one.
     static func convolutionStack<S: TensorScalar>(_ x: Tensor<S>, layout: ParameterLayout, parameters p: Tensor<S>, input: Input) throws -> Tensor<S> {
         let v = { (name: String) in try layout.view(name, in: p) }
         let h1 = try x.conv2dMaxPooled(v("conv1.weight"), bias: v("conv1.bias"), padding: input == .mnist ? 2 : 0, rectified: true)
