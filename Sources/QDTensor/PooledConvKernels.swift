@@ -122,26 +122,16 @@ private struct RoutedWindows {
 }
 
 extension Kernels {
-    /// Σ over the windows of each channel o that route a value (argmax ≥ 0) of v_k (the others add
-    /// +0), each plane summed in four chains and the planes added image by image: the bias
-    /// gradient of a pooled convolution from its pooled gradient `v` [N, O, windows].
+    /// Σ over the windows of each channel o that route a value (argmax ≥ 0) of v_k, images in
+    /// order, each image's windows in order: the adjoint of ``routedSpread(_:_:)`` (which runs in
+    /// third derivatives only; the bias gradient itself comes from
+    /// ``pooledConvWeightGradient(_:_:_:_:)``'s pass).
     static func routedChannelSum<S: TensorScalar>(_ v: [S], _ r: PoolRouting) -> [S] {
         let (planes, windows) = (r.planes, r.outputPlane), outs = r.inputShape[1]
         var sums = [S](repeating: 0, count: outs)
         v.withUnsafeBufferPointer { vp in r.argmax.withUnsafeBufferPointer { ap in
-            /// v_k, or +0 where window k routes nothing (a select: ReLU leaves windows unrouted at random).
-            func routed(_ k: Int) -> S { ap[k] >= 0 ? vp[k] : 0 }
             for plane in 0..<planes {
-                // four chains over the windows k ≡ 0, 1, 2, 3 (mod 4) of the plane, then added pairwise
-                var chains = (S(0), S(0), S(0), S(0))
-                var k = plane &* windows
-                let end = k &+ windows
-                while k &+ 4 <= end {
-                    chains = (chains.0 + routed(k), chains.1 + routed(k &+ 1), chains.2 + routed(k &+ 2), chains.3 + routed(k &+ 3))
-                    k &+= 4
-                }
-                while k < end { chains.0 += routed(k); k &+= 1 }
-                sums[plane % outs] += (chains.0 + chains.1) + (chains.2 + chains.3)
+                for k in (plane &* windows)..<((plane &+ 1) &* windows) where ap[k] >= 0 { sums[plane % outs] += vp[k] }
             }
         } }
         return sums
