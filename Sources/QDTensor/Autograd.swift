@@ -96,7 +96,7 @@ enum GradMode {
 enum NeededNodes {
     /// The needed nodes of one pass's ``GraphOrder``, boxed to live in a thread slot.
     final class Scope {
-        private let position: [ObjectIdentifier: Int]
+        private let position: NodePositions
         private let needed: [Bool]
         init<S>(_ order: GraphOrder<S>) { (position, needed) = (order.position, order.needed) }
         /// Whether `node` is in the pass's graph and needed.

@@ -19,7 +19,7 @@ struct BackwardPlan<S: TensorScalar> {
     let sendsAwaited: [Int]
     /// Each node's position in the ``GraphOrder`` the plan was made from, and each position's plan
     /// index (nil where the node is not needed).
-    private let positions: [ObjectIdentifier: Int], planIndex: [Int?]
+    private let positions: NodePositions, planIndex: [Int?]
 
     /// The plan for the needed nodes of `order`; its boundary nodes receive gradients but send none.
     init(order: GraphOrder<S>) {

@@ -473,6 +473,25 @@ final class TensorReferenceTests: XCTestCase {
         for (p, q) in zip(hv.values, expected.values) { XCTAssertEqual(p, q, accuracy: 1e-12) }
     }
 
+    func testLargeGraphsWithSharedInputsGetTheirClosedFormGradients() throws {
+        // y₀ = x, y_k = a·y_{k−1} + x for k = 1 … 3,000, so y_N = x·Σ_{j ≤ N} aʲ: some 6,000
+        // nodes, each step also reading the leaf x, so the pass's node table grows from 16 slots
+        // many times over and finds x once per step. ∂y_N/∂x = Σ_{j ≤ N} aʲ and
+        // ∂y_N/∂a = x·Σ_{1 ≤ j ≤ N} j·a^{j−1}; stopping at y_m (a boundary the pass does not
+        // enter), ∂y_N/∂y_m = a^{N−m}.
+        let (n, m, rate, start) = (3_000, 2_990, 0.5, 1.5)
+        let x = try Tensor<Double>(shape: [1], values: [start]).requiringGrad()
+        let a = try Tensor<Double>(shape: [1], values: [rate]).requiringGrad()
+        var ys = [x]
+        for _ in 1...n { ys.append(try a * ys.last! + x) }
+        XCTAssertEqual(Autograd.graphSize(of: ys[n]), 2 * n + 2)
+        let grads = try Autograd.gradients(of: ys[n], wrt: [x, a])
+        XCTAssertEqual(grads[0].item, (0...n).reduce(0) { $0 + pow(rate, Double($1)) }, accuracy: 1e-12)
+        XCTAssertEqual(grads[1].item, start * (1...n).reduce(0) { $0 + Double($1) * pow(rate, Double($1 - 1)) }, accuracy: 1e-12)
+        let fromMiddle = try Autograd.gradients(of: ys[n], wrt: [ys[m]], stopAtInputs: true)[0]
+        XCTAssertEqual(fromMiddle.item, pow(rate, Double(n - m)), accuracy: 1e-15)
+    }
+
     func testGradientTrackingCanBeSwitchedOff() throws {
         let x = try Tensor<Double>(shape: [3], values: [1, 2, 3]).requiringGrad()
         let y = try Autograd.withoutGradients { try x * x }
