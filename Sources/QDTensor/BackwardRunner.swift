@@ -40,6 +40,10 @@ extension BackwardPlan {
 /// gradients) is split: the thread that takes it sums its gradient, files its other pieces as
 /// ready tasks and runs the first; the thread that finishes the last piece files the node's sends.
 /// Each piece computes what the whole rule would, so the bits do not change.
+///
+/// A thread with no rule ready also joins any loop a running rule has shared
+/// (``TensorThreads/sharingIdleThreads(_:_:)``: the quantum layer's lane groups), so work on the
+/// critical path can use the cores the chain leaves idle.
 final class ParallelBackward<S: TensorScalar> {
     /// Fewer nodes than this run serially: the threads would cost more than they give.
     static var minimumNodes: Int { 256 }
@@ -68,9 +72,11 @@ final class ParallelBackward<S: TensorScalar> {
     private var finishedBeforeLimit = 0
     private var failure: (node: Int, error: Error)?
     private var gradients: [Int: Tensor<S>] = [:]
-    /// Bumped whenever work becomes ready (a node, or a split node's other pieces) or the pass
-    /// ends: what idle threads watch.
+    /// Bumped whenever work becomes ready (a node, a split node's other pieces, or a loop shared
+    /// by a running rule) or the pass ends: what idle threads watch.
     private let progress = Atomic<Int>(0)
+    /// Loops that running rules share with the idle threads (``TensorThreads/sharingIdleThreads(_:_:)``).
+    private var help: IdleHelp!
 
     init(plan: BackwardPlan<S>, seed: Tensor<S>, kept: Set<Int>, release: Bool) {
         self.plan = plan
@@ -87,6 +93,7 @@ final class ParallelBackward<S: TensorScalar> {
         for k in awaited.indices where awaited[k] == 0 { ready.append(Task(node: k, piece: nil)) }
         self.ready = ready
         splits = [:]
+        help = IdleHelp { [unowned self] in self.progress.add(1, ordering: .releasing) }
     }
 
     /// Runs the pass on `threads` threads (this one among them). When rules throw, it rethrows
@@ -95,7 +102,7 @@ final class ParallelBackward<S: TensorScalar> {
         let recording = GradMode.isEnabled
         guard let scope = NeededNodes.currentScope else { preconditionFailure("a backward pass runs inside its needed-nodes scope") }
         DispatchQueue.concurrentPerform(iterations: threads) { _ in
-            TensorThreads.asTask { GradMode.with(enabled: recording) { NeededNodes.with(scope) { work() } } }
+            TensorThreads.asTask { GradMode.with(enabled: recording) { NeededNodes.with(scope) { help.with { work() } } } }
         }
         if let failure { throw failure.error }
         return gradients
@@ -115,6 +122,8 @@ final class ParallelBackward<S: TensorScalar> {
             if finishedBeforeLimit == limit { lock.unlock(); return }
             guard let slot = bestReadyTask() else {
                 lock.unlock()
+                // no rule ready: help with a loop a running rule has shared, or wait
+                if let loop = help.postedLoop(), loop.help() { continue }
                 seen = waitForProgress(after: seen)
                 continue
             }

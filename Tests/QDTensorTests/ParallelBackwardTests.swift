@@ -148,6 +148,45 @@ final class ParallelBackwardTests: XCTestCase {
         XCTAssertTrue(sawSecond.load(ordering: .acquiring), "the second piece did not run while the first was running")
     }
 
+    func testIdleThreadsJoinALoopARuleShares() throws {
+        // y = 2a through a rule that shares a loop of three parts, under 300 operations, so the
+        // pass reaches it with nothing else to do: part 0 waits (up to a second) for part 1 to
+        // start, which only a second thread joining the loop lets it see; each part writes its own
+        // slot, and every part runs once
+        TensorThreads.count = 2
+        let started = Mutex<[Int]>([0, 0, 0]), sawPartOne = Atomic<Bool>(false)
+        let a = Tensor<Double>(vector: [1, 2, 3]).requiringGrad()
+        var y = try (a * 2).recorded(from: [a]) { g in
+            let out = UnsafeMutableBufferPointer<Double>.allocate(capacity: 3)
+            defer { out.deallocate() }
+            TensorThreads.sharingIdleThreads(3) { part in
+                started.withLock { $0[part] += 1 }
+                if part == 0 {
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    while started.withLock({ $0[1] }) == 0, DispatchTime.now().uptimeNanoseconds - start < 1_000_000_000 {}
+                    sawPartOne.store(started.withLock { $0[1] } > 0, ordering: .releasing)
+                }
+                out[part] = 2 * g.values[part]
+            }
+            return [try Tensor<Double>(shape: [3], values: Array(out))]
+        }
+        for _ in 0..<300 { y = y * 1.001 }
+        let out = try y.sum()
+        XCTAssertGreaterThan(Autograd.graphSize(of: out), Autograd.parallelMinimumNodes)
+        let g = try Autograd.gradients(of: out, wrt: [a])[0]
+        for v in g.values { XCTAssertEqual(v, 2 * pow(1.001, 300), accuracy: 1e-9) }
+        XCTAssertEqual(started.withLock { $0 }, [1, 1, 1])
+        XCTAssertTrue(sawPartOne.load(ordering: .acquiring), "no idle thread joined the shared loop")
+        // outside a parallel pass the parts run in order on this thread
+        var order: [Int] = []
+        let caller = pthread_self()
+        TensorThreads.sharingIdleThreads(4) { part in
+            XCTAssertTrue(pthread_equal(pthread_self(), caller) != 0)
+            order.append(part)
+        }
+        XCTAssertEqual(order, [0, 1, 2, 3])
+    }
+
     func testASplitRuleRethrowsItsFirstPiecesError() throws {
         // both pieces throw, the second at once and the first a millisecond later: the whole rule,
         // run in order, throws the first piece's error, and so must the parallel pass

@@ -1,3 +1,5 @@
+import QDTensor
+
 /// The quantum layer as a straight-line program of one-wire gates and permutations, with its
 /// adjoint vector-Jacobian product written once over any ``AdjointScalar``.
 ///
@@ -106,17 +108,29 @@ struct LayerAdjoint {
         var q = DualArray(zeros: batch * outputs), dh = DualArray(zeros: h.values.count)
         var dAngles = DualArray(zeros: angles.values.count), dHermitian = DualArray(zeros: hermitian.values.count)
         let upstream = g.map { DualArray(values: $0, tangents: [Double](repeating: 0, count: $0.count)) }
-        for first in Swift.stride(from: 0, to: batch, by: width) {
-            let count = min(width, batch - first)
+        // the lane groups run side by side when a parallel backward pass has idle threads, each
+        // into its own slot; their results are then filed, and the parameters' parts added, in
+        // group order, as one group after another would
+        let groups = (batch + width - 1) / width
+        let results = UnsafeMutableBufferPointer<Program<T>.Result?>.allocate(capacity: groups)
+        results.initialize(repeating: nil)
+        defer { results.deinitialize(); results.deallocate() }
+        let isFull = kept?.isFull ?? false
+        TensorThreads.sharingIdleThreads(groups) { group in
+            let first = group * width
             // lanes past the batch repeat its last sample, and are dropped
             let s = (first, min(first + 1, batch - 1), min(first + 2, batch - 1), min(first + 3, batch - 1))
             func lanes(_ x: DualArray, _ i: Int, _ size: Int) -> T {
                 T(value: SIMD4(x.values[s.0 * size + i], x.values[s.1 * size + i], x.values[s.2 * size + i], x.values[s.3 * size + i]),
                   tangent: SIMD4(x.tangents[s.0 * size + i], x.tangents[s.1 * size + i], x.tangents[s.2 * size + i], x.tangents[s.3 * size + i]))
             }
-            let x = (0..<features).map { lanes(h, $0, features) }
+            let x = (0..<self.features).map { lanes(h, $0, self.features) }
             let weights = upstream.map { u in (0..<outputs).map { lanes(u, $0, outputs) } }
-            let result = program.run(x, upstream: weights, kept: kept.map { ($0.group(first / width), $0.isFull) })
+            results[group] = program.run(x, upstream: weights, kept: kept.map { ($0.group(group), isFull) })
+        }
+        for group in 0..<groups {
+            let (first, result) = (group * width, results[group]!)
+            let count = min(width, batch - first)
             for lane in 0..<count {
                 for j in 0..<outputs { q.store((first + lane) * outputs + j, result.outputs[j], lane: lane) }
                 for i in 0..<features { dh.store((first + lane) * features + i, result.features[i], lane: lane) }
@@ -150,36 +164,38 @@ struct LayerAdjoint {
         fileprivate func group(_ k: Int) -> UnsafeMutablePointer<ComplexOf<T>> { states + k * dimension }
     }
 
-    /// The program with its parameters bound: observables and Rot matrices built once, and a
-    /// workspace of four state vectors (ψ, λ, Hψ and a scratch for permutations) reused per run.
+    /// The program with its parameters bound: observables and Rot matrices built once, shared by
+    /// the runs of every lane group (which may run at once, each on its own workspace).
     private final class Program<T: AdjointLanes> {
         let adjoint: LayerAdjoint
         let angleCount: Int, hermitianCount: Int
         let observables: [[ComplexOf<T>]]
-        var gates: [GateMatrices<T>]
-        let workspace: UnsafeMutablePointer<ComplexOf<T>>
+        let gates: [GateMatrices<T>]
+
+        /// What one run gives: the outputs, the feature gradients, and the lanes' contributions to
+        /// the angle and Hermitian gradients.
+        typealias Result = (outputs: [T], features: [T], angles: [T], hermitian: [T])
 
         init(_ adjoint: LayerAdjoint, angles: [T], hermitian: [T]) {
             self.adjoint = adjoint
             (angleCount, hermitianCount) = (angles.count, hermitian.count)
             observables = adjoint.readouts.map { adjoint.observableMatrix($0, hermitian) }
             gates = adjoint.steps.map { adjoint.fixedGate($0, angles: angles) }
-            let dim = 1 << adjoint.qubits
-            workspace = .allocate(capacity: 4 * dim)
-            workspace.initialize(repeating: .zero, count: 4 * dim)
         }
-
-        deinit { workspace.deallocate() }
 
         /// One pass of the lanes' samples x [F]: their outputs [O], their feature gradients [F], and
         /// their contributions to the angle and Hermitian gradients, lane by lane; without upstream
         /// weights `g`, the outputs alone (the gradients are zero). With a `kept` state, the final
         /// state is stored there, or when it is full, read from there instead of running the gates.
-        func run(_ x: [T], upstream g: [T]?, kept: (state: UnsafeMutablePointer<ComplexOf<T>>, isFull: Bool)? = nil)
-            -> (outputs: [T], features: [T], angles: [T], hermitian: [T]) {
+        func run(_ x: [T], upstream g: [T]?, kept: (state: UnsafeMutablePointer<ComplexOf<T>>, isFull: Bool)? = nil) -> Result {
             let a = adjoint, zero = T(constant: 0), two = T(constant: 2), dim = 1 << a.qubits
             var q = [T](repeating: zero, count: a.readouts.count), dh = [T](repeating: zero, count: x.count)
             var dAngles = [T](repeating: zero, count: angleCount), dHermitian = [T](repeating: zero, count: hermitianCount)
+            // four state vectors: ψ, λ, Hψ and a scratch for permutations
+            let workspace = UnsafeMutablePointer<ComplexOf<T>>.allocate(capacity: 4 * dim)
+            workspace.initialize(repeating: .zero, count: 4 * dim)
+            defer { workspace.deallocate() }
+            var gates = self.gates
             var (psi, lambda, hPsi, scratch) = (workspace, workspace + dim, workspace + 2 * dim, workspace + 3 * dim)
             for (k, step) in a.steps.enumerated() {
                 if case .featureRotation(let axis, _, let f) = step { gates[k] = LayerAdjoint.rotation(axis, x[f]) }
