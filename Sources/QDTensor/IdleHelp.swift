@@ -29,6 +29,9 @@ final class IdleHelp: @unchecked Sendable {
 
         /// Whether every part has run.
         var isFinished: Bool { finished.load(ordering: .acquiring) == parts }
+
+        /// Whether some part has not been claimed yet.
+        var hasUnclaimedParts: Bool { next.load(ordering: .relaxed) < parts }
     }
 
     private let lock = SpinLock()
@@ -38,17 +41,17 @@ final class IdleHelp: @unchecked Sendable {
 
     init(posted: @escaping () -> Void) { self.posted = posted }
 
-    /// A loop some thread posted, if any (it may have no part left by the time it is helped).
+    /// The latest posted loop with a part not yet claimed, if any (another thread may claim that
+    /// part first).
     func postedLoop() -> Loop? {
         lock.lock()
         defer { lock.unlock() }
-        return loops.last
+        return loops.last { $0.hasUnclaimedParts }
     }
 
     /// Runs `body(part)` for every part on this thread and on any idle thread of the pass that
-    /// joins, and returns once all have run.
-    /// (`body` escapes: a helper may still hold the loop, with no part left to run, after this
-    /// returns.)
+    /// joins, and returns once all have run. `body` escapes: a helper may still hold the loop,
+    /// with no part left to run, after this returns.
     func share(_ parts: Int, _ body: @escaping (Int) -> Void) {
         let loop = Loop(parts: parts, body: body)
         lock.lock()
@@ -70,7 +73,7 @@ final class IdleHelp: @unchecked Sendable {
         current.value.map { Unmanaged<IdleHelp>.fromOpaque($0).takeUnretainedValue() }
     }
 
-    /// Runs `body` with `help` as this thread's idle help.
+    /// Runs `body` with this as the thread's idle help (what its rules share loops through).
     func with<R>(_ body: () throws -> R) rethrows -> R {
         try withExtendedLifetime(self) { try Self.current.with(UnsafeRawPointer(Unmanaged.passUnretained(self).toOpaque()), body) }
     }
