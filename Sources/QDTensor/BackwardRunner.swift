@@ -3,13 +3,14 @@ import Synchronization
 
 extension BackwardPlan {
     /// Runs the pass seeded with `seed` at the output and returns the gradients of the nodes at
-    /// plan indices `kept`. On one thread it visits the nodes in plan order; on several, a node
-    /// runs as soon as all its consumers have sent (``ParallelBackward``). Both sum each node's
+    /// plan indices `kept`. On one thread, or for fewer than `minimumNodes` nodes, it visits the
+    /// nodes in plan order; else a node runs as soon as all its consumers have sent
+    /// (``ParallelBackward``). Both sum each node's
     /// parts in the same order, so the result does not depend on the thread count. With `release`,
     /// each node drops its rule once the rule has run (``GradNode/releaseRule()``).
-    func run(seed: Tensor<S>, kept: Set<Int>, threads: Int, release: Bool) throws -> [Int: Tensor<S>] {
+    func run(seed: Tensor<S>, kept: Set<Int>, threads: Int, release: Bool, parallelFrom minimumNodes: Int) throws -> [Int: Tensor<S>] {
         guard !nodes.isEmpty else { return [:] }
-        if threads > 1, nodes.count >= ParallelBackward<S>.minimumNodes {
+        if threads > 1, nodes.count >= minimumNodes {
             return try ParallelBackward(plan: self, seed: seed, kept: kept, release: release).run(threads: threads)
         }
         var inboxes = self.inboxes(seed: seed)

@@ -86,13 +86,14 @@ final class ParallelBackwardTests: XCTestCase {
         XCTAssertGreaterThan(Autograd.graphSize(of: loss), 2 * Autograd.parallelMinimumNodes)
     }
 
-    /// x = [1, 2] and the sum of two independent chains of 300 operations y ↦ 1.001·y on it,
+    /// x = [1, 2] and the sum of two independent chains of `length` operations y ↦ 1.001·y on it,
     /// whose backward rules call `visit(branch, position)` (which may throw) before g ↦ 1.001·g.
-    private func twoChains(_ visit: @escaping (_ branch: Int, _ position: Int) throws -> Void) throws -> (x: Tensor<Double>, sum: Tensor<Double>) {
+    private func twoChains(length: Int = 300, _ visit: @escaping (_ branch: Int, _ position: Int) throws -> Void) throws
+        -> (x: Tensor<Double>, sum: Tensor<Double>) {
         let x = Tensor<Double>(vector: [1, 2]).requiringGrad()
         var chains = [x, x]
         for branch in 0..<2 {
-            for position in 0..<300 {
+            for position in 0..<length {
                 chains[branch] = (chains[branch] * 1.001).recorded(from: [chains[branch]]) { g in
                     try visit(branch, position)
                     return [g * 1.001]
@@ -115,6 +116,28 @@ final class ParallelBackwardTests: XCTestCase {
         let g = try Autograd.gradients(of: sum.sum(), wrt: [x])[0]
         XCTAssertEqual(g.values[0], 2 * pow(1.001, 300), accuracy: 1e-9)
         XCTAssertEqual(threads.withLock { $0.count }, 2)
+    }
+
+    func testSmallOperationsRunSideBySideFromFarFewerNodes() throws {
+        // two chains of 100 operations (about 200 nodes, each rule 20 µs): serial by default,
+        // side by side with `smallOperations`, the same gradient either way
+        TensorThreads.count = 2
+        let threads = Mutex<Set<UInt>>([])
+        let (x, sum) = try twoChains(length: 100) { _, _ in
+            let start = DispatchTime.now().uptimeNanoseconds
+            while DispatchTime.now().uptimeNanoseconds - start < 20_000 {}
+            threads.withLock { _ = $0.insert(UInt(pthread_self())) }
+        }
+        let nodes = Autograd.graphSize(of: sum)
+        XCTAssertLessThan(nodes, Autograd.parallelMinimumNodes)
+        XCTAssertGreaterThanOrEqual(nodes, Autograd.parallelMinimumNodesOfSmallOperations)
+        let serial = try Autograd.gradients(of: sum.sum(), wrt: [x])[0]
+        XCTAssertEqual(threads.withLock { $0.count }, 1)
+        threads.withLock { $0 = [] }
+        let sideBySide = try Autograd.gradients(of: sum.sum(), wrt: [x], smallOperations: true)[0]
+        XCTAssertEqual(threads.withLock { $0.count }, 2)
+        XCTAssertEqual(sideBySide.values, serial.values)
+        XCTAssertEqual(serial.values[0], 2 * pow(1.001, 100), accuracy: 1e-12)
     }
 
     /// y = (a·2, b·3) recorded in two pieces (∂a, ∂b), then 300 operations z ↦ 1.001·z on y, so the

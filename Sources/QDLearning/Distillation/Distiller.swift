@@ -59,6 +59,7 @@ public final class Distiller<M: Model, S: TensorScalar> {
         let raw = S(Foundation.log(Foundation.exp(c.distillLearningRate) - 1))
         rateGroups = c.ratesPerLayer ? model.layout.layers.count : 1
         parameterGroups = c.ratesPerLayer ? model.layout.layerOfEachParameter : []
+        smallInnerSteps = perStep * model.layout.count <= 1 << 20
         rawRates = Tensor<S>(vector: [S](repeating: raw, count: c.innerSteps * rateGroups))
         imageOptimizer = Adam(learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2)
         rateOptimizer = Adam(learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2)
@@ -137,11 +138,19 @@ public final class Distiller<M: Model, S: TensorScalar> {
             let rows = (d * perStep)..<((d + 1) * perStep)
             let logits = try model.forward(x.sliced(axis: 0, rows), parameters: theta)
             let loss = try t.map { try logits.crossEntropy(targets: $0.sliced(axis: 0, rows)) } ?? logits.crossEntropy(labels: Array(labels[rows]))
-            let g = try model.maskingFrozen(Autograd.gradients(of: loss, wrt: [theta], createGraph: keepGraph, stopAtInputs: true)[0])
+            let g = try model.maskingFrozen(Autograd.gradients(of: loss, wrt: [theta], createGraph: keepGraph, stopAtInputs: true,
+                                                               smallOperations: smallInnerSteps)[0])
             theta = try theta.descended(along: g, stepSize: stepSizes(rates, step: k))
         }
         return theta
     }
+
+    /// Whether an inner step's operations are too small to split over the tensor threads one by
+    /// one, so that its backward pass runs its nodes side by side instead (the same bits either
+    /// way; ``Autograd/parallelMinimumNodesOfSmallOperations``): at most 2²⁰ images × parameters
+    /// per step. LeNet and the quantum LeNet on ten images are (about 6·10⁵); AlexCifarNet, with
+    /// 1.76 million parameters, is not.
+    private let smallInnerSteps: Bool
 
     /// Inner step k's step sizes from all the step sizes `rates`: a one-element tensor that
     /// broadcasts, or with per-layer rates each parameter's layer's rate (a differentiable gather).
