@@ -152,7 +152,7 @@ public enum Autograd {
     /// where it would have run after it.
     ///
     /// It runs specialised for `Float` and `Double`, also when called from generic code: generic,
-    /// the traversal's dictionaries, tuples and arrays of `Tensor<S>` cost a metadata lookup each.
+    /// the traversal's tables, tuples and arrays of `Tensor<S>` cost a metadata lookup each.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     public static func gradients<S>(of output: Tensor<S>, wrt inputs: [Tensor<S>], seed: Tensor<S>? = nil,
@@ -183,9 +183,9 @@ extension Autograd {
     public static var parallelMinimumNodes: Int { ParallelBackward<Float>.minimumNodes }
 
     /// The same for passes over small operations (`smallOperations: true`): at two threads a
-    /// distillation inner step of the quantum LeNet on ten images (about 70 nodes) ran about 11%
-    /// faster side by side than serially with its operations split, and one of AlexCifarNet,
-    /// whose operations are large, about 5% slower.
+    /// distillation inner step of the quantum LeNet on ten images ran about 11% faster side by
+    /// side than serially with its operations split, and one of AlexCifarNet, whose operations
+    /// are large, about 5% slower.
     public static var parallelMinimumNodesOfSmallOperations: Int { 16 }
 
     /// How many nodes the graph behind `tensor` holds: the recorded operations it was computed
