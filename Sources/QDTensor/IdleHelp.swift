@@ -83,8 +83,9 @@ extension TensorThreads {
     /// Runs `body(part)` for every part in 0 ..< `parts`: on this thread, joined by the threads of
     /// the parallel backward pass it runs in (if any) that have no rule ready to run. For rules
     /// on a meta-gradient's critical path whose work splits into independent parts. Which thread
-    /// runs a part varies, so results must not depend on it; each part must write only its own
-    /// memory, and `body` must not be called after this returns (it may be kept a little longer).
+    /// runs a part varies, so results must not depend on it, and each part must write only its own
+    /// memory. No part runs after this returns, though a helper may hold `body` a little longer
+    /// (hence `@escaping`).
     public static func sharingIdleThreads(_ parts: Int, _ body: @escaping (Int) -> Void) {
         guard parts > 1, let help = IdleHelp.onThisThread else {
             for part in 0..<max(0, parts) { body(part) }

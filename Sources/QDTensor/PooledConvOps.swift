@@ -11,8 +11,8 @@ extension Tensor {
     /// and the convolution's ∂y is never formed); a pass that records a graph (`createGraph`)
     /// records them as operations of x and the pooled gradient
     /// (``pooledConvParameterGradients(_:_:_:)``), whose own rules are the composition's. Every
-    /// derivative equals the composition's up to rounding.
-    /// Other kernels are the two operations themselves.
+    /// derivative equals the composition's up to rounding. Other kernels are the two operations
+    /// themselves.
     public func conv2dMaxPooled(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0, rectified: Bool = false) throws -> Tensor {
         let g = try Conv2dGeometry(input: shape, weight: weight.shape, stride: stride, padding: padding)
         if let b = bias, b.shape != [g.outChannels] {
