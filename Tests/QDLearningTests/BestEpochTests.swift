@@ -26,7 +26,7 @@ final class BestEpochTests: XCTestCase {
     /// end of the epoch whose mean loss (computed here from `losses`) is lowest, `restoreBestEpoch`
     /// moves the distiller there without touching the iteration count, and a checkpoint carries it.
     func testARunMadeWorseKeepsAndRestoresItsBestEpoch() throws {
-        let data = TinyRun.data()
+        let data = try TinyRun.data()
         let run = try TinyRun.run(on: data, recoverFromCollapse: false)  // 3 iterations per epoch
         XCTAssertNil(try run.restoreBestEpoch())
         var statesAtEpochEnds: [Distiller<TinyNet, Float>.State] = []

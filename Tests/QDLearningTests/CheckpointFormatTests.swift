@@ -7,7 +7,7 @@ import QDTensor
 /// exactly; files with plain arrays, as written before, still read.
 final class CheckpointFormatTests: XCTestCase {
     func testACheckpointPacksItsArraysAndReadsBackExactly() throws {
-        let data = TinyRun.data()
+        let data = try TinyRun.data()
         let run = try TinyRun.run(on: data, recoverFromCollapse: true)
         try run.run(iterations: 7)
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("qd-format-\(UUID().uuidString).json")

@@ -65,7 +65,7 @@ final class CollapseGuardTests: XCTestCase {
     /// guard returns it to the trusted state with the outer rate halved, and a checkpoint carries
     /// the guard. With the guard off the collapse stays.
     func testARunPushedIntoCollapseReturnsToTheTrustedState() throws {
-        let data = TinyRun.data()
+        let data = try TinyRun.data()
         for guarded in [true, false] {
             let run = try TinyRun.run(on: data, recoverFromCollapse: guarded)  // 3 iterations per epoch
             var healthyStates: [Distiller<TinyNet, Float>.State] = []

@@ -61,6 +61,26 @@ final class DataTests: XCTestCase {
         }
     }
 
+    /// A dataset built from tensors checks what the loaders check: one label per image, each in
+    /// 0..<classes, four-dimensional finite images; the message names the dataset and the range.
+    func testDatasetsBuiltFromTensorsRejectWhatTheLoadersWould() throws {
+        let images = Tensor<Float>.zeros([3, 1, 2, 2])
+        XCTAssertEqual(try Dataset(name: "ok", images: images, labels: [0, 2, 1], classes: 3).classCounts, [1, 1, 1])
+        func rejects(_ images: Tensor<Float>, _ labels: [Int], classes: Int = 3, _ expected: String) {
+            XCTAssertThrowsError(try Dataset(name: "mine", images: images, labels: labels, classes: classes)) {
+                XCTAssertEqual("\($0)", "mine: " + expected)
+            }
+        }
+        rejects(images, [0, 3, 1], "label 3 of image 1 is outside 0..<3")
+        rejects(images, [0, 1, -1], "label -1 of image 2 is outside 0..<3")
+        rejects(images, [0, 1], "3 images and 2 labels; they must agree")
+        rejects(.zeros([3, 4]), [0, 1, 2], "images of shape [3, 4]; expected [N, C, H, W]")
+        rejects(images, [0, 0, 0], classes: 0, "0 classes; a dataset needs at least 1")
+        var values = images.values
+        values[6] = .nan
+        rejects(try Tensor(shape: [3, 1, 2, 2], values: values), [0, 1, 2], "image 1 holds nan at value 2; images must be finite")
+    }
+
     /// A prefix of n ≤ 0 images is empty (a negative n once made an invalid range), of more than
     /// the count the whole set.
     func testPrefixesOfAnyLength() throws {

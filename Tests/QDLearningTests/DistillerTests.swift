@@ -152,7 +152,7 @@ final class DistillerTests: XCTestCase {
     /// iteration count), too many synthetic values, a negative iteration or an empty training set
     /// are errors naming what is wrong and its range.
     func testRunSettingsOutOfRangeAreErrorsNamingTheRange() throws {
-        let data = TinyRun.data()
+        let data = try TinyRun.data()
         var settings = DistillationSettings()
         settings.realBatch = .max
         XCTAssertThrowsError(try DistillationRun(model: TinyNet(), data: data, settings: settings)) {
@@ -163,7 +163,7 @@ final class DistillerTests: XCTestCase {
         XCTAssertThrowsError(try DistillationRun(model: TinyNet(), data: data, settings: settings)) {
             XCTAssertEqual("\($0)", "distillation: 10000 images per class × 3 classes × 10000 steps of [1, 2, 2] make 1200000000 synthetic values; at most 268435456 fit")
         }
-        let empty = Dataset(name: "empty", images: .zeros([0, 1, 2, 2]), labels: [], classes: 3)
+        let empty = try Dataset(name: "empty", images: .zeros([0, 1, 2, 2]), labels: [], classes: 3)
         XCTAssertThrowsError(try DistillationRun(model: TinyNet(), data: empty, settings: DistillationSettings())) {
             XCTAssertEqual("\($0)", "distillation: the training data holds no images")
         }
@@ -281,7 +281,7 @@ final class DistillerTests: XCTestCase {
 
     func testRealInitialImagesAreTheRandomRealBaselineUntilTheFirstStep() throws {
         var rng = SeededRandom(seed: 10)
-        let data = Dataset(name: "noise", images: Tensor<Float>.normal([40, 1, 28, 28], using: &rng), labels: (0..<40).map { $0 % 10 }, classes: 10)
+        let data = try Dataset(name: "noise", images: Tensor<Float>.normal([40, 1, 28, 28], using: &rng), labels: (0..<40).map { $0 % 10 }, classes: 10)
         var settings = DistillationSettings()
         settings.realBatch = 20
         settings.distiller.steps = 2
@@ -303,7 +303,7 @@ final class DistillerTests: XCTestCase {
     func testBaselineStepSizesThatDivergeScoreZeroInsteadOfAborting() throws {
         // A step size of 1e30 blows the weights up; the search must skip it and take 0.01.
         var rng = SeededRandom(seed: 9)
-        let data = Dataset(name: "noise", images: Tensor<Float>.normal([40, 1, 28, 28], using: &rng), labels: (0..<40).map { $0 % 10 }, classes: 10)
+        let data = try Dataset(name: "noise", images: Tensor<Float>.normal([40, 1, 28, 28], using: &rng), labels: (0..<40).map { $0 % 10 }, classes: 10)
         var settings = DistillationSettings()
         settings.realBatch = 20
         settings.baselineStepSizes = [1e30, 0.01]

@@ -315,7 +315,7 @@ final class QuantumLeNetTests: XCTestCase {
         let model = try QuantumLeNet(options: o)
         XCTAssertEqual(model.frozenBlocks, ["quantum.hermitian", "quantum.angles"])
         var rng = SeededRandom(seed: 1)
-        let data = Dataset(name: "noise", images: Tensor<Float>.normal([16, 1, 28, 28], using: &rng), labels: (0..<16).map { $0 % 10 }, classes: 10)
+        let data = try Dataset(name: "noise", images: Tensor<Float>.normal([16, 1, 28, 28], using: &rng), labels: (0..<16).map { $0 % 10 }, classes: 10)
         let start: Tensor<Float> = model.initialParameters(seed: 4)
         let trained = try Trainer.train(model, parameters: start, on: data, epochs: 1, batchSize: 8, optimizer: SGD<Float>(learningRate: 0.1), seed: 2)
         for name in ["quantum.hermitian", "quantum.angles", "fc1.weight"] {

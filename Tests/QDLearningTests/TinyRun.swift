@@ -6,11 +6,11 @@ import QDTensor
 /// inner rate starting at 0.5.
 enum TinyRun {
     /// The 30 labelled images.
-    static func data() -> Dataset {
+    static func data() throws -> Dataset {
         var rng = SeededRandom(seed: 11)
         let images = Tensor<Float>.normal([30, 1, 2, 2], using: &rng)
         let labels = (0..<30).map { b in (0..<3).max { images.values[4 * b + $0] < images.values[4 * b + $1] }! }
-        return Dataset(name: "rule", images: images, labels: labels, classes: 3)
+        return try Dataset(name: "rule", images: images, labels: labels, classes: 3)
     }
 
     /// A fresh run on ``data()``, with or without the collapse guard.

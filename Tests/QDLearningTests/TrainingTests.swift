@@ -82,7 +82,7 @@ final class TrainingTests: XCTestCase {
     /// Batch sizes of Int.max (one batch) and, for evaluation, below 1 (one image at a time) work:
     /// they once overflowed the step count or made an invalid range.
     func testExtremeBatchSizes() throws {
-        let data = TinyRun.data(), model = TinyNet()
+        let data = try TinyRun.data(), model = TinyNet()
         let theta: Tensor<Float> = model.initialParameters(seed: 4)
         let reference = try Trainer.evaluate(model, parameters: theta, on: data)
         for size in [Int.max, 0, -5] {

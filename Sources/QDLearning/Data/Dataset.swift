@@ -17,8 +17,25 @@ public struct Dataset: Sendable {
     /// The shape of one image, [C, H, W].
     public var imageShape: [Int] { Array(images.shape.dropFirst()) }
 
-    /// A dataset of `images` [N, C, H, W] with one label in 0..<classes each.
-    public init(name: String, images: Tensor<Float>, labels: [Int], classes: Int) {
+    /// A dataset of `images` [N, C, H, W] with one label in 0..<classes each. Throws a
+    /// ``DataError`` naming the dataset when the images are not four-dimensional, their count
+    /// differs from the labels', a label is outside 0..<classes (classes ≥ 1), or a value is NaN
+    /// or infinite.
+    public init(name: String, images: Tensor<Float>, labels: [Int], classes: Int) throws {
+        guard classes >= 1 else { throw DataError(file: name, "\(classes) classes; a dataset needs at least 1") }
+        guard images.shape.count == 4 else {
+            throw DataError(file: name, "images of shape \(images.shape); expected [N, C, H, W]")
+        }
+        guard images.shape[0] == labels.count else {
+            throw DataError(file: name, "\(images.shape[0]) images and \(labels.count) labels; they must agree")
+        }
+        if let i = labels.firstIndex(where: { !(0..<classes).contains($0) }) {
+            throw DataError(file: name, "label \(labels[i]) of image \(i) is outside 0..<\(classes)")
+        }
+        if let k = images.values.firstIndex(where: { !$0.isFinite }) {
+            let perImage = max(1, images.shape.dropFirst().reduce(1, *))
+            throw DataError(file: name, "image \(k / perImage) holds \(images.values[k]) at value \(k % perImage); images must be finite")
+        }
         self.name = name
         self.images = images
         self.labels = labels
@@ -41,14 +58,14 @@ public struct Dataset: Sendable {
         }
         picked.sort()
         let (x, y) = try batch(picked)
-        return Dataset(name: "\(name), \(perClass) per class", images: x, labels: y, classes: classes)
+        return try Dataset(name: "\(name), \(perClass) per class", images: x, labels: y, classes: classes)
     }
 
     /// The first `n` images (none for n ≤ 0, all of them for n ≥ count).
     public func prefix(_ n: Int) throws -> Dataset {
         let taken = max(0, min(n, count))
         let (x, y) = try batch(Array(0..<taken))
-        return Dataset(name: "\(name), first \(taken)", images: x, labels: y, classes: classes)
+        return try Dataset(name: "\(name), first \(taken)", images: x, labels: y, classes: classes)
     }
 
     /// How many images each class has.
@@ -151,7 +168,7 @@ public enum Datasets {
         if let bad = labels.first(where: { $0 > 9 }) { throw DataError(file: labelFile.path, "label \(bad) is outside 0...9") }
         let (mean, std) = kind.normalization
         let values = pixels.map { (Float($0) / 255 - mean[0]) / std[0] }
-        return Dataset(name: name, images: try Tensor(shape: [dims[0], 1, 28, 28], values: values), labels: labels, classes: 10)
+        return try Dataset(name: name, images: Tensor(shape: [dims[0], 1, 28, 28], values: values), labels: labels, classes: 10)
     }
 
     static func loadCIFAR10(_ dir: URL, split: Split, name: String, standard: Bool) throws -> Dataset {
@@ -180,6 +197,6 @@ public enum Datasets {
                 }
             }
         }
-        return Dataset(name: name, images: try Tensor(shape: [labels.count, 3, 32, 32], values: values), labels: labels, classes: 10)
+        return try Dataset(name: name, images: Tensor(shape: [labels.count, 3, 32, 32], values: values), labels: labels, classes: 10)
     }
 }
