@@ -316,13 +316,19 @@ void qd_direct_forward_f32(const float *padded, long padded_rows, long padded_wi
     }
 }
 
+/// The lanes where b wins over a in max pooling: b is greater, or b is NaN.
+WIDE __mmask16 wins(__m512 b, __m512 a) {
+    return _mm512_cmp_ps_mask(b, a, _CMP_GT_OQ) | _mm512_cmp_ps_mask(b, b, _CMP_UNORD_Q);
+}
+
 /// Window row `pool_row` of output channels o ..< o + R (R ≤ 6, a constant where it is called):
 /// the convolution's rows 2·pool_row and 2·pool_row + 1 over two vectors of sixteen columns
 /// (direct_chains, R·2·2 ≤ 24 registers), then their 2×2 windows pooled in registers as
-/// QDTensor's maxPool2x2Plane pools them: the right cell of a row wins when strictly greater, the
-/// lower row when its maximum is strictly greater, so the first maximum in row-major order wins.
-/// Writes `pooled_width` maxima and their cells (flat indices into y, whose image starts at cell
-/// `image_cell`), ReLU(max) and −1 where `rectified` and the maximum is not positive.
+/// QDTensor's maxPool2x2Plane pools them: the right cell of a row wins when strictly greater or
+/// NaN, the lower row when its maximum is strictly greater or NaN, so the first maximum in
+/// row-major order wins, or the last NaN. Writes `pooled_width` maxima and their cells (flat
+/// indices into y, whose image starts at cell `image_cell`), ReLU(max) and −1 where `rectified`
+/// and the maximum is at most 0 (NaN stays).
 WIDE void pooled_tile(const float *padded, long padded_rows, long padded_width, const float *w, const float *bias, long channels,
                       long kernel_height, long kernel_width, long o, int R, long pool_row, long out_height, long out_width,
                       long pooled_height, long pooled_width, bool rectified, long image_cell, float *pooled, int *argmax) {
@@ -339,19 +345,18 @@ WIDE void pooled_tile(const float *padded, long padded_rows, long padded_width, 
         __m512 upper_right = _mm512_permutex2var_ps(acc[r * 4], right, acc[r * 4 + 1]);
         __m512 lower_left = _mm512_permutex2var_ps(acc[r * 4 + 2], left, acc[r * 4 + 3]);
         __m512 lower_right = _mm512_permutex2var_ps(acc[r * 4 + 2], right, acc[r * 4 + 3]);
-        __mmask16 right_upper = _mm512_cmp_ps_mask(upper_right, upper_left, _CMP_GT_OQ);
-        __mmask16 right_lower = _mm512_cmp_ps_mask(lower_right, lower_left, _CMP_GT_OQ);
+        __mmask16 right_upper = wins(upper_right, upper_left), right_lower = wins(lower_right, lower_left);
         __m512 max_upper = _mm512_mask_blend_ps(right_upper, upper_left, upper_right);
         __m512 max_lower = _mm512_mask_blend_ps(right_lower, lower_left, lower_right);
-        __mmask16 below = _mm512_cmp_ps_mask(max_lower, max_upper, _CMP_GT_OQ);
+        __mmask16 below = wins(max_lower, max_upper);
         __m512 best = _mm512_mask_blend_ps(below, max_upper, max_lower);
         __m512i offsets = _mm512_mask_blend_epi32(below, _mm512_mask_blend_epi32(right_upper, zero, one),
                                                   _mm512_add_epi32(down, _mm512_mask_blend_epi32(right_lower, zero, one)));
         offsets = _mm512_add_epi32(offsets, _mm512_add_epi32(left, _mm512_set1_epi32((int)(image_cell + (plane * out_height + i) * out_width))));
         if (rectified) {
-            __mmask16 positive = _mm512_cmp_ps_mask(best, _mm512_setzero_ps(), _CMP_GT_OQ);
-            best = _mm512_maskz_mov_ps(positive, best);
-            offsets = _mm512_mask_blend_epi32(positive, _mm512_set1_epi32(-1), offsets);
+            __mmask16 kept = _mm512_cmp_ps_mask(best, _mm512_setzero_ps(), _CMP_NLE_UQ);  // > 0 or NaN
+            best = _mm512_maskz_mov_ps(kept, best);
+            offsets = _mm512_mask_blend_epi32(kept, _mm512_set1_epi32(-1), offsets);
         }
         _mm512_mask_storeu_ps(pooled + window, inside, best);
         _mm512_mask_storeu_epi32(argmax + window, inside, offsets);

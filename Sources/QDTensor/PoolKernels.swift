@@ -104,21 +104,22 @@ private func maxPoolWindow<T: TensorScalar>(_ x: UnsafePointer<T>, _ plane: Int,
 }
 
 /// Moves the running maximum (`best`, `bestValue`) to `cell` when x[cell] is strictly greater, so
-/// the first of equal maxima is kept. Selects, not branches, which would mispredict on data this
-/// random.
+/// the first of equal maxima is kept, or is NaN, so a window holding NaN has it as its maximum
+/// (the last NaN in scan order, as PyTorch's rule `val > max || isnan(val)` picks). Selects, not
+/// branches, which would mispredict on data this random.
 @inline(__always)
 private func keepFirstMaximum<T: TensorScalar>(_ x: UnsafePointer<T>, _ cell: Int, _ best: inout Int, _ bestValue: inout T) {
-    let candidate = x[cell], better = candidate > bestValue
+    let candidate = x[cell], better = candidate > bestValue || candidate != candidate
     best = better ? cell : best
     bestValue = better ? candidate : bestValue
 }
 
 /// Writes window k's maximum and its cell (ReLU(max) and no cell, −1, when rectified and the
-/// maximum is not positive).
+/// maximum is at most 0; a NaN maximum stays NaN, as ReLU keeps it).
 @inline(__always)
 private func writeWindow<T: TensorScalar>(_ value: T, at cell: Int, _ k: Int, _ window: PoolWindow,
                                           _ out: UnsafeMutablePointer<T>, _ argmax: UnsafeMutablePointer<Int32>) {
-    if window.rectified && !(value > 0) {
+    if window.rectified && value <= 0 {
         (out[k], argmax[k]) = (0, -1)
     } else {
         (out[k], argmax[k]) = (value, Int32(truncatingIfNeeded: cell))
@@ -185,22 +186,25 @@ private func maxPool2x2Plane(_ x: UnsafePointer<Float>, _ plane: Int, _ window: 
 
 /// Eight neighbouring 2×2 windows, one per lane, from their upper and lower rows and the flat
 /// index of the first window's top-left cell. Writes the first `lanes` (8 or 4) maxima and their
-/// cells (the first in row-major order among equal maxima), rectified as ``writeWindow``.
+/// cells (the first in row-major order among equal maxima, the last among NaNs, as
+/// ``keepFirstMaximum`` scans), rectified as ``writeWindow``.
 @inline(__always)
 private func windowMaxima(_ upper: SIMD16<Float>, _ lower: SIMD16<Float>, cell: Int, lanes: Int, _ window: PoolWindow,
                           _ out: UnsafeMutablePointer<Float>, _ argmax: UnsafeMutablePointer<Int32>) {
-    let rightUpper = upper.oddHalf .> upper.evenHalf, rightLower = lower.oddHalf .> lower.evenHalf
+    // b wins over a when greater or NaN
+    func wins(_ b: SIMD8<Float>, over a: SIMD8<Float>) -> SIMDMask<SIMD8<Int32>> { (b .> a) .| (b .!= b) }
+    let rightUpper = wins(upper.oddHalf, over: upper.evenHalf), rightLower = wins(lower.oddHalf, over: lower.evenHalf)
     let maxUpper = upper.evenHalf.replacing(with: upper.oddHalf, where: rightUpper)
     let maxLower = lower.evenHalf.replacing(with: lower.oddHalf, where: rightLower)
-    let below = maxLower .> maxUpper
+    let below = wins(maxLower, over: maxUpper)
     var best = maxUpper.replacing(with: maxLower, where: below)
     let (zero, one, down) = (SIMD8<Int32>(repeating: 0), SIMD8<Int32>(repeating: 1), SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: window.g.w)))
     var offsets = zero.replacing(with: one, where: rightUpper).replacing(with: down &+ zero.replacing(with: one, where: rightLower), where: below)
         &+ SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14) &+ SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: cell))
     if window.rectified {
-        let positive = best .> 0
-        best = SIMD8<Float>(repeating: 0).replacing(with: best, where: positive)
-        offsets = SIMD8<Int32>(repeating: -1).replacing(with: offsets, where: positive)
+        let kept = .!(best .<= 0)
+        best = SIMD8<Float>(repeating: 0).replacing(with: best, where: kept)
+        offsets = SIMD8<Int32>(repeating: -1).replacing(with: offsets, where: kept)
     }
     if lanes == 8 {
         storeVector(best, to: out)

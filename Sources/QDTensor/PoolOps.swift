@@ -15,9 +15,10 @@ extension Tensor {
     }
 
     /// Max over kernel×kernel windows moved by `stride` (default: the kernel size); padding cells
-    /// count as −∞, as in PyTorch. With `rectified`, each window's maximum is also compared with 0:
-    /// ReLU after pooling in one pass (the two commute: max(ReLU(x)) = ReLU(max(x)), gradients
-    /// included).
+    /// count as −∞, and a window holding NaN has NaN as its maximum (its last NaN in row-major
+    /// order routes the gradient), as in PyTorch. With `rectified`, each window's maximum is also
+    /// compared with 0: ReLU after pooling in one pass (the two commute: max(ReLU(x)) =
+    /// ReLU(max(x)), gradients included; NaN stays NaN).
     ///
     /// The result is x gathered at each window's argmax (found without gradient, in one pass with
     /// the maxima); a window whose rectified maximum is the 0 routes no gradient. Its backward

@@ -284,6 +284,45 @@ final class TensorReferenceTests: XCTestCase {
         } }
     }
 
+    func testNaNIsAWindowsMaximumAsInPyTorch() throws {
+        // PyTorch's rule, scanning a window in row-major order: a cell replaces the maximum when
+        // greater or NaN. A window holding NaN gives NaN and routes its gradient to its last NaN;
+        // rectified, ReLU keeps the NaN. Every path: 2×2 Float eight and four windows at a time,
+        // 2×2 Double (the general loop), 3×3 stride 2 padding 1 (inner windows unrolled, edges
+        // general), with NaNs in first cells, in later cells and two to a window.
+        var rng = SeededRandom(seed: 17)
+        for (kernel, stride, padding, h, w) in [(2, 2, 0, 6, 28), (2, 2, 0, 4, 10), (3, 2, 1, 9, 8)] { for rectified in [false, true] {
+            var values = try smallIntegers([2, 2, h, w], rectified: true, using: &rng).values
+            for k in values.indices where k % 7 == 3 || k % 11 == 0 { values[k] = .nan }
+            let x = try Tensor<Double>(shape: [2, 2, h, w], values: values)
+            let (oh, ow) = ((h + 2 * padding - kernel) / stride + 1, (w + 2 * padding - kernel) / stride + 1)
+            let r = Tensor<Double>.normal([2, 2, oh, ow], using: &rng)
+            var expectedOut = [Double](repeating: 0, count: r.count), expected = [Double](repeating: 0, count: x.count)
+            for plane in 0..<4 { for i in 0..<oh { for j in 0..<ow {
+                var best = -1
+                for di in 0..<kernel { for dj in 0..<kernel {
+                    let (a, b) = (stride * i - padding + di, stride * j - padding + dj)
+                    guard (0..<h).contains(a), (0..<w).contains(b) else { continue }
+                    let k = plane * h * w + a * w + b
+                    if best < 0 || values[k] > values[best] || values[k].isNaN { best = k }
+                } }
+                let o = (plane * oh + i) * ow + j
+                let dead = rectified && values[best] <= 0
+                expectedOut[o] = dead ? 0 : values[best]
+                if !dead { expected[best] += r.values[o] }
+            } } }
+            XCTAssertTrue(expectedOut.contains { $0.isNaN } && expectedOut.contains { !$0.isNaN }, "the case must mix NaN and numbers")
+            for scalar in ["Double", "Float"] {
+                let (y, grad) = try maxPoolAndGradient(x, r, in: scalar, kernel: kernel, stride: stride, padding: padding, rectified: rectified)
+                let place = "\(scalar) \(kernel)×\(kernel) on \(h)×\(w) rectified \(rectified)"
+                for (o, (a, e)) in zip(y, expectedOut).enumerated() {
+                    if e.isNaN { XCTAssertTrue(a.isNaN, "\(place): window \(o) holds NaN, gave \(a)") } else { XCTAssertEqual(a, e, place) }
+                }
+                for (a, e) in zip(grad, expected) { XCTAssertEqual(a, e, accuracy: 1e-6, "\(place): gradient") }
+            }
+        } }
+    }
+
     func testOverlappingPaddedMaxPoolMatchesNaiveLoop() throws {
         // AlexCifarNet's pooling (3×3, stride 2, padding 1): windows share cells, so a cell can
         // receive several windows' gradients; padding never wins. Windows inside the image take an
