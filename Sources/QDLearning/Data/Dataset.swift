@@ -36,6 +36,12 @@ public struct Dataset: Sendable {
             let perImage = max(1, images.shape.dropFirst().reduce(1, *))
             throw DataError(file: name, "image \(k / perImage) holds \(images.values[k]) at value \(k % perImage); images must be finite")
         }
+        self.init(unchecked: name, images: images, labels: labels, classes: classes)
+    }
+
+    /// A dataset that is valid by construction (decoded from bytes, or a subset of a valid
+    /// dataset), without the checks' pass over every value.
+    init(unchecked name: String, images: Tensor<Float>, labels: [Int], classes: Int) {
         self.name = name
         self.images = images
         self.labels = labels
@@ -58,14 +64,14 @@ public struct Dataset: Sendable {
         }
         picked.sort()
         let (x, y) = try batch(picked)
-        return try Dataset(name: "\(name), \(perClass) per class", images: x, labels: y, classes: classes)
+        return Dataset(unchecked: "\(name), \(perClass) per class", images: x, labels: y, classes: classes)
     }
 
     /// The first `n` images (none for n ≤ 0, all of them for n ≥ count).
     public func prefix(_ n: Int) throws -> Dataset {
         let taken = max(0, min(n, count))
         let (x, y) = try batch(Array(0..<taken))
-        return try Dataset(name: "\(name), first \(taken)", images: x, labels: y, classes: classes)
+        return Dataset(unchecked: "\(name), first \(taken)", images: x, labels: y, classes: classes)
     }
 
     /// How many images each class has.
@@ -168,7 +174,7 @@ public enum Datasets {
         if let bad = labels.first(where: { $0 > 9 }) { throw DataError(file: labelFile.path, "label \(bad) is outside 0...9") }
         let (mean, std) = kind.normalization
         let values = pixels.map { (Float($0) / 255 - mean[0]) / std[0] }
-        return try Dataset(name: name, images: Tensor(shape: [dims[0], 1, 28, 28], values: values), labels: labels, classes: 10)
+        return try Dataset(unchecked: name, images: Tensor(shape: [dims[0], 1, 28, 28], values: values), labels: labels, classes: 10)
     }
 
     static func loadCIFAR10(_ dir: URL, split: Split, name: String, standard: Bool) throws -> Dataset {
@@ -197,6 +203,6 @@ public enum Datasets {
                 }
             }
         }
-        return try Dataset(name: name, images: Tensor(shape: [labels.count, 3, 32, 32], values: values), labels: labels, classes: 10)
+        return try Dataset(unchecked: name, images: Tensor(shape: [labels.count, 3, 32, 32], values: values), labels: labels, classes: 10)
     }
 }

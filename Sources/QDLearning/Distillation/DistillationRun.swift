@@ -176,7 +176,7 @@ public final class DistillationRun<M: Model> {
         if set != .distilled {
             var rng = SeededRandom(seed: Self.mix(settings.seed, 7))
             let validation = try data.batch(Array(Array(0..<data.count).shuffled(using: &rng).prefix(1000)))
-            let held = try Dataset(name: "validation", images: validation.images, labels: validation.labels, classes: data.classes)
+            let held = Dataset(unchecked: "validation", images: validation.images, labels: validation.labels, classes: data.classes)
             var best = (-1.0, settings.baselineStepSizes[0])
             for eta in settings.baselineStepSizes {
                 // A step size that makes training diverge (non-finite weights or activations) scores 0.
