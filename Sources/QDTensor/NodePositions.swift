@@ -28,25 +28,25 @@ struct NodePositions {
     /// The position stored for `node`; setting one adds or replaces it (setting nil is not supported).
     subscript(_ node: ObjectIdentifier) -> Int? {
         get {
-            let key = UInt(bitPattern: node)
-            var slot = firstSlot(key)
-            while true {
-                let k = keys[slot]
-                if k == key { return values[slot] }
-                if k == 0 { return nil }
-                slot = (slot + 1) & (keys.count - 1)
-            }
+            let i = slot(of: UInt(bitPattern: node))
+            return keys[i] == 0 ? nil : values[i]
         }
         set {
             guard let value = newValue else { preconditionFailure("NodePositions: entries cannot be removed") }
             if 2 * (count + 1) > keys.count { grow() }
-            let key = UInt(bitPattern: node)
-            var slot = firstSlot(key)
-            while keys[slot] != 0 && keys[slot] != key { slot = (slot + 1) & (keys.count - 1) }
-            if keys[slot] == 0 { count += 1 }
-            keys[slot] = key
-            values[slot] = value
+            let key = UInt(bitPattern: node), i = slot(of: key)
+            if keys[i] == 0 { count += 1 }
+            keys[i] = key
+            values[i] = value
         }
+    }
+
+    /// The slot holding `key`, or the empty slot where it belongs: the probe from its first slot.
+    @inline(__always)
+    private func slot(of key: UInt) -> Int {
+        var slot = firstSlot(key)
+        while keys[slot] != 0 && keys[slot] != key { slot = (slot + 1) & (keys.count - 1) }
+        return slot
     }
 
     /// Where the probe for `key` starts: the top log₂(capacity) bits of key · ⌊2⁶⁴/φ⌋.
@@ -62,10 +62,9 @@ struct NodePositions {
         values = [Int](repeating: 0, count: 2 * oldKeys.count)
         shift -= 1
         for (key, value) in zip(oldKeys, oldValues) where key != 0 {
-            var slot = firstSlot(key)
-            while keys[slot] != 0 { slot = (slot + 1) & (keys.count - 1) }
-            keys[slot] = key
-            values[slot] = value
+            let i = slot(of: key)
+            keys[i] = key
+            values[i] = value
         }
     }
 }
