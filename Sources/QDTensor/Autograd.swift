@@ -182,11 +182,8 @@ extension Autograd {
     /// smaller ones run on the calling thread. Both give the same bits.
     public static var parallelMinimumNodes: Int { ParallelBackward<Float>.minimumNodes }
 
-    /// The same for passes over small operations (`smallOperations: true`): at two threads a
-    /// distillation inner step of the quantum LeNet on ten images ran about 11% faster side by
-    /// side than serially with its operations split, and one of AlexCifarNet, whose operations
-    /// are large, about 5% slower.
-    public static var parallelMinimumNodesOfSmallOperations: Int { 16 }
+    /// The same for passes over small operations (`smallOperations: true`).
+    public static var parallelMinimumNodesOfSmallOperations: Int { ParallelBackward<Float>.minimumNodesOfSmallOperations }
 
     /// How many nodes the graph behind `tensor` holds: the recorded operations it was computed
     /// by and the leaves they read (0 for a constant). A backward pass from it visits at most these.
