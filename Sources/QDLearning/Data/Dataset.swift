@@ -63,15 +63,19 @@ public struct Dataset: Sendable {
             picked.append(i)
         }
         picked.sort()
-        let (x, y) = try batch(picked)
-        return Dataset(unchecked: "\(name), \(perClass) per class", images: x, labels: y, classes: classes)
+        return try subset(picked, name: "\(name), \(perClass) per class")
     }
 
     /// The first `n` images (none for n ≤ 0, all of them for n ≥ count).
     public func prefix(_ n: Int) throws -> Dataset {
         let taken = max(0, min(n, count))
-        let (x, y) = try batch(Array(0..<taken))
-        return Dataset(unchecked: "\(name), first \(taken)", images: x, labels: y, classes: classes)
+        return try subset(Array(0..<taken), name: "\(name), first \(taken)")
+    }
+
+    /// The images at `indices` as a dataset named `name` (valid, as this one is).
+    func subset(_ indices: [Int], name: String) throws -> Dataset {
+        let (x, y) = try batch(indices)
+        return Dataset(unchecked: name, images: x, labels: y, classes: classes)
     }
 
     /// How many images each class has.

@@ -175,8 +175,7 @@ public final class DistillationRun<M: Model> {
         var stepSize: Double?
         if set != .distilled {
             var rng = SeededRandom(seed: Self.mix(settings.seed, 7))
-            let validation = try data.batch(Array(Array(0..<data.count).shuffled(using: &rng).prefix(1000)))
-            let held = Dataset(unchecked: "validation", images: validation.images, labels: validation.labels, classes: data.classes)
+            let held = try data.subset(Array(Array(0..<data.count).shuffled(using: &rng).prefix(1000)), name: "validation")
             var best = (-1.0, settings.baselineStepSizes[0])
             for eta in settings.baselineStepSizes {
                 // A step size that makes training diverge (non-finite weights or activations) scores 0.
