@@ -228,6 +228,30 @@ final class TensorReferenceTests: XCTestCase {
                 try Autograd.gradients(of: (out * r.converted(to: Float.self)).sum(), wrt: [xl])[0].values.map(Double.init))
     }
 
+    /// Max pooling of `x` [N, C, H, W] by a plain loop with PyTorch's rule, and the gradient of
+    /// ⟨r, pool(x)⟩: each window scanned in row-major order, padding skipped, a cell replacing the
+    /// maximum when greater or NaN (so the first of equal maxima wins, and the last NaN); rectified,
+    /// a maximum ≤ 0 gives 0 and routes nothing.
+    private func naiveMaxPool(_ x: Tensor<Double>, _ r: Tensor<Double>, kernel: Int, stride: Int, padding: Int,
+                              rectified: Bool) -> (out: [Double], grad: [Double]) {
+        let (planes, h, w) = (x.shape[0] * x.shape[1], x.shape[2], x.shape[3]), (oh, ow) = (r.shape[2], r.shape[3])
+        var out = [Double](repeating: 0, count: r.count), grad = [Double](repeating: 0, count: x.count)
+        for plane in 0..<planes { for i in 0..<oh { for j in 0..<ow {
+            var best = -1
+            for di in 0..<kernel { for dj in 0..<kernel {
+                let (a, b) = (stride * i - padding + di, stride * j - padding + dj)
+                guard (0..<h).contains(a), (0..<w).contains(b) else { continue }
+                let k = plane * h * w + a * w + b
+                if best < 0 || x.values[k] > x.values[best] || x.values[k].isNaN { best = k }
+            } }
+            let o = (plane * oh + i) * ow + j
+            let dead = rectified && x.values[best] <= 0
+            out[o] = dead ? 0 : x.values[best]
+            if !dead { grad[best] += r.values[o] }
+        } } }
+        return (out, grad)
+    }
+
     func testSliceAndPadMatchNaiveLoops() throws {
         // both copy blocks into an array that is not zero-filled first: a slice's blocks tile it,
         // a padding zeroes only the cells between its blocks (along the first, a middle and the
@@ -267,18 +291,8 @@ final class TensorReferenceTests: XCTestCase {
             let r = Tensor<Double>.normal([2, 3, h / 2, w / 2], using: &rng)
             for scalar in ["Double", "Float"] {
                 let (y, grad) = try maxPoolAndGradient(x, r, in: scalar, kernel: 2, stride: 2, padding: 0, rectified: rectified)
-                var expectedGrad = [Double](repeating: 0, count: x.count)
-                for plane in 0..<6 { for i in 0..<(h / 2) { for j in 0..<(w / 2) {
-                    var best = plane * h * w + 2 * i * w + 2 * j
-                    for di in 0..<2 { for dj in 0..<2 {
-                        let k = plane * h * w + (2 * i + di) * w + 2 * j + dj
-                        if x.values[k] > x.values[best] { best = k }
-                    } }
-                    let o = (plane * (h / 2) + i) * (w / 2) + j
-                    let dead = rectified && x.values[best] <= 0
-                    XCTAssertEqual(y[o], dead ? 0 : x.values[best], accuracy: 1e-6, "\(scalar) \(h)×\(w) rectified \(rectified)")
-                    if !dead { expectedGrad[best] += r.values[o] }
-                } } }
+                let (expectedOut, expectedGrad) = naiveMaxPool(x, r, kernel: 2, stride: 2, padding: 0, rectified: rectified)
+                for (a, e) in zip(y, expectedOut) { XCTAssertEqual(a, e, accuracy: 1e-6, "\(scalar) \(h)×\(w) rectified \(rectified)") }
                 for (a, e) in zip(grad, expectedGrad) { XCTAssertEqual(a, e, accuracy: 1e-6, "\(scalar) \(h)×\(w) rectified \(rectified): gradient") }
             }
         } }
@@ -297,20 +311,7 @@ final class TensorReferenceTests: XCTestCase {
             let x = try Tensor<Double>(shape: [2, 2, h, w], values: values)
             let (oh, ow) = ((h + 2 * padding - kernel) / stride + 1, (w + 2 * padding - kernel) / stride + 1)
             let r = Tensor<Double>.normal([2, 2, oh, ow], using: &rng)
-            var expectedOut = [Double](repeating: 0, count: r.count), expected = [Double](repeating: 0, count: x.count)
-            for plane in 0..<4 { for i in 0..<oh { for j in 0..<ow {
-                var best = -1
-                for di in 0..<kernel { for dj in 0..<kernel {
-                    let (a, b) = (stride * i - padding + di, stride * j - padding + dj)
-                    guard (0..<h).contains(a), (0..<w).contains(b) else { continue }
-                    let k = plane * h * w + a * w + b
-                    if best < 0 || values[k] > values[best] || values[k].isNaN { best = k }
-                } }
-                let o = (plane * oh + i) * ow + j
-                let dead = rectified && values[best] <= 0
-                expectedOut[o] = dead ? 0 : values[best]
-                if !dead { expected[best] += r.values[o] }
-            } } }
+            let (expectedOut, expected) = naiveMaxPool(x, r, kernel: kernel, stride: stride, padding: padding, rectified: rectified)
             XCTAssertTrue(expectedOut.contains { $0.isNaN } && expectedOut.contains { !$0.isNaN }, "the case must mix NaN and numbers")
             for scalar in ["Double", "Float"] {
                 let (y, grad) = try maxPoolAndGradient(x, r, in: scalar, kernel: kernel, stride: stride, padding: padding, rectified: rectified)
@@ -334,20 +335,7 @@ final class TensorReferenceTests: XCTestCase {
             let x = try smallIntegers([2, 2, h, w], rectified: rectified, using: &rng)
             let (oh, ow) = ((h + 2 - 3) / 2 + 1, (w + 2 - 3) / 2 + 1)
             let r = Tensor<Double>.normal([2, 2, oh, ow], using: &rng)
-            var expectedOut = [Double](repeating: 0, count: r.count), expected = [Double](repeating: 0, count: x.count)
-            for plane in 0..<4 { for i in 0..<oh { for j in 0..<ow {
-                var best = -1
-                for di in 0..<3 { for dj in 0..<3 {
-                    let (a, b) = (2 * i - 1 + di, 2 * j - 1 + dj)
-                    guard (0..<h).contains(a), (0..<w).contains(b) else { continue }
-                    let k = plane * h * w + a * w + b
-                    if best < 0 || x.values[k] > x.values[best] { best = k }
-                } }
-                let o = (plane * oh + i) * ow + j
-                let dead = rectified && x.values[best] <= 0
-                expectedOut[o] = dead ? 0 : x.values[best]
-                if !dead { expected[best] += r.values[o] }
-            } } }
+            let (expectedOut, expected) = naiveMaxPool(x, r, kernel: 3, stride: 2, padding: 1, rectified: rectified)
             for scalar in ["Double", "Float"] {
                 let (y, grad) = try maxPoolAndGradient(x, r, in: scalar, kernel: 3, stride: 2, padding: 1, rectified: rectified)
                 let place = "\(scalar) \(h)×\(w) rectified \(rectified)"
