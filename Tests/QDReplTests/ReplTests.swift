@@ -44,9 +44,13 @@ final class ReplTests: XCTestCase {
         try first.send("6 * 7", "Enter")
         try first.waitFor(10, "the result") { $0.contains("42") }
         try first.send("C-d")
-        usleep(500_000)
+        // the history is written as the session ends: wait for it (at most ten seconds)
+        let history = home.appendingPathComponent(".qd_history")
+        func saved() -> Bool { (try? String(contentsOf: history, encoding: .utf8))?.contains("6 * 7") ?? false }
+        let deadline = Date().addingTimeInterval(10)
+        while !saved(), Date() < deadline { usleep(50_000) }
         first.close()
-        XCTAssertTrue((try? String(contentsOf: home.appendingPathComponent(".qd_history"), encoding: .utf8))?.contains("6 * 7") ?? false)
+        XCTAssertTrue(saved(), "the history file does not hold the entry")
         let second = try TerminalSession(home: home)
         defer { second.close() }
         try second.waitFor(10, "the prompt") { $0.contains("qd>") }

@@ -103,39 +103,60 @@ final class ParallelBackwardTests: XCTestCase {
         return (x, try chains[0] + chains[1])
     }
 
-    func testIndependentBranchesRunOnBothThreads() throws {
-        // two chains of 300 operations whose rules take about 20 µs each: both threads take part
-        TensorThreads.count = 2
-        let threads = Mutex<Set<UInt>>([])
-        let (x, sum) = try twoChains { _, _ in
+    /// Rules for `twoChains` whose branches wait for each other: the first rule of each branch to
+    /// run waits (up to a second) until the other branch has started, and notes whether it did.
+    /// Both branches see each other only when two threads run them side by side; a pass that runs
+    /// them one after the other leaves the first branch waiting in vain. Scheduling delays short of
+    /// a second cannot change the outcome, as a fixed amount of work per rule could.
+    private final class Rendezvous: Sendable {
+        private let started = Mutex<[Bool]>([false, false]), sawOther = Mutex<[Bool]>([false, false])
+
+        /// The `visit` to pass to `twoChains`.
+        func visit(_ branch: Int, _ position: Int) {
+            let first = started.withLock { started in
+                defer { started[branch] = true }
+                return !started[branch]
+            }
+            guard first else { return }
             let start = DispatchTime.now().uptimeNanoseconds
-            while DispatchTime.now().uptimeNanoseconds - start < 20_000 {}
-            threads.withLock { _ = $0.insert(UInt(pthread_self())) }
+            func otherStarted() -> Bool { started.withLock { $0[1 - branch] } }
+            while !otherStarted(), DispatchTime.now().uptimeNanoseconds - start < 1_000_000_000 {}
+            let saw = otherStarted()
+            sawOther.withLock { $0[branch] = saw }
         }
+
+        /// Whether each branch saw the other start while it waited.
+        var met: Bool { sawOther.withLock { $0 == [true, true] } }
+    }
+
+    func testIndependentBranchesRunOnBothThreads() throws {
+        // two chains of 300 operations: the parallel pass runs them side by side
+        TensorThreads.count = 2
+        let rendezvous = Rendezvous()
+        let (x, sum) = try twoChains(rendezvous.visit)
         XCTAssertGreaterThan(Autograd.graphSize(of: sum), Autograd.parallelMinimumNodes)
         let g = try Autograd.gradients(of: sum.sum(), wrt: [x])[0]
         XCTAssertEqual(g.values[0], 2 * pow(1.001, 300), accuracy: 1e-9)
-        XCTAssertEqual(threads.withLock { $0.count }, 2)
+        XCTAssertTrue(rendezvous.met, "the two chains did not run side by side")
     }
 
     func testSmallOperationsRunSideBySideFromFarFewerNodes() throws {
-        // two chains of 100 operations (about 200 nodes, each rule 20 µs): serial by default,
-        // side by side with `smallOperations`, the same gradient either way
+        // two chains of 100 operations (about 200 nodes): serial by default, all on this thread;
+        // side by side with `smallOperations`; the same gradient either way
         TensorThreads.count = 2
-        let threads = Mutex<Set<UInt>>([])
-        let (x, sum) = try twoChains(length: 100) { _, _ in
-            let start = DispatchTime.now().uptimeNanoseconds
-            while DispatchTime.now().uptimeNanoseconds - start < 20_000 {}
-            threads.withLock { _ = $0.insert(UInt(pthread_self())) }
+        let caller = pthread_self(), elsewhere = Mutex(false)
+        let serialGraph = try twoChains(length: 100) { _, _ in
+            if pthread_equal(pthread_self(), caller) == 0 { elsewhere.withLock { $0 = true } }
         }
-        let nodes = Autograd.graphSize(of: sum)
+        let nodes = Autograd.graphSize(of: serialGraph.sum)
         XCTAssertLessThan(nodes, Autograd.parallelMinimumNodes)
         XCTAssertGreaterThanOrEqual(nodes, Autograd.parallelMinimumNodesOfSmallOperations)
-        let serial = try Autograd.gradients(of: sum.sum(), wrt: [x])[0]
-        XCTAssertEqual(threads.withLock { $0.count }, 1)
-        threads.withLock { $0 = [] }
+        let serial = try Autograd.gradients(of: serialGraph.sum.sum(), wrt: [serialGraph.x])[0]
+        XCTAssertFalse(elsewhere.withLock { $0 }, "a rule of the serial pass ran on another thread")
+        let rendezvous = Rendezvous()
+        let (x, sum) = try twoChains(length: 100, rendezvous.visit)
         let sideBySide = try Autograd.gradients(of: sum.sum(), wrt: [x], smallOperations: true)[0]
-        XCTAssertEqual(threads.withLock { $0.count }, 2)
+        XCTAssertTrue(rendezvous.met, "the two chains did not run side by side")
         XCTAssertEqual(sideBySide.values, serial.values)
         XCTAssertEqual(serial.values[0], 2 * pow(1.001, 100), accuracy: 1e-12)
     }
