@@ -2,6 +2,17 @@ import XCTest
 import QDTensor
 import Synchronization
 
+/// Spins until `condition` holds or a second has passed; returns whether it holds. The tests of
+/// work running side by side wait this way for another thread's step, so that a late thread
+/// (short of a second) cannot change their outcome.
+private func holdsWithinASecond(_ condition: () -> Bool) -> Bool {
+    let start = DispatchTime.now().uptimeNanoseconds
+    while !condition() {
+        if DispatchTime.now().uptimeNanoseconds - start >= 1_000_000_000 { return condition() }
+    }
+    return true
+}
+
 /// Backward passes over large graphs run their independent branches on several threads: they
 /// must give the serial pass's gradients bit for bit (each node sums its parts in the same order),
 /// match finite differences, and rethrow the error the serial pass would.
@@ -118,10 +129,7 @@ final class ParallelBackwardTests: XCTestCase {
                 return !started[branch]
             }
             guard first else { return }
-            let start = DispatchTime.now().uptimeNanoseconds
-            func otherStarted() -> Bool { started.withLock { $0[1 - branch] } }
-            while !otherStarted(), DispatchTime.now().uptimeNanoseconds - start < 1_000_000_000 {}
-            let saw = otherStarted()
+            let saw = holdsWithinASecond { started.withLock { $0[1 - branch] } }
             sawOther.withLock { $0[branch] = saw }
         }
 
@@ -181,9 +189,7 @@ final class ParallelBackwardTests: XCTestCase {
         let secondStarted = Atomic<Bool>(false), sawSecond = Atomic<Bool>(false)
         let (a, b, out) = try splitNodeUnderAChain { piece in
             if piece == 1 { secondStarted.store(true, ordering: .releasing); return }
-            let start = DispatchTime.now().uptimeNanoseconds
-            while !secondStarted.load(ordering: .acquiring), DispatchTime.now().uptimeNanoseconds - start < 1_000_000_000 {}
-            sawSecond.store(secondStarted.load(ordering: .acquiring), ordering: .releasing)
+            sawSecond.store(holdsWithinASecond { secondStarted.load(ordering: .acquiring) }, ordering: .releasing)
         }
         XCTAssertGreaterThan(Autograd.graphSize(of: out), Autograd.parallelMinimumNodes)
         let g = try Autograd.gradients(of: out, wrt: [a, b])
@@ -206,9 +212,7 @@ final class ParallelBackwardTests: XCTestCase {
             TensorThreads.sharingIdleThreads(3) { part in
                 started.withLock { $0[part] += 1 }
                 if part == 0 {
-                    let start = DispatchTime.now().uptimeNanoseconds
-                    while started.withLock({ $0[1] }) == 0, DispatchTime.now().uptimeNanoseconds - start < 1_000_000_000 {}
-                    sawPartOne.store(started.withLock { $0[1] } > 0, ordering: .releasing)
+                    sawPartOne.store(holdsWithinASecond { started.withLock { $0[1] } > 0 }, ordering: .releasing)
                 }
                 out[part] = 2 * g.values[part]
             }
